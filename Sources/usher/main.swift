@@ -1,0 +1,2 @@
+import UsherBPF
+print(EmbeddedObject.names)

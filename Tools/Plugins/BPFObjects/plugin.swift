@@ -1,0 +1,36 @@
+import Foundation
+import PackagePlugin
+
+/// Compiles every `BPF/*.c` with the toolchain's clang (`-target bpf`) and embeds the objects
+/// in the target as a generated Swift source, so `swift build` alone produces a self-contained
+/// `usher`. The work is done by `Tools/build-bpf.sh`; this only declares inputs and outputs so
+/// SwiftPM reruns it when any BPF source or header changes.
+@main
+struct BPFObjects: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
+        let root = context.package.directoryURL
+        let bpfDir = root.appending(path: "BPF")
+        let script = root.appending(path: "Tools/build-bpf.sh")
+        let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedBPFObjects.swift")
+        let clang = try context.tool(named: "clang").url
+
+        var inputs: [URL] = [script]
+        if let walker = FileManager.default.enumerator(at: bpfDir, includingPropertiesForKeys: nil) {
+            for case let url as URL in walker where ["c", "h"].contains(url.pathExtension) {
+                inputs.append(url)
+            }
+        }
+        return [
+            .buildCommand(
+                displayName: "Compiling and embedding BPF objects",
+                executable: URL(fileURLWithPath: "/bin/bash"),
+                arguments: [
+                    script.path, clang.path, bpfDir.path,
+                    context.pluginWorkDirectoryURL.path, output.path,
+                ],
+                inputFiles: inputs,
+                outputFiles: [output]
+            ),
+        ]
+    }
+}
