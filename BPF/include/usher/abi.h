@@ -23,6 +23,10 @@
 #define USHER_MAGLEV_DEFAULT_SIZE 65537
 #define USHER_MAGLEV_MAX_SIZE 1048573 /* largest prime the control plane accepts */
 
+/* Seed of the flow hash (jhash_3words). The same on every balancer, so that balancers behind
+ * ECMP pick the same real for a flow. */
+#define USHER_HASH_SEED 0x55534852u
+
 /* A Maglev slot (or a flow) that names no real server. */
 #define USHER_NO_REAL 0xFFFFFFFFu
 
@@ -132,7 +136,7 @@ struct usher_real_stats {
 /* Global counters: each packet is counted under exactly one verdict reason. */
 #define USHER_STAT_PASS_NOT_IP 0      /* ARP, LLDP, other ethertypes */
 #define USHER_STAT_PASS_NOT_VIP 1     /* IP traffic to no virtual service */
-#define USHER_STAT_PASS_NOT_L4 2      /* a VIP address, but neither TCP nor UDP (e.g. ICMP) */
+#define USHER_STAT_PASS_NOT_L4 2      /* IP, but neither TCP nor UDP (e.g. ICMP) */
 #define USHER_STAT_PASS_FRAGMENT 3    /* IP fragments: ports cannot be read */
 #define USHER_STAT_PASS_MALFORMED 4   /* truncated or inconsistent headers */
 #define USHER_STAT_PASS_UNSUPPORTED 5 /* >2 VLAN tags, IPv6 extension chains too long */

@@ -1,0 +1,48 @@
+/// Everything the balancer is told to do: the desired state that `apply` compiles into maps.
+/// A value of this type has passed validation (see `ConfigLoader`); it is also what the CLI
+/// keeps as the last applied state.
+public struct BalancerConfig: Hashable, Sendable, Codable {
+    public var interfaces: [InterfaceConfig]
+    public var encapsulation: Encapsulation
+    public var services: [VirtualService]
+
+    public init(interfaces: [InterfaceConfig] = [], encapsulation: Encapsulation = .init(), services: [VirtualService] = []) {
+        self.interfaces = interfaces
+        self.encapsulation = encapsulation
+        self.services = services
+    }
+
+    /// The service with this name, if any.
+    public func service(named name: String) -> VirtualService? {
+        services.first { $0.name == name }
+    }
+}
+
+/// An interface the XDP program is attached to.
+public struct InterfaceConfig: Hashable, Sendable, Codable {
+    public var name: String
+    public var xdpMode: XDPMode
+
+    public init(name: String, xdpMode: XDPMode = .native) {
+        self.name = name
+        self.xdpMode = xdpMode
+    }
+}
+
+/// How the XDP program is attached: in the driver, or in the generic (skb) path.
+public enum XDPMode: String, Hashable, Sendable, Codable, CaseIterable {
+    case native
+    case generic
+}
+
+/// Outer source addresses for IP-in-IP. The host bits of each prefix are filled from the flow
+/// hash so that receive-side scaling on the real servers spreads flows over queues.
+public struct Encapsulation: Hashable, Sendable, Codable {
+    public var sourceV4: IPPrefix?
+    public var sourceV6: IPPrefix?
+
+    public init(sourceV4: IPPrefix? = nil, sourceV6: IPPrefix? = nil) {
+        self.sourceV4 = sourceV4
+        self.sourceV6 = sourceV6
+    }
+}

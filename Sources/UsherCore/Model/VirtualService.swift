@@ -1,0 +1,97 @@
+/// A virtual service: VIP + port + protocol, how it is balanced, and its real servers.
+public struct VirtualService: Hashable, Sendable, Codable {
+    public static let defaultMaglevTableSize: UInt32 = 65537
+
+    /// Unique name, used by the CLI and in statistics.
+    public var name: String
+    public var vip: IPAddress
+    /// 0 means every port of the VIP for this protocol.
+    public var port: UInt16
+    public var proto: TransportProtocol
+    public var mode: ForwardingMode
+    /// Size of the Maglev lookup table: a prime, larger than 100 × the number of reals.
+    public var maglevTableSize: UInt32
+    /// Hash on the client's address only, so a client keeps its real across ports.
+    public var hashSourceOnly: Bool
+    public var reals: [RealServer]
+
+    public init(
+        name: String, vip: IPAddress, port: UInt16, proto: TransportProtocol, mode: ForwardingMode,
+        maglevTableSize: UInt32 = VirtualService.defaultMaglevTableSize, hashSourceOnly: Bool = false,
+        reals: [RealServer] = []
+    ) {
+        self.name = name
+        self.vip = vip
+        self.port = port
+        self.proto = proto
+        self.mode = mode
+        self.maglevTableSize = maglevTableSize
+        self.hashSourceOnly = hashSourceOnly
+        self.reals = reals
+    }
+
+    /// What identifies the service to the data plane.
+    public var key: ServiceKey { ServiceKey(vip: vip, port: port, proto: proto) }
+
+    /// Reals that can take new flows (weight above zero).
+    public var activeReals: [RealServer] { reals.filter { $0.weight > 0 } }
+}
+
+/// (VIP, port, protocol): the data plane's key of a virtual service.
+public struct ServiceKey: Hashable, Sendable, Codable, CustomStringConvertible {
+    public var vip: IPAddress
+    public var port: UInt16
+    public var proto: TransportProtocol
+
+    public init(vip: IPAddress, port: UInt16, proto: TransportProtocol) {
+        self.vip = vip
+        self.port = port
+        self.proto = proto
+    }
+
+    /// `203.0.113.10:80/tcp`, `[2001:db8::1]:443/tcp`, `203.0.113.10:*/udp`.
+    public var description: String {
+        let host = vip.isV4 ? "\(vip)" : "[\(vip)]"
+        return "\(host):\(port == 0 ? "*" : String(port))/\(proto.rawValue)"
+    }
+}
+
+public enum TransportProtocol: String, Hashable, Sendable, Codable, CaseIterable {
+    case tcp
+    case udp
+
+    /// The IP protocol number.
+    public var number: UInt8 { self == .tcp ? 6 : 17 }
+}
+
+/// How a virtual service reaches its real servers.
+public enum ForwardingMode: String, Hashable, Sendable, Codable, CaseIterable {
+    /// Rewrite the destination MAC; the real holds the VIP on loopback and answers directly.
+    case dsrL2 = "dsr-l2"
+    /// Encapsulate IPv4-in-IPv4 / IPv6-in-IPv6; the real decapsulates and answers directly.
+    case dsrIPIP = "dsr-ipip"
+    /// Pass to the host stack, where the HTTP proxy listens.
+    case http
+    /// Pass to the host stack, where the TLS proxy listens.
+    case https
+
+    /// Whether the XDP program forwards this mode itself (as opposed to passing it up).
+    public var isLayer4: Bool { self == .dsrL2 || self == .dsrIPIP }
+}
+
+/// A real server (backend) of a virtual service.
+public struct RealServer: Hashable, Sendable, Codable {
+    public var address: IPAddress
+    /// Relative share of new flows; 0 means draining: no new flows, established ones continue.
+    public var weight: UInt32
+    /// Next-hop MAC given in the config; when nil it comes from the neighbour table.
+    public var mac: MACAddress?
+
+    public init(address: IPAddress, weight: UInt32 = 1, mac: MACAddress? = nil) {
+        self.address = address
+        self.weight = weight
+        self.mac = mac
+    }
+
+    public var isDraining: Bool { weight == 0 }
+}
