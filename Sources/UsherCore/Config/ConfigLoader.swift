@@ -1,0 +1,64 @@
+import Foundation
+import Yams
+
+/// Reads a config file (the YAML format of Docs/contracts: `interfaces`, `encapsulation`,
+/// `services`), checks it completely, and returns the model — or throws `ConfigErrors` listing
+/// every problem, each with its file, line, column and field.
+public enum ConfigLoader {
+    /// Reads and checks the file at `path`.
+    public static func load(path: String) throws(ConfigErrors) -> BalancerConfig {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+            throw ConfigErrors(errors: [ConfigError(file: path, field: "", message: "cannot read the config file: \(reason)",
+                                                    hint: "check the path and that the file is readable")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigErrors(errors: [ConfigError(file: path, field: "", message: "the config file is not UTF-8 text",
+                                                    hint: "save it as UTF-8")])
+        }
+        return try parse(yaml: text, file: path)
+    }
+
+    /// Checks `yaml`; `file` is only used to name the source in errors.
+    public static func parse(yaml: String, file: String) throws(ConfigErrors) -> BalancerConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigErrors(errors: [YAMLSyntaxError.describe(error, yaml: yaml, file: file)])
+        }
+        guard let root else {
+            throw ConfigErrors(errors: [ConfigError(file: file, line: 1, column: 1, field: "", message: "the config file is empty",
+                                                    hint: "a config needs at least `services:` with a list of virtual services")])
+        }
+        var reader = ConfigReader()
+        let read = reader.readConfig(root)
+        var located: [ConfigError] = reader.issues.map {
+            ConfigError(file: file, line: $0.mark?.line, column: $0.mark?.column, field: $0.path.description,
+                        message: $0.message, hint: $0.hint)
+        }
+        for issue in ConfigValidator.issues(read.config) {
+            let path = read.filePath(issue.path)
+            let mark = reader.mark(of: path)
+            let message = issue.fullMessage { related in
+                let relatedPath = read.filePath(related)
+                return reader.mark(of: relatedPath).map { "\(relatedPath) (line \($0.line))" } ?? relatedPath.description
+            }
+            located.append(ConfigError(file: file, line: mark?.line, column: mark?.column, field: path.description,
+                                       message: message, hint: issue.hint))
+        }
+        guard located.isEmpty else {
+            // File order; problems found in one pass keep their relative order.
+            let sorted = located.enumerated().sorted { a, b in
+                let ka = (a.element.line ?? 0, a.element.column ?? 0, a.offset)
+                let kb = (b.element.line ?? 0, b.element.column ?? 0, b.offset)
+                return ka < kb
+            }
+            throw ConfigErrors(errors: sorted.map(\.element))
+        }
+        return read.config
+    }
+}
