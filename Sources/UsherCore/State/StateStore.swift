@@ -1,0 +1,146 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The last applied config, kept as JSON in the state directory (default /run/usher) so that
+/// imperative commands (`usher real add …`) can edit it and `usher apply` can show a diff.
+///
+/// Writes are atomic (temporary file, fsync, rename), so a crash leaves the old or the new
+/// config, never half of one. `withLock` serialises commands that read, change and save.
+public struct StateStore: Sendable {
+    /// Version of the file format; a file of another version is refused, not misread.
+    public static let formatVersion = 1
+
+    public let directory: String
+    /// How long `withLock` waits for another command to finish.
+    public var lockTimeout: Duration
+
+    public init(directory: String, lockTimeout: Duration = .seconds(10)) {
+        self.directory = directory
+        self.lockTimeout = lockTimeout
+    }
+
+    public var configPath: String { directory + "/config.json" }
+    public var lockPath: String { directory + "/lock" }
+
+    private struct File: Codable {
+        var version: Int
+        var config: BalancerConfig
+    }
+
+    /// The last saved config, or nil if none was saved yet.
+    public func load() throws(StateStoreError) -> BalancerConfig? {
+        guard FileManager.default.fileExists(atPath: configPath) else { return nil }
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw StateStoreError(path: configPath, message: "cannot read the saved config", hint: "check its permissions")
+        }
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: data)
+        } catch {
+            throw StateStoreError(path: configPath, message: "the saved config is not valid (\(error))",
+                                  hint: "remove it and run `usher apply -f FILE` again")
+        }
+        guard file.version == Self.formatVersion else {
+            throw StateStoreError(path: configPath, message: "the saved config has format version \(file.version), this usher reads \(Self.formatVersion)",
+                                  hint: "use the usher that wrote it, or remove the file and run `usher apply -f FILE` again")
+        }
+        return file.config
+    }
+
+    /// Saves `config` atomically, creating the directory (mode 0700) if needed.
+    public func save(_ config: BalancerConfig) throws(StateStoreError) {
+        try createDirectory()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data: Data
+        do {
+            data = try encoder.encode(File(version: Self.formatVersion, config: config))
+        } catch {
+            throw StateStoreError(path: configPath, message: "cannot encode the config: \(error)")
+        }
+        let temporary = "\(configPath).tmp.\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failure(temporary, "cannot create") }
+        var ok = data.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += n
+            }
+            return true
+        }
+        let writeError = errno
+        ok = ok && fsync(fd) == 0
+        close(fd)
+        guard ok else {
+            errno = writeError
+            let error = failure(temporary, "cannot write")
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, configPath) == 0 else {
+            let error = failure(configPath, "cannot replace")
+            unlink(temporary)
+            throw error
+        }
+        // Make the rename itself durable.
+        let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirfd >= 0 {
+            fsync(dirfd)
+            close(dirfd)
+        }
+    }
+
+    /// Runs `body` holding an exclusive `flock` on DIR/lock, so that two usher commands never
+    /// interleave their read-change-apply-save. Waits up to `lockTimeout` for the lock.
+    /// Not reentrant: do not call it again from inside `body`.
+    public func withLock<T>(_ body: () throws -> T) throws -> T {
+        try createDirectory()
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failure(lockPath, "cannot open the lock file") }
+        defer { close(fd) }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: lockTimeout)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else { throw failure(lockPath, "cannot lock") }
+            guard clock.now < deadline else {
+                throw StateStoreError(path: lockPath, message: "another usher command holds the lock",
+                                      hint: "wait for it to finish and try again")
+            }
+            usleep(20_000)
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+
+    /// Creates the directory and its parents; the directory itself gets mode 0700.
+    private func createDirectory() throws(StateStoreError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw StateStoreError(path: directory, message: "is not a directory", hint: "give --state-dir a directory")
+            }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StateStoreError(path: directory, message: "cannot create the state directory: \(error.localizedDescription)",
+                                  hint: "run as root, or give --state-dir a writable directory")
+        }
+        chmod(directory, 0o700)
+    }
+
+    private func failure(_ path: String, _ what: String) -> StateStoreError {
+        let reason = String(cString: strerror(errno))
+        return StateStoreError(path: path, message: "\(what): \(reason)",
+                               hint: "check that \(directory) is writable (run as root, or give --state-dir)")
+    }
+}
