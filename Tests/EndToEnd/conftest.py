@@ -1,0 +1,48 @@
+"""Fixtures of the end-to-end tests: a lab per test, always torn down."""
+import os
+
+import pytest
+
+from labkit import Lab, unique_name, usher_binary
+
+
+def require_root():
+    if os.geteuid() != 0:
+        pytest.skip("end-to-end tests build network namespaces and attach XDP programs: run them as root")
+
+
+def require_usher():
+    binary = usher_binary()
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"usher binary not found at {binary}: run 'swift build' first, or set USHER_BIN")
+    return binary
+
+
+@pytest.fixture
+def bare_lab():
+    """A lab without any usher program: the network, the routes and the real servers only."""
+    require_root()
+    lab = Lab.up(unique_name(), with_usher=False)
+    try:
+        yield lab
+    finally:
+        lab.down()
+
+
+@pytest.fixture
+def lab():
+    """A lab with the pass program on the bridge side and decap on the reals, config not applied."""
+    require_root()
+    require_usher()
+    lab = Lab.up(unique_name())
+    try:
+        yield lab
+    finally:
+        lab.down()
+
+
+@pytest.fixture
+def balanced_lab(lab):
+    """A lab whose balancer runs the lab's config (Tools/lab's usher.yaml)."""
+    lab.apply()
+    return lab

@@ -1,0 +1,205 @@
+"""Driving a lab (Tools/lab) from tests: hosts, the usher CLI on the balancer, HTTP clients.
+
+Everything runs with a timeout; a Lab is always torn down by the fixture that made it.
+"""
+import json
+import os
+import secrets
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+LAB_TOOL = REPO / "Tools" / "lab"
+CLIENT_TOOL = REPO / "Tools" / "lab-client.py"
+PYTHON = "/usr/bin/python3"
+
+
+def usher_binary():
+    """The usher binary under test: $USHER_BIN, else this checkout's .build/debug/usher."""
+    return Path(os.environ.get("USHER_BIN") or REPO / ".build" / "debug" / "usher")
+
+
+def unique_name():
+    return "t" + secrets.token_hex(3)
+
+
+class Stream:
+    """A long-lived GET /stream in the client namespace (Tools/lab-client.py stream)."""
+
+    def __init__(self, process, seconds):
+        self.process = process
+        self.seconds = seconds
+        self.first = None
+
+    def wait_first(self, timeout=5.0):
+        """The name of the real server that answers this stream (from its first line)."""
+        if self.first is None:
+            line = self._readline(timeout)
+            event = json.loads(line) if line else {}
+            if event.get("event") != "first":
+                self.process.kill()
+                raise AssertionError(f"the stream did not start: {line!r} {self.process.stderr.read()!r}")
+            self.first = event
+        return self.first["real"]
+
+    def result(self):
+        """The client's final report: {"intact", "lines", "expected", "real", "error", ...}."""
+        self.wait_first()
+        try:
+            out, err = self.process.communicate(timeout=self.seconds + 15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError("the stream client did not finish in time")
+        lines = [line for line in out.splitlines() if line.strip()]
+        if not lines:
+            raise AssertionError(f"the stream client printed no report; stderr: {err!r}")
+        return json.loads(lines[-1])
+
+    def _readline(self, timeout):
+        import selectors
+
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.process.stdout, selectors.EVENT_READ)
+            if not selector.select(timeout):
+                return ""
+        return self.process.stdout.readline()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+class Lab:
+    def __init__(self, name, facts):
+        self.name = name
+        self.facts = facts
+        self.streams = []
+
+    @classmethod
+    def up(cls, name, with_usher=True):
+        args = [str(LAB_TOOL), "up", name, "--json"] + ([] if with_usher else ["--no-usher"])
+        env = dict(os.environ, USHER_BIN=str(usher_binary()))
+        done = subprocess.run(args, capture_output=True, text=True, timeout=90, env=env)
+        if done.returncode != 0:
+            subprocess.run([str(LAB_TOOL), "down", name], capture_output=True, timeout=60)
+            raise AssertionError(f"Tools/lab up {name} failed ({done.returncode}):\n{done.stderr}")
+        return cls(name, json.loads(done.stdout))
+
+    def down(self):
+        for stream in self.streams:
+            stream.stop()
+        subprocess.run([str(LAB_TOOL), "down", self.name], capture_output=True, timeout=60)
+
+    # -- facts --------------------------------------------------------------------------------
+
+    @property
+    def client_address(self):
+        return self.facts["hosts"]["client"]["interfaces"]["eth0"]["ipv4"].split("/")[0]
+
+    @property
+    def client_address6(self):
+        return self.facts["hosts"]["client"]["interfaces"]["eth0"]["ipv6"].split("/")[0]
+
+    def service(self, name):
+        return next(s for s in self.facts["services"] if s["name"] == name)
+
+    def real_address(self, real, family=4):
+        entry = next(r for r in self.facts["reals"] if r["name"] == real)
+        return entry["ipv4" if family == 4 else "ipv6"]
+
+    # -- running things -----------------------------------------------------------------------
+
+    def run(self, host, *command, timeout=30, check=True):
+        """Runs a command in a host's network namespace (nsenter --net, so bpffs stays visible)."""
+        argv = ["nsenter", f"--net=/run/netns/{self.name}-{host}", "--", *map(str, command)]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        if check and done.returncode != 0:
+            raise AssertionError(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+        return done
+
+    def usher(self, *args, timeout=30, check=True):
+        """Runs `usher ARGS` on the balancer with the lab's pin and state directories."""
+        return self.run(
+            "lb", usher_binary(), "--pin-dir", self.facts["pin_dir"], "--state-dir",
+            self.facts["state_dir"], *args, timeout=timeout, check=check,
+        )
+
+    def apply(self):
+        return self.usher("apply", "-f", self.facts["config"], timeout=60)
+
+    def stats(self):
+        return json.loads(self.usher("stats", "--json").stdout)
+
+    def get(self, host, count, port=80, concurrency=4, timeout=3.0):
+        """`count` GET / requests from the client, one TCP connection each: the summary dict."""
+        deadline = 30 + count * 0.2
+        done = self.run(
+            "client", PYTHON, CLIENT_TOOL, "get", host, "--port", port, "--count", count,
+            "--concurrency", concurrency, "--timeout", timeout, "--deadline", deadline,
+            timeout=deadline + 15, check=False,
+        )
+        if not done.stdout.strip():
+            raise AssertionError(f"the HTTP client printed nothing; stderr: {done.stderr}")
+        return json.loads(done.stdout)
+
+    def stream(self, host, seconds, port=80):
+        """Starts a long-lived GET /stream?seconds=S from the client (a Stream)."""
+        argv = ["nsenter", f"--net=/run/netns/{self.name}-client", "--", PYTHON, str(CLIENT_TOOL),
+                "stream", host, "--port", str(port), "--seconds", str(seconds)]
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stream = Stream(process, seconds)
+        self.streams.append(stream)
+        return stream
+
+    # -- what the real servers saw ------------------------------------------------------------
+
+    def log(self, real):
+        """Every request real server `real` logged, oldest first."""
+        path = Path(self.facts["hosts"][real]["log"])
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def log_marks(self):
+        """How many requests each real has logged so far (pass to `requests_since`)."""
+        return {real: len(self.log(real)) for real in ("real1", "real2", "real3")}
+
+    def requests_since(self, marks, path="/"):
+        """Requests for `path` each real logged after `marks`."""
+        return {real: [e for e in self.log(real)[mark:] if e["path"] == path] for real, mark in marks.items()}
+
+
+def service_stats(stats, name):
+    entries = [s for s in stats.get("services", []) if s.get("name") == name]
+    assert entries, f"usher stats has no service {name}: {stats.get('services')}"
+    return entries[0]
+
+
+def real_stats(stats, address, service=None):
+    """The counters of a real server, summed over its entries; only those of `service` (a lab
+    service dict) when the stats name a service per real, by name or as "VIP:PORT/PROTO"."""
+    names = set()
+    if service is not None:
+        vip = f"[{service['vip']}]" if ":" in service["vip"] else service["vip"]
+        names = {service["name"], f"{vip}:{service['port']}/{service['protocol']}",
+                 f"{service['vip']}:{service['port']}/{service['protocol']}"}
+    total = {"packets": 0, "bytes": 0, "new_flows": 0}
+    for entry in stats.get("reals", []):
+        if entry.get("address") != address:
+            continue
+        if names and "service" in entry and entry["service"] not in names:
+            continue
+        for key in total:
+            total[key] += entry.get(key, 0)
+    return total
+
+
+def wait_until(predicate, timeout, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
