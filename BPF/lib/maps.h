@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The balancer's maps. Names, types, keys, values and sizes are the contract with the control
+ * plane (abi.h holds the layouts). Every map is pinned by name under the pin directory, so a
+ * restarted control plane and a reloaded program share the same tables and counters.
+ */
+#ifndef USHER_LIB_MAPS_H
+#define USHER_LIB_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "usher/abi.h"
+
+/* Virtual services by (VIP, port, protocol, family); port 0 is the VIP's every-port service. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct usher_vip_key);
+	__type(value, struct usher_service);
+	__uint(max_entries, USHER_MAX_SERVICES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_vips_v1 SEC(".maps");
+
+/* Real servers by real id; a slot without USHER_REAL_F_PRESENT is free. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct usher_real);
+	__uint(max_entries, USHER_MAX_REALS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_reals_v1 SEC(".maps");
+
+/* Template of a service's Maglev table: slot 0 = size M, slots 1..M = real ids. Real tables
+ * are sized per service; BPF_F_INNER_MAP lets their max_entries differ from this one. */
+struct usher_maglev_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+};
+
+/* Maglev table of each service, by service id; swapped whole when the reals change. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, USHER_MAX_SERVICES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct usher_maglev_table);
+} usher_maglev_v1 SEC(".maps");
+
+/* Connection tracking: the real each client flow was sent to, least recently used evicted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct usher_flow_key);
+	__type(value, struct usher_flow);
+	__uint(max_entries, USHER_CONNTRACK_DEFAULT_ENTRIES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_ct_v1 SEC(".maps");
+
+/* Settings shared by every service: the IP-in-IP outer source addresses. One entry, key 0. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct usher_global);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_global_v1 SEC(".maps");
+
+/* Global counters per CPU, indexed by USHER_STAT_*. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct usher_counter);
+	__uint(max_entries, USHER_STAT_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_stats_v1 SEC(".maps");
+
+/* Counters per CPU of each virtual service, by service id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct usher_service_stats);
+	__uint(max_entries, USHER_MAX_SERVICES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_sstats_v1 SEC(".maps");
+
+/* Counters per CPU of each real server, by real id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct usher_real_stats);
+	__uint(max_entries, USHER_MAX_REALS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_rstats_v1 SEC(".maps");
+
+#endif /* USHER_LIB_MAPS_H */

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Parsing: from the raw frame to a struct usher_packet. Each header is bounds-checked against
+ * data_end before it is read, and each length field against the bytes that really follow.
+ * Anything but a whole, unfragmented TCP or UDP packet over IPv4 or IPv6 behind at most two
+ * VLAN tags yields the USHER_STAT_PASS_* reason to hand it to the host untouched.
+ */
+#ifndef USHER_LIB_PARSING_H
+#define USHER_LIB_PARSING_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "usher/abi.h"
+
+/* Returned by the parsers when the frame can be balanced; never a USHER_STAT_* index. */
+#define USHER_PARSE_OK 0xFFu
+
+#define USHER_MAX_VLAN_TAGS 2 /* an 802.1ad S-tag and an 802.1Q C-tag (QinQ) */
+#define USHER_VLAN_HLEN 4
+#define USHER_L2_MAX_LEN (ETH_HLEN + USHER_MAX_VLAN_TAGS * USHER_VLAN_HLEN)
+#define USHER_MAX_IPV6_EXT 4 /* extension headers skipped before a packet is unsupported */
+
+/* IPv4 frag_off bits (host order; <linux/ip.h> keeps them kernel-internal). */
+#define USHER_IP_DF 0x4000
+#define USHER_IP_MF 0x2000
+#define USHER_IP_OFFSET 0x1FFF
+
+/* An Ethernet header. Unlike <linux/if_ether.h>'s packed struct ethhdr it is 2-byte aligned,
+ * so it is read and written in 16-bit words rather than bytes. */
+struct usher_ethhdr {
+	__u8 dst[ETH_ALEN];
+	__u8 src[ETH_ALEN];
+	__be16 proto;
+};
+
+/* One VLAN tag as it follows the MAC addresses: tag control information, next ethertype. */
+struct usher_vlan_hdr {
+	__be16 tci;
+	__be16 next_proto;
+};
+
+/* What the parser learned about a frame: its flow, and what rewriting it needs to know. */
+struct usher_packet {
+	struct usher_flow_key flow; /* the client's tuple as received: conntrack key, hash input */
+	__u32 frame_len;            /* bytes of the frame as received, for the counters */
+	__u32 ip_len;               /* whole IP packet: IPv4 tot_len, IPv6 40 + payload_len */
+	__u32 hash;                 /* flow hash, once has_hash is set (see hash.h) */
+	__u8 has_hash;
+	__u8 l2_len; /* Ethernet header and VLAN tags: 14, 18 or 22 bytes */
+	__u8 tos;    /* IPv4 TOS or IPv6 traffic class, copied to an outer header */
+	__u8 pad;
+} __attribute__((aligned(8)));
+
+/* The parser's position in the frame: the next header, and the end of the data. */
+struct usher_cursor {
+	void *pos;
+	void *end;
+};
+
+/* Whether an ethertype (network order) announces a VLAN tag. */
+static __always_inline bool usher_is_vlan(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
+}
+
+/* Parses Ethernet and up to USHER_MAX_VLAN_TAGS tags; returns USHER_PARSE_OK with *proto the
+ * payload's ethertype (network order) and the cursor on the payload, else the pass reason. */
+static __always_inline __u32 usher_parse_eth(struct usher_cursor *c, struct usher_packet *pkt,
+					     __be16 *proto)
+{
+	struct usher_ethhdr *eth = c->pos;
+	int i;
+
+	if ((void *)(eth + 1) > c->end)
+		return USHER_STAT_PASS_MALFORMED;
+	*proto = eth->proto;
+	c->pos = eth + 1;
+	pkt->l2_len = ETH_HLEN;
+
+	/* Bounded by USHER_MAX_VLAN_TAGS: QinQ is the deepest stacking we forward. */
+#pragma unroll
+	for (i = 0; i < USHER_MAX_VLAN_TAGS; i++) {
+		struct usher_vlan_hdr *vlan = c->pos;
+
+		if (!usher_is_vlan(*proto))
+			break;
+		if ((void *)(vlan + 1) > c->end)
+			return USHER_STAT_PASS_MALFORMED;
+		*proto = vlan->next_proto;
+		c->pos = vlan + 1;
+		pkt->l2_len += USHER_VLAN_HLEN;
+	}
+	if (usher_is_vlan(*proto))
+		return USHER_STAT_PASS_UNSUPPORTED;
+	return USHER_PARSE_OK;
+}
+
+/* Parses an IPv4 header (options skipped); returns USHER_PARSE_OK with the cursor on the L4
+ * header and *l4_len the bytes the IP header says follow it, else the pass reason. */
+static __always_inline __u32 usher_parse_ipv4(struct usher_cursor *c, struct usher_packet *pkt,
+					      __u32 *l4_len)
+{
+	struct iphdr *iph = c->pos;
+	__u32 hdr_len, tot_len;
+
+	if ((void *)(iph + 1) > c->end)
+		return USHER_STAT_PASS_MALFORMED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return USHER_STAT_PASS_MALFORMED;
+	hdr_len = iph->ihl * 4;
+	tot_len = bpf_ntohs(iph->tot_len);
+	if (tot_len < hdr_len || (void *)iph + tot_len > c->end)
+		return USHER_STAT_PASS_MALFORMED;
+	if (iph->frag_off & bpf_htons(USHER_IP_MF | USHER_IP_OFFSET))
+		return USHER_STAT_PASS_FRAGMENT;
+
+	pkt->flow.family = USHER_FAMILY_V4;
+	pkt->flow.proto = iph->protocol;
+	__builtin_memcpy(pkt->flow.src, &iph->saddr, sizeof(iph->saddr));
+	__builtin_memcpy(pkt->flow.dst, &iph->daddr, sizeof(iph->daddr));
+	pkt->ip_len = tot_len;
+	pkt->tos = iph->tos;
+	c->pos = (void *)iph + hdr_len;
+	*l4_len = tot_len - hdr_len;
+	return USHER_PARSE_OK;
+}
+
+/* Skips up to USHER_MAX_IPV6_EXT hop-by-hop, routing and destination-options headers; returns
+ * USHER_PARSE_OK with the cursor, *next and *len on the upper-layer header, else the reason. */
+static __always_inline __u32 usher_skip_ipv6_ext(struct usher_cursor *c, __u8 *next, __u32 *len)
+{
+	int i;
+
+	/* Bounded by USHER_MAX_IPV6_EXT: real traffic carries one or two of these, if any. */
+#pragma unroll
+	for (i = 0; i < USHER_MAX_IPV6_EXT; i++) {
+		struct ipv6_opt_hdr *ext = c->pos;
+		__u32 ext_len;
+
+		if (*next == IPPROTO_FRAGMENT)
+			return USHER_STAT_PASS_FRAGMENT;
+		if (*next != IPPROTO_HOPOPTS && *next != IPPROTO_ROUTING && *next != IPPROTO_DSTOPTS)
+			return USHER_PARSE_OK;
+		if ((void *)(ext + 1) > c->end)
+			return USHER_STAT_PASS_MALFORMED;
+		ext_len = (ext->hdrlen + 1) * 8;
+		if (ext_len > *len)
+			return USHER_STAT_PASS_MALFORMED;
+		*next = ext->nexthdr;
+		*len -= ext_len;
+		c->pos += ext_len;
+	}
+	if (*next == IPPROTO_FRAGMENT)
+		return USHER_STAT_PASS_FRAGMENT;
+	if (*next == IPPROTO_HOPOPTS || *next == IPPROTO_ROUTING || *next == IPPROTO_DSTOPTS)
+		return USHER_STAT_PASS_UNSUPPORTED;
+	return USHER_PARSE_OK;
+}
+
+/* Parses an IPv6 header and its extension headers; returns USHER_PARSE_OK with the cursor on
+ * the L4 header and *l4_len the payload bytes left for it, else the pass reason. */
+static __always_inline __u32 usher_parse_ipv6(struct usher_cursor *c, struct usher_packet *pkt,
+					      __u32 *l4_len)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	__u32 payload_len, reason;
+	__u8 next;
+
+	if ((void *)(ip6 + 1) > c->end)
+		return USHER_STAT_PASS_MALFORMED;
+	if (ip6->version != 6)
+		return USHER_STAT_PASS_MALFORMED;
+	payload_len = bpf_ntohs(ip6->payload_len);
+	if ((void *)(ip6 + 1) + payload_len > c->end)
+		return USHER_STAT_PASS_MALFORMED;
+
+	c->pos = ip6 + 1;
+	next = ip6->nexthdr;
+	reason = usher_skip_ipv6_ext(c, &next, &payload_len);
+	if (reason != USHER_PARSE_OK)
+		return reason;
+
+	pkt->flow.family = USHER_FAMILY_V6;
+	pkt->flow.proto = next;
+	__builtin_memcpy(pkt->flow.src, &ip6->saddr, sizeof(ip6->saddr));
+	__builtin_memcpy(pkt->flow.dst, &ip6->daddr, sizeof(ip6->daddr));
+	pkt->ip_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	pkt->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
+	*l4_len = payload_len;
+	return USHER_PARSE_OK;
+}
+
+/* Reads the ports of the TCP or UDP header at the cursor, which has l4_len bytes by the IP
+ * header; returns USHER_PARSE_OK, or the pass reason (not TCP/UDP, or truncated). */
+static __always_inline __u32 usher_parse_l4(struct usher_cursor *c, struct usher_packet *pkt,
+					    __u32 l4_len)
+{
+	if (pkt->flow.proto == IPPROTO_TCP) {
+		struct tcphdr *th = c->pos;
+
+		if ((void *)(th + 1) > c->end)
+			return USHER_STAT_PASS_MALFORMED;
+		if (th->doff < 5 || th->doff * 4 > l4_len)
+			return USHER_STAT_PASS_MALFORMED;
+		pkt->flow.sport = th->source;
+		pkt->flow.dport = th->dest;
+		return USHER_PARSE_OK;
+	}
+	if (pkt->flow.proto == IPPROTO_UDP) {
+		struct udphdr *uh = c->pos;
+		__u32 udp_len;
+
+		if ((void *)(uh + 1) > c->end)
+			return USHER_STAT_PASS_MALFORMED;
+		udp_len = bpf_ntohs(uh->len);
+		if (udp_len < sizeof(*uh) || udp_len > l4_len)
+			return USHER_STAT_PASS_MALFORMED;
+		pkt->flow.sport = uh->source;
+		pkt->flow.dport = uh->dest;
+		return USHER_PARSE_OK;
+	}
+	return USHER_STAT_PASS_NOT_L4;
+}
+
+/* Parses the frame into *pkt (zeroed by the caller); returns USHER_PARSE_OK for a TCP or UDP
+ * packet the balancer may take, else the USHER_STAT_PASS_* reason to pass it untouched. */
+static __always_inline __u32 usher_parse(struct xdp_md *ctx, struct usher_packet *pkt)
+{
+	struct usher_cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	__u32 l4_len = 0, reason;
+	__be16 proto;
+
+	pkt->frame_len = c.end - c.pos;
+	reason = usher_parse_eth(&c, pkt, &proto);
+	if (reason != USHER_PARSE_OK)
+		return reason;
+	if (proto == bpf_htons(ETH_P_IP))
+		reason = usher_parse_ipv4(&c, pkt, &l4_len);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		reason = usher_parse_ipv6(&c, pkt, &l4_len);
+	else
+		return USHER_STAT_PASS_NOT_IP;
+	if (reason != USHER_PARSE_OK)
+		return reason;
+	return usher_parse_l4(&c, pkt, l4_len);
+}
+
+#endif /* USHER_LIB_PARSING_H */
