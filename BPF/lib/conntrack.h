@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Connection tracking: a flow stays on the real server it was first given for as long as that
+ * real is configured, even when it drains or Maglev tables change; only a removed real makes
+ * its flows be scheduled again.
+ */
+#ifndef USHER_LIB_CONNTRACK_H
+#define USHER_LIB_CONNTRACK_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "usher/abi.h"
+#include "lib/hash.h"
+#include "lib/lookup.h"
+#include "lib/maps.h"
+#include "lib/parsing.h"
+#include "lib/stats.h"
+
+#define USHER_CT_REFRESH_NS 1000000000ull /* last_seen_ns is written at most once a second */
+
+/* Returns the real server for the packet's flow and its id in *real_id: the tracked real while
+ * it is present, else Maglev's pick, which is then tracked; NULL if the service has no real.
+ * Counts the flow event (USHER_STAT_CT_HIT, _CT_NEW or _CT_RESCHEDULED). */
+static __always_inline const struct usher_real *
+usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u32 *real_id)
+{
+	struct usher_flow *flow = bpf_map_lookup_elem(&usher_ct_v1, &pkt->flow);
+	const struct usher_real *real;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 id;
+
+	/* A flow of another service (the VIP's services changed) is rescheduled like a removed
+	 * real's: its real may not serve this one. */
+	if (flow && flow->service_id == svc->id) {
+		id = flow->real_id;
+		real = usher_lookup_real(id);
+		if (real) {
+			if (now - flow->last_seen_ns > USHER_CT_REFRESH_NS)
+				flow->last_seen_ns = now;
+			usher_count(pkt, USHER_STAT_CT_HIT);
+			*real_id = id;
+			return real;
+		}
+	}
+
+	id = usher_maglev_pick(svc->id, usher_packet_hash(pkt, svc->flags));
+	real = usher_lookup_real(id);
+	if (!real)
+		return NULL;
+	if (flow) {
+		flow->real_id = id;
+		flow->service_id = svc->id;
+		flow->last_seen_ns = now;
+		usher_count(pkt, USHER_STAT_CT_RESCHEDULED);
+	} else {
+		struct usher_flow entry = { .real_id = id, .service_id = svc->id, .last_seen_ns = now };
+
+		bpf_map_update_elem(&usher_ct_v1, &pkt->flow, &entry, BPF_ANY);
+		usher_count(pkt, USHER_STAT_CT_NEW);
+		usher_count_new_flow(svc->id, id);
+	}
+	*real_id = id;
+	return real;
+}
+
+#endif /* USHER_LIB_CONNTRACK_H */
