@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * usher_balance: Usher's L4 data plane. A TCP or UDP packet addressed to a virtual service is
+ * sent to one of its real servers (Maglev, with connection tracking), by rewriting the
+ * destination MAC (dsr-l2) or encapsulating it in IP (dsr-ipip); the reals answer clients
+ * directly. Everything else goes to the host untouched. Semantics: notes contracts.md,
+ * "Data plane semantics"; layouts: usher/abi.h. Each step lives in lib/ under its role.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "usher/abi.h"
+#include "lib/conntrack.h"
+#include "lib/encap.h"
+#include "lib/forward.h"
+#include "lib/lookup.h"
+#include "lib/maps.h"
+#include "lib/parsing.h"
+#include "lib/stats.h"
+
+SEC("xdp")
+int usher_balance(struct xdp_md *ctx)
+{
+	struct usher_packet pkt = {};
+	const struct usher_service *svc;
+	const struct usher_real *real;
+	__u32 reason, real_id = USHER_NO_REAL;
+
+	/* Parse: only a whole TCP or UDP packet over IPv4 or IPv6 can be balanced. */
+	reason = usher_parse(ctx, &pkt);
+	if (reason != USHER_PARSE_OK)
+		return usher_verdict(&pkt, reason);
+
+	/* Classify: a virtual service, and one this program forwards itself? */
+	svc = usher_lookup_service(&pkt.flow);
+	if (!svc)
+		return usher_verdict(&pkt, USHER_STAT_PASS_NOT_VIP);
+	usher_count_service(svc->id, &pkt);
+	if (svc->mode == USHER_MODE_L7)
+		return usher_verdict(&pkt, USHER_STAT_PASS_L7);
+	if (svc->mode != USHER_MODE_DSR_L2 && svc->mode != USHER_MODE_DSR_IPIP)
+		return usher_verdict(&pkt, USHER_STAT_PASS_UNSUPPORTED); /* NAT modes: not yet */
+
+	/* Look up and choose: the flow's tracked real, else Maglev's pick. */
+	real = usher_choose_real(&pkt, svc, &real_id);
+	if (!real) {
+		usher_count_no_real(svc->id);
+		return usher_verdict(&pkt, USHER_STAT_DROP_NO_REAL);
+	}
+
+	/* Rewrite: encapsulate if the mode asks, then address the frame to the real's next hop. */
+	if (svc->mode == USHER_MODE_DSR_IPIP && !usher_encap(ctx, &pkt, svc, real))
+		return usher_verdict(&pkt, USHER_STAT_DROP_ENCAP);
+	reason = usher_forward(ctx, real);
+
+	/* Count and give the verdict. */
+	if (reason != USHER_STAT_DROP_ENCAP)
+		usher_count_real(real_id, &pkt);
+	return usher_verdict(&pkt, reason);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
