@@ -3,12 +3,7 @@ import os
 
 import pytest
 
-from labkit import Lab, unique_name, usher_binary
-
-
-def require_root():
-    if os.geteuid() != 0:
-        pytest.skip("end-to-end tests build network namespaces and attach XDP programs: run them as root")
+from labkit import Lab, require_root, unique_name, usher_binary
 
 
 def require_usher():

@@ -20,6 +20,13 @@ def usher_binary():
     return Path(os.environ.get("USHER_BIN") or REPO / ".build" / "debug" / "usher")
 
 
+def require_root():
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("end-to-end tests build network namespaces and attach XDP programs: run them as root")
+
+
 def unique_name():
     return "t" + secrets.token_hex(3)
 

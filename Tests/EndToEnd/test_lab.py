@@ -8,8 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import require_root
-from labkit import LAB_TOOL, Lab, unique_name
+from labkit import LAB_TOOL, Lab, require_root, unique_name
 
 
 def snmp(lab, host, table, field):
