@@ -1,0 +1,66 @@
+import CUsherABI
+import UsherCore
+
+/// Everything one `apply` will write, computed before the first write. Inner Maglev maps are
+/// already created and filled (they are invisible until swapped into the outer map), so what
+/// remains can hardly fail: updates of existing maps, in an order that never exposes an id
+/// that points at nothing.
+struct ApplyPlan {
+    struct RealWrite {
+        var id: UInt32
+        var value: usher_real
+        var isNew: Bool
+    }
+
+    /// A new inner table for a service's outer slot, or nil to empty the slot.
+    struct TableSwap {
+        var serviceID: UInt32
+        var table: OwnedFD?
+    }
+
+    struct VIPWrite {
+        var key: usher_vip_key
+        var value: usher_service
+    }
+
+    var realWrites: [RealWrite] = []
+    var newServiceIDs: [UInt32] = []
+    var tableSwaps: [TableSwap] = []
+    var vipWrites: [VIPWrite] = []
+    var global: usher_global?
+    var vipDeletes: [usher_vip_key] = []
+    var maglevClears: [UInt32] = []
+    var realClears: [UInt32] = []
+    /// What the caller keeps for the next apply.
+    var state = DataplaneState()
+
+    /// True when the maps already say what the config says.
+    var changesNothing: Bool {
+        realWrites.isEmpty && tableSwaps.isEmpty && vipWrites.isEmpty && global == nil &&
+            vipDeletes.isEmpty && maglevClears.isEmpty && realClears.isEmpty
+    }
+}
+
+/// Hands out the lowest ids not taken, below a limit.
+struct IDAllocator {
+    private var taken: Set<UInt32>
+    private var cursor: UInt32 = 0
+    let limit: UInt32
+    let what: String
+
+    init(taken: Set<UInt32>, limit: UInt32, what: String) {
+        self.taken = taken
+        self.limit = limit
+        self.what = what
+    }
+
+    mutating func next() throws -> UInt32 {
+        while cursor < limit, taken.contains(cursor) { cursor += 1 }
+        guard cursor < limit else {
+            throw BPFError(call: "apply", subject: "the \(what) table",
+                           message: "all \(limit) \(what) ids are in use; remove some before adding more")
+        }
+        taken.insert(cursor)
+        return cursor
+    }
+}

@@ -1,0 +1,181 @@
+import CUsherABI
+import UsherCore
+
+/// Phase one of `apply`: resolves every next hop, gives ids, computes and builds every changed
+/// Maglev table, and decides what to write and what to remove — without writing any map.
+/// Any error thrown here leaves the running tables exactly as they were.
+struct ApplyPlanner {
+    let config: BalancerConfig
+    let previous: DataplaneState?
+    let live: LiveTables
+    let resolver: NeighborResolving
+    /// Creates and fills an inner Maglev map (slot 0 = M, then the real ids); returns it and
+    /// its kernel map id. Injected so the planning can be tested without a kernel.
+    let buildTable: (_ serviceID: UInt32, _ slots: [UInt32]) throws -> (OwnedFD, UInt32)
+
+    func plan() throws -> ApplyPlan {
+        var plan = ApplyPlan()
+        try checkServices()
+        let balanced = config.services.filter(\.mode.isLayer4)
+
+        // Reals: one entry per address, shared by every service that lists it.
+        let explicitMACs = try explicitMACs(of: balanced)
+        let addresses = Set(balanced.flatMap { $0.reals.map(\.address) }).sorted()
+        var hops: [IPAddress: NextHop] = [:]
+        for address in addresses where explicitMACs[address] == nil {
+            hops[address] = try resolver.nextHop(for: address)
+        }
+        var realIDs: [IPAddress: UInt32] = [:]
+        var realAllocator = IDAllocator(taken: Set(live.reals.keys), limit: UInt32(USHER_MAX_REALS), what: "real")
+        let liveRealIDs = live.realIDsByAddress()
+        for address in addresses {
+            realIDs[address] = try liveRealIDs[address] ?? realAllocator.next()
+        }
+        for address in addresses {
+            guard let id = realIDs[address] else { continue }
+            let mac = explicitMACs[address] ?? hops[address]?.mac
+            let value = realEntry(address, mac: mac, hop: hops[address])
+            if let current = live.reals[id], sameBytes(current, value) {
+                // unchanged
+            } else {
+                plan.realWrites.append(.init(id: id, value: value, isNew: live.reals[id] == nil))
+            }
+            if let mac {
+                plan.state.reals.append(.init(address: address, id: id, mac: mac, nextHop: hops[address]))
+            }
+        }
+
+        // Services: ids by key, reused; new ones lowest-first among ids no live VIP uses.
+        let liveServiceIDs = Set(live.vips.values.map(\.id))
+        var serviceAllocator = IDAllocator(taken: liveServiceIDs, limit: UInt32(USHER_MAX_SERVICES), what: "service")
+        var plannedIDs = Set<UInt32>()
+        for service in config.services {
+            let id = try live.vips[service.key]?.id ?? serviceAllocator.next()
+            plannedIDs.insert(id)
+            if !liveServiceIDs.contains(id) { plan.newServiceIDs.append(id) }
+            var entry = DataplaneState.Service(
+                name: service.name, key: service.key, id: id, mode: service.mode,
+                hashSourceOnly: service.hashSourceOnly, tableSize: 0, backends: [], tableMapID: nil)
+            if service.mode.isLayer4 {
+                entry.tableSize = service.maglevTableSize
+                entry.backends = backends(of: service, realIDs: realIDs)
+                entry.tableMapID = try table(for: entry, into: &plan)
+            } else if live.maglevMapIDs[id] != nil {
+                plan.maglevClears.append(id) // turned into an L7 service: its table goes after the VIP entry changes
+            }
+            let value = service.abiService(id: id)
+            if live.vips[service.key].map({ !sameBytes($0, value) }) ?? true {
+                plan.vipWrites.append(.init(key: service.key.abi, value: value))
+            }
+            plan.state.services.append(entry)
+        }
+
+        let global = config.encapsulation.abiGlobal
+        if !sameBytes(global, live.global) { plan.global = global }
+
+        // Removals: VIPs of services no longer configured, their tables, reals no service uses.
+        let wantedKeys = Set(config.services.map(\.key))
+        for (key, value) in live.vips where !wantedKeys.contains(key) {
+            plan.vipDeletes.append(key.abi)
+            if live.maglevMapIDs[value.id] != nil, !plannedIDs.contains(value.id) { plan.maglevClears.append(value.id) }
+        }
+        plan.vipDeletes += live.strayVIPKeys
+        let usedRealIDs = Set(realIDs.values)
+        plan.realClears = live.reals.keys.filter { !usedRealIDs.contains($0) }.sorted()
+        return plan
+    }
+
+    // MARK: Steps
+
+    /// The inner map id the service will use after the apply; builds a new table when its
+    /// inputs (size, reals, weights, ids) changed or the map in use is not the one recorded.
+    private func table(for entry: DataplaneState.Service, into plan: inout ApplyPlan) throws -> UInt32? {
+        let current = live.maglevMapIDs[entry.id]
+        if entry.backends.isEmpty {
+            if current != nil { plan.tableSwaps.append(.init(serviceID: entry.id, table: nil)) }
+            return nil
+        }
+        if let before = previous?.services.first(where: { $0.key == entry.key }),
+           before.id == entry.id, before.tableSize == entry.tableSize, before.backends == entry.backends,
+           let recorded = before.tableMapID, recorded == current {
+            return recorded
+        }
+        let slots = Maglev.table(
+            backends: entry.backends.map { MaglevBackend(key: $0.address.bytes, weight: $0.weight) },
+            size: Int(entry.tableSize))
+        let values = [entry.tableSize] + slots.map { $0 < 0 ? UInt32(USHER_NO_REAL) : entry.backends[Int($0)].realID }
+        let (fd, mapID) = try buildTable(entry.id, values)
+        plan.tableSwaps.append(.init(serviceID: entry.id, table: fd))
+        return mapID
+    }
+
+    /// The reals that take new flows (weight above zero), ordered by address, each once.
+    private func backends(of service: VirtualService, realIDs: [IPAddress: UInt32]) -> [DataplaneState.Backend] {
+        var seen = Set<IPAddress>()
+        return service.activeReals
+            .filter { seen.insert($0.address).inserted }
+            .compactMap { real in
+                realIDs[real.address].map { DataplaneState.Backend(address: real.address, realID: $0, weight: real.weight) }
+            }
+            .sorted { $0.address < $1.address }
+    }
+
+    private func realEntry(_ address: IPAddress, mac: MACAddress?, hop: NextHop?) -> usher_real {
+        var value = zeroed(usher_real.self)
+        setBytes(&value.addr, address.paddedBytes)
+        value.family = address.familyCode
+        value.flags = UInt8(USHER_REAL_F_PRESENT)
+        if let mac { setBytes(&value.dst_mac, mac.bytes) }
+        if let hop {
+            setBytes(&value.src_mac, hop.sourceMAC.bytes)
+            value.ifindex = hop.ifindex
+        }
+        return value
+    }
+
+    /// The `mac:` given to each real; the same real given two different MACs is an error.
+    private func explicitMACs(of services: [VirtualService]) throws -> [IPAddress: MACAddress] {
+        var macs: [IPAddress: (mac: MACAddress, service: String)] = [:]
+        for service in services {
+            for real in service.reals {
+                guard let mac = real.mac else { continue }
+                if let earlier = macs[real.address], earlier.mac != mac {
+                    throw BPFError(call: "apply", subject: "real \(real.address)",
+                                   message: "it has mac \(earlier.mac) in service \(earlier.service) and \(mac) in service \(service.name); " +
+                                       "a real server has one next hop, so give the same mac (or none) everywhere")
+                }
+                macs[real.address] = (mac, service.name)
+            }
+        }
+        return macs.mapValues(\.mac)
+    }
+
+    /// What the data plane cannot represent, even if the validator let it through.
+    private func checkServices() throws {
+        var keys = Set<ServiceKey>()
+        for service in config.services {
+            guard keys.insert(service.key).inserted else {
+                throw BPFError(call: "apply", subject: "service \(service.name)", message: "another service already has \(service.key)")
+            }
+            guard service.mode.isLayer4 else { continue }
+            guard service.maglevTableSize >= 7, service.maglevTableSize <= UInt32(USHER_MAGLEV_MAX_SIZE) else {
+                throw BPFError(call: "apply", subject: "service \(service.name)",
+                               message: "maglev-table-size \(service.maglevTableSize) is outside 7...\(USHER_MAGLEV_MAX_SIZE)")
+            }
+            if service.mode == .dsrIPIP {
+                if let real = service.reals.first(where: { $0.address.isV4 != service.vip.isV4 }) {
+                    throw BPFError(call: "apply", subject: "service \(service.name)",
+                                   message: "real \(real.address) is \(real.address.familyName) but the VIP is \(service.vip.familyName); dsr-ipip encapsulates in the VIP's family")
+                }
+                let source = service.vip.isV4 ? config.encapsulation.sourceV4 : config.encapsulation.sourceV6
+                if source == nil {
+                    throw BPFError(call: "apply", subject: "service \(service.name)",
+                                   message: "dsr-ipip needs encapsulation: source-\(service.vip.isV4 ? "v4" : "v6") in the config")
+                }
+            }
+        }
+        guard config.services.count <= Int(USHER_MAX_SERVICES) else {
+            throw BPFError(call: "apply", subject: "the service table", message: "\(config.services.count) services; at most \(USHER_MAX_SERVICES)")
+        }
+    }
+}

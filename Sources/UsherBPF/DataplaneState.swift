@@ -1,0 +1,64 @@
+import UsherCore
+
+/// What `Dataplane.apply` wrote, kept by the caller beside the config and handed back to the
+/// next `apply`: the ids given to services and reals (stable across applies), the resolved next
+/// hops, and the inputs of every Maglev table, so an unchanged table is not rebuilt.
+/// The maps remain the truth: ids are always re-read from them, and a table is only skipped
+/// when the map it names is still the one in use.
+public struct DataplaneState: Hashable, Codable, Sendable {
+    /// One virtual service as written to usher_vips_v1 and usher_maglev_v1.
+    public struct Service: Hashable, Codable, Sendable {
+        public var name: String
+        public var key: ServiceKey
+        public var id: UInt32
+        public var mode: ForwardingMode
+        public var hashSourceOnly: Bool
+        /// Maglev table size M (0 for modes the XDP program does not balance).
+        public var tableSize: UInt32
+        /// The reals in the table (weight above zero), ordered by address.
+        public var backends: [Backend]
+        /// Kernel id of the inner map in use, nil when the service has none.
+        public var tableMapID: UInt32?
+    }
+
+    /// A real server as one entry of a service's Maglev table.
+    public struct Backend: Hashable, Codable, Sendable {
+        public var address: IPAddress
+        public var realID: UInt32
+        public var weight: UInt32
+    }
+
+    /// A real server as written to usher_reals_v1 (shared by every service that lists it).
+    public struct Real: Hashable, Codable, Sendable {
+        public var address: IPAddress
+        public var id: UInt32
+        /// The destination MAC written (the config's `mac:`, or the next hop's).
+        public var mac: MACAddress
+        /// The resolved next hop; nil when the config gave the MAC (sent back out with XDP_TX).
+        public var nextHop: NextHop?
+    }
+
+    public var services: [Service]
+    public var reals: [Real]
+
+    public init(services: [Service] = [], reals: [Real] = []) {
+        self.services = services
+        self.reals = reals
+    }
+
+    /// Service id by service key.
+    public var serviceIDs: [ServiceKey: UInt32] {
+        Dictionary(services.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Real id by address.
+    public var realIDs: [IPAddress: UInt32] {
+        Dictionary(reals.map { ($0.address, $0.id) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The service with this id, if any.
+    public func service(id: UInt32) -> Service? { services.first { $0.id == id } }
+
+    /// The real with this id, if any.
+    public func real(id: UInt32) -> Real? { reals.first { $0.id == id } }
+}

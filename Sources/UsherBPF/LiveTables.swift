@@ -1,0 +1,58 @@
+import CLibBPF
+import CUsherABI
+import UsherCore
+
+/// What the maps hold now, as far as `apply` needs to know: the services, the present reals,
+/// which service ids have a Maglev table (and which inner map), and the global entry.
+/// Ids are always taken from here, so an apply is a reconciliation with the running tables.
+struct LiveTables {
+    var vips: [ServiceKey: usher_service] = [:]
+    /// Keys of usher_vips_v1 that describe no service this version knows (removed by apply).
+    var strayVIPKeys: [usher_vip_key] = []
+    /// Present reals by id (USHER_REAL_F_PRESENT set).
+    var reals: [UInt32: usher_real] = [:]
+    /// Kernel map id of the inner table, by service id (slots that hold one).
+    var maglevMapIDs: [UInt32: UInt32] = [:]
+    var global = zeroed(usher_global.self)
+
+    /// Present real ids by address (the lowest id, should an address appear twice).
+    func realIDsByAddress() -> [IPAddress: UInt32] {
+        var out: [IPAddress: UInt32] = [:]
+        for (id, real) in reals {
+            guard let address = IPAddress(abiBytes: getBytes(real.addr), family: real.family) else { continue }
+            out[address] = min(out[address] ?? id, id)
+        }
+        return out
+    }
+}
+
+extension DataplaneMaps {
+    /// Reads the live tables (every outer Maglev slot included: a slot left over from an
+    /// interrupted apply must not be mistaken for an empty one).
+    func readLive() throws -> LiveTables {
+        var live = LiveTables()
+        for key in try vips.keys(as: usher_vip_key.self) {
+            guard let value = try vips.lookup(key, as: usher_service.self) else { continue }
+            guard let serviceKey = ServiceKey(abi: key) else {
+                live.strayVIPKeys.append(key)
+                continue
+            }
+            live.vips[serviceKey] = value
+        }
+        let all = try reals.arrayEntries(as: usher_real.self, count: Int(USHER_MAX_REALS))
+        for (id, real) in all.enumerated() where real.flags & UInt8(USHER_REAL_F_PRESENT) != 0 {
+            live.reals[UInt32(id)] = real
+        }
+        for id in 0..<UInt32(USHER_MAX_SERVICES) {
+            if let mapID = try maglevSlot(id) { live.maglevMapIDs[id] = mapID }
+        }
+        live.global = try global.lookup(UInt32(0), as: usher_global.self) ?? zeroed()
+        return live
+    }
+
+    /// The kernel id of the inner map in the outer slot `id`, or nil if the slot is empty.
+    func maglevSlot(_ id: UInt32) throws -> UInt32? {
+        guard id < UInt32(USHER_MAX_SERVICES) else { return nil }
+        return try maglev.lookup(id, as: UInt32.self)
+    }
+}

@@ -1,0 +1,83 @@
+import UsherCore
+
+/// The content of the maps, read back for people and scripts (`usher maps dump`).
+public struct MapsDump: Hashable, Codable, Sendable {
+    /// One entry of usher_vips_v1 with its Maglev table summarised.
+    public struct VIP: Hashable, Codable, Sendable {
+        /// `203.0.113.10:80/tcp`.
+        public var service: String
+        public var key: ServiceKey
+        public var id: UInt32
+        /// `dsr-l2`, `dsr-ipip`, `l7`, …
+        public var mode: String
+        /// `source-hash` when the service hashes on the client address only.
+        public var flags: [String]
+        /// nil when the outer slot holds no table.
+        public var maglev: MaglevTable?
+    }
+
+    /// A service's Maglev table: its size and how many slots each real owns.
+    public struct MaglevTable: Hashable, Codable, Sendable {
+        /// Kernel id of the inner map.
+        public var mapID: UInt32
+        /// M, as written in slot 0.
+        public var size: UInt32
+        /// Slots naming no real (USHER_NO_REAL).
+        public var emptySlots: UInt32
+        /// Per real id, ordered by id.
+        public var shares: [Share]
+    }
+
+    public struct Share: Hashable, Codable, Sendable {
+        public var realID: UInt32
+        /// The real's address, if the id is present in usher_reals_v1.
+        public var address: IPAddress?
+        public var slots: UInt32
+        /// slots / M.
+        public var fraction: Double
+    }
+
+    /// One present entry of usher_reals_v1.
+    public struct Real: Hashable, Codable, Sendable {
+        public var id: UInt32
+        public var address: IPAddress?
+        public var dstMAC: MACAddress?
+        public var srcMAC: MACAddress?
+        /// 0 = sent back out of the interface it came in on (XDP_TX).
+        public var ifindex: UInt32
+    }
+
+    /// One tracked flow of usher_ct_v1.
+    public struct Flow: Hashable, Codable, Sendable {
+        /// `198.51.100.7:40000`, `[2001:db8::7]:40000`.
+        public var client: String
+        public var vip: String
+        public var proto: String
+        public var realID: UInt32
+        public var serviceID: UInt32
+        /// Seconds since the flow was last seen (refreshed at most once a second).
+        public var idleSeconds: Double
+    }
+
+    public struct Conntrack: Hashable, Codable, Sendable {
+        /// Flows shown (at most `limit`).
+        public var flows: [Flow]
+        public var limit: Int
+        /// True when there were more flows than `limit`.
+        public var truncated: Bool
+    }
+
+    /// usher_global_v1.
+    public struct Global: Hashable, Codable, Sendable {
+        /// `198.51.100.64/26`: base address and the bits taken from the flow hash.
+        public var encapSourceV4: String?
+        public var encapSourceV6: String?
+        public var flags: UInt32
+    }
+
+    public var pinDirectory: String
+    public var vips: [VIP]
+    public var reals: [Real]
+    public var conntrack: Conntrack
+    public var global: Global
+}
