@@ -27,7 +27,9 @@ usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u
 {
 	struct usher_flow *flow = bpf_map_lookup_elem(&usher_ct_v1, &pkt->flow);
 	const struct usher_real *real;
-	__u64 now = bpf_ktime_get_ns();
+	/* CLOCK_MONOTONIC like bpf_ktime_get_ns(), to within a tick, without reading the TSC:
+	 * on the hot path of every tracked packet that halves what timekeeping costs. */
+	__u64 now = bpf_ktime_get_coarse_ns();
 	__u32 id;
 
 	/* A flow of another service (the VIP's services changed) is rescheduled like a removed
