@@ -100,7 +100,8 @@ extension ConfigReader {
             report(path, at: node.mark, "\"\(text)\" is not a port; \"*\" stands alone, for every port", hint: hint)
             return nil
         }
-        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             if text.contains("-"), text.split(separator: "-").allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) {
                 report(path, at: node.mark, "port ranges such as \"\(text)\" are not supported", hint: "use one port, or \"*\" for every port")
             } else {

@@ -93,7 +93,6 @@ extension ConfigValidator {
                 out.append(.init(addressPath, "real \(real.address) is already listed at",
                                  hint: "list each real once per service; give it a larger weight for a larger share",
                                  related: path.key("reals").index(first).key("address")))
-                continue
             } else {
                 seen[real.address] = j
             }

@@ -11,7 +11,10 @@ enum YAMLSyntaxError {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
             var message = "YAML syntax error: \(problem)"
             if let context { message += " (\(context.text) that started on line \(context.mark.line))" }
-            return ConfigError(file: file, line: mark.line, column: mark.column, field: "", message: message,
+            // An unclosed quote runs to the end of the file: point at where it opened.
+            var at = mark
+            if let context, context.text.contains("quoted scalar") { at = context.mark }
+            return ConfigError(file: file, line: at.line, column: at.column, field: "", message: message,
                                hint: hint(problem: problem, context: context?.text, yaml: yaml, line: mark.line, column: mark.column))
         case let .duplicatedKeysInMapping(duplicates, context):
             let key = duplicates.first ?? ""
