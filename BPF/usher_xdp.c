@@ -3,8 +3,8 @@
  * usher_balance: Usher's L4 data plane. A TCP or UDP packet addressed to a virtual service is
  * sent to one of its real servers (Maglev, with connection tracking), by rewriting the
  * destination MAC (dsr-l2) or encapsulating it in IP (dsr-ipip); the reals answer clients
- * directly. Everything else goes to the host untouched. Semantics: notes contracts.md,
- * "Data plane semantics"; layouts: usher/abi.h. Each step lives in lib/ under its role.
+ * directly. Everything else goes to the host untouched, counted under the reason why.
+ * Layouts and counters: usher/abi.h. Each step below lives in lib/, in a header named for it.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * The flow hash. Swift (Maglev tables, `usher debug`) and the Python fixtures compute it too,
- * bit for bit, so it is exactly contracts.md's definition: Linux's jhash_3words over the
+ * bit for bit, so it is exactly the contract's definition: Linux's jhash_3words over the
  * folded addresses and the ports, all read as native (little-endian) loads of network bytes.
  */
 #ifndef USHER_LIB_HASH_H
