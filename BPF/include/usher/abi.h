@@ -89,7 +89,7 @@ struct usher_flow_key {
 struct usher_flow {
 	__u32 real_id;
 	__u32 service_id;
-	__u64 last_seen_ns; /* bpf_ktime_get_ns(), refreshed at most once a second */
+	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC), refreshed at most once a second */
 };
 
 /*
