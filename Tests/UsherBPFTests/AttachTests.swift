@@ -1,0 +1,110 @@
+import CLibBPF
+import Foundation
+import Testing
+@testable import UsherBPF
+
+/// XDP attach/detach on veths inside a temporary namespace.
+@Suite("Attach", .serialized, .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))
+struct AttachTests {
+    /// A namespace with a veth pair `xa-*`/`xb-*`, both up.
+    static func lab() throws -> (LabNamespace, String, String) {
+        let ns = try LabNamespace("at")
+        let a = "xa-\(ns.suffix)", b = "xb-\(ns.suffix)"
+        do {
+            try ns.ip("link", "add", a, "type", "veth", "peer", "name", b)
+            try ns.ip("link", "set", a, "up")
+            try ns.ip("link", "set", b, "up")
+        } catch {
+            ns.remove()
+            throw error
+        }
+        return (ns, a, b)
+    }
+
+    @Test("the balancer attaches bound to the pinned maps, is listed, replaced in place, and detached")
+    func lifecycle() throws {
+        let (ns, a, b) = try Self.lab()
+        defer { ns.remove() }
+        let pins = PinDir()
+        defer { pins.remove() }
+        let dp = try Dataplane(pinDirectory: pins.path)
+
+        let info = try ns.run { try dp.attach(interface: a, mode: .native) }
+        #expect(info.interface == a && info.mode == .native && info.program == .balancer && info.programName == "usher_balance")
+        if !info.viaDispatcher { #expect(info.note?.contains("dispatcher") == true, "says why it is alone") }
+        #expect(try Shell.run("ip", "-n", ns.name, "link", "show", a).contains("prog/xdp id \(info.programID)"))
+        #expect(try Self.mapIDs(ofProgram: info.programID).contains(try dp.maps.vips.info().id),
+                "the attached program uses the pinned usher_vips_v1")
+
+        _ = try ns.run { try dp.attach(interface: b, mode: .native, program: .pass) }
+        let listed = try ns.run { try dp.attachments() }
+        #expect(Set(listed.map { "\($0.interface) \($0.program)" }) == ["\(a) balancer", "\(b) pass"])
+
+        let again = try ns.run { try dp.attach(interface: a, mode: .native) }
+        #expect(again.programID != info.programID && again.note?.contains("replaced") == true)
+        let wrongMode = #expect(throws: BPFError.self) { try ns.run { try dp.attach(interface: a, mode: .generic) } }
+        #expect(wrongMode?.message.contains("detach it first") == true)
+
+        #expect(try ns.run { try dp.detach(interface: a) })
+        #expect(!(try Shell.run("ip", "-n", ns.name, "link", "show", a).contains("xdp")))
+        #expect(try ns.run { try dp.detach(interface: a) } == false, "nothing left to detach")
+        #expect(try ns.run { try dp.detach(interface: b, program: .pass) })
+        #expect(try ns.run { try dp.attachments() }.isEmpty)
+    }
+
+    @Test("another program alone on the interface is named and never replaced nor detached")
+    func foreignProgram() throws {
+        let (ns, a, _) = try Self.lab()
+        defer { ns.remove() }
+        let pins = PinDir()
+        defer { pins.remove() }
+        let dp = try Dataplane(pinDirectory: pins.path)
+        let foreign = try Self.loadForeignProgram()
+        defer { close(foreign) }
+        let ifindex = try ns.run { if_nametoindex(a) }
+        try ns.run {
+            let result = bpf_xdp_attach(Int32(ifindex), foreign, UInt32(XDP_FLAGS_DRV_MODE), nil)
+            if result != 0 { throw ShellError("attaching the foreign program: \(result)") }
+        }
+
+        let error = #expect(throws: BPFError.self) { try ns.run { try dp.attach(interface: a, mode: .native) } }
+        #expect(error?.message.contains("foreign_xdp") == true)
+        #expect(error?.message.contains("xdp-loader unload \(a) --all") == true)
+        #expect(try ns.run { try dp.detach(interface: a) } == false)
+        let still = try ns.run { () -> UInt32 in
+            var id: UInt32 = 0
+            _ = bpf_xdp_query_id(Int32(ifindex), 0, &id)
+            return id
+        }
+        #expect(still != 0, "the other program is still attached")
+    }
+
+    /// A two-instruction XDP program (return XDP_PASS) that is not Usher's.
+    static func loadForeignProgram() throws -> Int32 {
+        var mov = bpf_insn(), exit = bpf_insn()
+        mov.code = UInt8(BPF_ALU64 | BPF_MOV | BPF_K)
+        mov.imm = 2 // XDP_PASS
+        exit.code = UInt8(BPF_JMP | BPF_EXIT)
+        let instructions = [mov, exit]
+        let fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "foreign_xdp", "GPL", instructions, 2, nil)
+        guard fd >= 0 else { throw ShellError("bpf_prog_load: \(String(cString: strerror(errno)))") }
+        return fd
+    }
+
+    /// The ids of the maps a loaded program uses.
+    static func mapIDs(ofProgram id: UInt32) throws -> [UInt32] {
+        let fd = bpf_prog_get_fd_by_id(id)
+        guard fd >= 0 else { throw ShellError("no program \(id)") }
+        defer { close(fd) }
+        var ids = [UInt32](repeating: 0, count: 64)
+        var info = bpf_prog_info()
+        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
+        let result = ids.withUnsafeMutableBufferPointer { buffer in
+            info.nr_map_ids = UInt32(buffer.count)
+            info.map_ids = UInt64(UInt(bitPattern: buffer.baseAddress))
+            return bpf_obj_get_info_by_fd(fd, &info, &length)
+        }
+        guard result == 0 else { throw ShellError("bpf_obj_get_info_by_fd: \(result)") }
+        return Array(ids.prefix(Int(info.nr_map_ids)))
+    }
+}
