@@ -70,6 +70,38 @@ import Testing
         #expect(config == BalancerConfig())
     }
 
+    @Test func anchorsAliasesAndMergeKeysShareSettings() throws {
+        let config = try ConfigLoader.parse(yaml: """
+        x-defaults: &l2
+          protocol: tcp
+          mode: dsr-l2
+          hash: source-ip
+        x-pool: &pool
+          - address: 198.51.100.11
+          - address: 198.51.100.12
+        services:
+          - name: web
+            vip: 203.0.113.10
+            port: 80
+            <<: *l2
+            reals: *pool
+          - name: web-tls
+            vip: 203.0.113.10
+            port: 443
+            <<: *l2
+            hash: 5-tuple
+            reals: *pool
+        """, file: "usher.yaml")
+        #expect(config.services.map(\.mode) == [.dsrL2, .dsrL2])
+        #expect(config.services.map(\.hashSourceOnly) == [true, false])
+        #expect(config.services[1].reals.map(\.address.description) == ["198.51.100.11", "198.51.100.12"])
+    }
+
+    @Test func aMergeKeyNeedsAMapping() {
+        expectOneError(serviceFile(extra: ["<<: 1"]), line: 7, field: "services[0]",
+                       message: "a merge key (<<) takes a mapping or a list of mappings, found \"1\"")
+    }
+
     @Test func loadReadsTheFileAndNamesItInErrors() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("usher-core-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

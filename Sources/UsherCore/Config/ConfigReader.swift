@@ -47,7 +47,7 @@ struct ConfigReader {
         }
         record(path, mapping.mark)
         var out: [String: Node] = [:]
-        for (key, value) in mapping {
+        for (key, value) in mergingKeys(of: mapping, at: path) {
             guard case let .scalar(k) = key else {
                 report(path, at: key.mark, "a key of \(what) must be a plain name, found \(Self.describe(key))",
                        hint: "known fields: \(fields.joined(separator: ", "))")
@@ -55,6 +55,8 @@ struct ConfigReader {
             }
             let name = k.string
             let fieldPath = path.key(name)
+            // Top-level `x-…` keys are ignored: a place for anchors (`x-pool: &pool`), as in Compose files.
+            if path.components.isEmpty, name.hasPrefix("x-") { continue }
             guard fields.contains(name) else {
                 let suggestion = Suggestions.closest(to: name, among: fields)
                 if let suggestion { suggested.insert(path.key(suggestion)) }
@@ -69,6 +71,35 @@ struct ConfigReader {
             out[name] = value
         }
         return out
+    }
+
+    /// The pairs of `mapping` with YAML merge keys (`<<: *defaults`) expanded: fields of the
+    /// merged mappings that the mapping does not set itself are added after its own.
+    private mutating func mergingKeys(of mapping: Node.Mapping, at path: FieldPath) -> [(Node, Node)] {
+        var own: [(Node, Node)] = [], merged: [(Node, Node)] = []
+        for (key, value) in mapping {
+            guard case let .scalar(k) = key, k.string == "<<", k.style == .plain else {
+                own.append((key, value))
+                continue
+            }
+            let sources: [Node]
+            if case let .sequence(s) = value { sources = Array(s) } else { sources = [value] }
+            for source in sources {
+                if case let .mapping(m) = source {
+                    merged += m.map { ($0.key, $0.value) }
+                } else {
+                    report(path, at: source.mark, "a merge key (<<) takes a mapping or a list of mappings, found \(Self.describe(source))",
+                           hint: "write `<<: *name` where `&name` marks a mapping")
+                }
+            }
+        }
+        var seen = Set(own.compactMap { $0.0.scalar?.string })
+        for pair in merged {
+            guard let name = pair.0.scalar?.string, !seen.contains(name) else { continue }
+            seen.insert(name)
+            own.append(pair)
+        }
+        return own
     }
 
     /// The items of a sequence node; an empty value (`reals:`) is an empty list.
