@@ -75,6 +75,12 @@ import Testing
                        hint: "source-v6: 2001:db8:2::/112")
     }
 
+    @Test func anUnreadableEncapsulationSourceIsReportedOnce() {
+        // Not also as "dsr-ipip needs encapsulation.source-v4": the source is there, just wrong.
+        expectOneError(serviceFile(mode: "dsr-ipip", before: "encapsulation:\n  source-v4: 198.51.100.64/33\n"), line: 10,
+                       field: "encapsulation.source-v4", message: "\"33\" is not a prefix length for an IPv4 address")
+    }
+
     @Test func dsrIPIPRealsMustBeOfTheVIPFamily() {
         expectOneError(serviceFile(mode: "dsr-ipip", reals: ["- address: 198.51.100.11", "- address: 2001:db8:5::11"],
                                    before: "encapsulation:\n  source-v4: 198.51.100.64/26\n"),

@@ -99,6 +99,7 @@ import Testing
         ("2000000", "2000000 is outside 7…1048573", "e.g. 1048573"),
         ("-3", "-3 is outside 7…1048573", "e.g. 7"),
         ("big", "maglev-table-size \"big\" is not a whole number", "65537"),
+        ("99999999999999999999", "maglev-table-size 99999999999999999999 is far out of range", "65537"),
     ])
     func badTableSizes(value: String, message: String, hint: String) {
         expectOneError(serviceFile(extra: ["maglev-table-size: \(value)"]), line: 7, field: "services[0].maglev-table-size",

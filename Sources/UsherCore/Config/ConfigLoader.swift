@@ -40,7 +40,10 @@ public enum ConfigLoader {
             ConfigError(file: file, line: $0.mark?.line, column: $0.mark?.column, field: $0.path.description,
                         message: $0.message, hint: $0.hint)
         }
+        let unreadable = Set(reader.issues.map(\.path))
         for issue in ConfigValidator.issues(read.config) {
+            // A consequence of a field that is in the file but unreadable, already reported.
+            if let absent = issue.absent, unreadable.contains(absent) { continue }
             let path = read.filePath(issue.path)
             let mark = reader.mark(of: path)
             let message = issue.fullMessage { related in

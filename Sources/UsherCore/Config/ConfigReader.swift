@@ -158,8 +158,11 @@ struct ConfigReader {
             report(path, at: node.mark, "\(what) \"\(text)\" is not a whole number", hint: hint)
             return nil
         }
-        // Too many digits for Int: treat as huge, so the range check names the limit.
-        return Int(text) ?? (text.hasPrefix("-") ? Int.min : Int.max)
+        guard let value = Int(text) else {
+            report(path, at: node.mark, "\(what) \(text) is far out of range", hint: hint)
+            return nil
+        }
+        return value
     }
 
     // MARK: Helpers

@@ -45,7 +45,8 @@ extension ConfigValidator {
                 let field = v4 ? "source-v4" : "source-v6"
                 let example = v4 ? "198.51.100.64/26" : "2001:db8:2::/112"
                 out.append(.init(path.key("mode"), "dsr-ipip for an \(service.vip.familyName) VIP needs encapsulation.\(field)",
-                                 hint: "add `encapsulation:` with `\(field): \(example)`, addresses of this balancer for the outer header"))
+                                 hint: "add `encapsulation:` with `\(field): \(example)`, addresses of this balancer for the outer header",
+                                 absent: FieldPath.root.key("encapsulation").key(field)))
             }
         case .http, .https:
             if service.port == 0 {

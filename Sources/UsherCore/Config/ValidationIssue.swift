@@ -7,12 +7,16 @@ struct ValidationIssue: Hashable, Sendable {
     var hint: String?
     /// The other field of a clash (the first of two duplicates).
     var related: FieldPath?
+    /// A field whose absence causes this issue; when the file has that field but it could not
+    /// be read, the loader has already reported it and drops this issue as a consequence.
+    var absent: FieldPath?
 
-    init(_ path: FieldPath, _ message: String, hint: String? = nil, related: FieldPath? = nil) {
+    init(_ path: FieldPath, _ message: String, hint: String? = nil, related: FieldPath? = nil, absent: FieldPath? = nil) {
         self.path = path
         self.message = message
         self.hint = hint
         self.related = related
+        self.absent = absent
     }
 
     /// The message with the related field's place appended; `describe` gives that place.
