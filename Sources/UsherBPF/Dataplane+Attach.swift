@@ -109,7 +109,12 @@ extension Dataplane {
         }
         var out: [AttachmentInfo] = []
         for name in names {
-            guard let hook = try? XDPHook(interface: name) else { continue } // vanished meanwhile
+            let hook: XDPHook
+            do {
+                hook = try XDPHook(interface: name)
+            } catch let error as BPFError where error.errno == ENODEV {
+                continue // the interface vanished meanwhile
+            }
             out += hook.usherPrograms.compactMap { hook.info($0.0) }
         }
         return out
