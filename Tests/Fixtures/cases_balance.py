@@ -32,7 +32,7 @@ def l2(name, description, service, l3, vlans=(), trailer=b"", scenario="base"):
 def ipip(name, description, service, l3, vlans=(), trailer=b"", scenario="base"):
     address, mac = S.REALS[service]
     if service.endswith("6"):
-        expected = P.dsr_ipip6(l3, address, mac, _encap(scenario, 6), vlans=vlans)
+        expected = P.dsr_ipip6(l3, address, mac, _encap(scenario, 6), vlans=vlans, trailer=trailer)
     else:
         expected = P.dsr_ipip4(l3, address, mac, _encap(scenario, 4), vlans=vlans, trailer=trailer)
     return Case(name, description, scenario,
@@ -60,6 +60,9 @@ CASES = [
        "l2-tcp6", _v6(S.VIP_L2_6, P.l4_tcp())),
     l2("l2-ack-v4", "A first packet that is not a SYN (mid-stream ACK with data) is balanced too.",
        "l2-tcp4", _v4(S.VIP_L2_4, P.l4_tcp(sport=40001, flags="PA"))),
+    l2("l2-syn-options-v4", "A SYN with the options a Linux client sends (doff 10) is balanced "
+       "unchanged past its MACs.",
+       "l2-tcp4", _v4(S.VIP_L2_4, P.l4_tcp(options=P.SYN_OPTIONS))),
     l2("l2-udp-v4", "IPv4 UDP to a dsr-l2 VIP is balanced like TCP.",
        "l2-udp4", _v4(S.VIP_L2_4, P.l4_udp())),
     l2("l2-udp-v6", "IPv6 UDP to a dsr-l2 VIP is balanced like TCP.",
@@ -79,6 +82,10 @@ CASES = [
        "l2-tcp4", _v4(S.VIP_L2_4, P.l4_tcp(), payload=b""), trailer=bytes(6)),
     l2("l2-hop-by-hop-v6", "IPv6 with a hop-by-hop header before TCP is balanced.",
        "l2-tcp6", _v6(S.VIP_L2_6, P.l4_tcp(), ext=(P.hop_by_hop(),))),
+    l2("l2-long-hop-by-hop-v6", "A 24-byte hop-by-hop header (hdrlen 2) is skipped by its length.",
+       "l2-tcp6", _v6(S.VIP_L2_6, P.l4_tcp(), ext=(P.hop_by_hop(24),))),
+    l2("l2-trailer-v6", "Bytes after the IPv6 payload (a trailer) are kept; the packet is balanced.",
+       "l2-tcp6", _v6(S.VIP_L2_6, P.l4_tcp()), trailer=bytes(8)),
     l2("l2-four-ext-v6", "IPv6 with four extension headers (hop-by-hop, dest-opts, routing, "
        "dest-opts) before TCP, the most the program skips, is balanced.",
        "l2-tcp6", _v6(S.VIP_L2_6, P.l4_tcp(), ext=(P.hop_by_hop(), P.dest_opts(),
@@ -122,6 +129,9 @@ CASES = [
     ipip("ipip-padded-v4", "Outer tot_len is inner tot_len + 20, not the frame length: Ethernet "
          "padding stays after the packet.",
          "ipip-tcp4", _v4(S.VIP_IPIP_4, P.l4_tcp(), payload=b""), trailer=bytes(6)),
+    ipip("ipip-trailer-v6", "Outer payload length is 40 + inner payload length, not the frame's: "
+         "a trailer stays after the packet.",
+         "ipip-tcp6", _v6(S.VIP_IPIP_6, P.l4_tcp()), trailer=bytes(8)),
     ipip("ipip-hop-by-hop-v6", "IPv6 with a hop-by-hop header is encapsulated whole.",
          "ipip-tcp6", _v6(S.VIP_IPIP_6, P.l4_tcp(), ext=(P.hop_by_hop(),))),
     # ---- no real to choose ----

@@ -86,6 +86,9 @@ CASES = [
               _v4_frame(_patched_v4(0, 0x65))),
     malformed("ipv6-short", "IPv6 ethertype with 39 bytes: shorter than the fixed header.",
               _v6_frame(raw(_ip6() / TCP(sport=40000, dport=80, flags="S"))[:39])),
+    malformed("ipv6-payload-past-frame", "IPv6 whose payload length says 8 bytes more than the frame holds.",
+              _v6_frame(raw(_ip6(nh=6, plen=20 + len(P.PAYLOAD) + 8) / TCP(sport=40000, dport=80, flags="S")
+                            / Raw(P.PAYLOAD)))),
     malformed("ipv6-ext-truncated", "IPv6 announcing a hop-by-hop header of which 4 bytes are present.",
               _v6_frame(raw(_ip6(nh=0, plen=4)) + b"\x06\x00\x01\x02")),
     malformed("tcp-truncated-v4", "IPv4 TCP with 19 bytes of TCP header (tot_len consistent).",

@@ -7,7 +7,7 @@ returns bytes of exactly the length its layers add up to (checked in frame()).
 """
 
 from scapy.layers.inet import ICMP, IP, TCP, UDP
-from scapy.layers.inet6 import (ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt,
+from scapy.layers.inet6 import (ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt, PadN,
                                 IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting)
 from scapy.layers.l2 import ARP, Dot1Q, Ether
 from scapy.packet import Packet, Raw, raw
@@ -28,9 +28,14 @@ TAG_8021Q = 0x8100
 TAG_8021AD = 0x88A8
 
 
-def l4_tcp(sport=40000, dport=80, flags="S", doff=None):
+def l4_tcp(sport=40000, dport=80, flags="S", doff=None, options=()):
     return TCP(sport=sport, dport=dport, seq=1000, ack=0 if flags == "S" else 1,
-               flags=flags, window=64240, dataofs=doff)
+               flags=flags, window=64240, dataofs=doff, options=list(options))
+
+
+# What a Linux client puts in a SYN: MSS, SACK permitted, timestamps, window scale (doff 10).
+SYN_OPTIONS = (("MSS", 1460), ("SAckOK", b""), ("Timestamp", (12345, 0)), ("NOP", None),
+               ("WScale", 7))
 
 
 def l4_udp(sport=40000, dport=53):
@@ -116,14 +121,14 @@ def dsr_ipip4(l3, real, real_mac, encap_prefix, vlans=(), trailer=b"", source_on
     return frame(outer / inner, vlans=vlans, dst=real_mac, src=LB_MAC) + trailer
 
 
-def dsr_ipip6(l3, real, real_mac, encap_prefix, vlans=(), source_only=False):
+def dsr_ipip6(l3, real, real_mac, encap_prefix, vlans=(), trailer=b"", source_only=False):
     """dsr-ipip, IPv6 in IPv6: traffic class copied, flow label from the hash."""
     inner = copy_l3(l3)
     hash_value = client_hash(l3, source_only)
     outer = IPv6(version=6, tc=inner.tc, fl=flowhash.flow_label(hash_value),
                  plen=len(raw(inner)), nh=41, hlim=64,
                  src=flowhash.encap_source_v6(encap_prefix, hash_value), dst=real)
-    return frame(outer / inner, vlans=vlans, dst=real_mac, src=LB_MAC)
+    return frame(outer / inner, vlans=vlans, dst=real_mac, src=LB_MAC) + trailer
 
 
 # ---- Things that are not balanced ----------------------------------------------------
@@ -141,8 +146,11 @@ def icmp6_echo(dst):
     return frame(IPv6(src=CLIENT6, dst=dst, hlim=61) / ICMPv6EchoRequest(id=7, seq=1) / Raw(PAYLOAD))
 
 
-def hop_by_hop():
-    return IPv6ExtHdrHopByHop()
+def hop_by_hop(pad_to=8):
+    """A hop-by-hop header of pad_to bytes (a multiple of 8), filled with a PadN option."""
+    if pad_to == 8:
+        return IPv6ExtHdrHopByHop()
+    return IPv6ExtHdrHopByHop(options=[PadN(optdata=bytes(pad_to - 4))])
 
 
 def dest_opts():

@@ -78,4 +78,5 @@ def test_runt_frame_is_refused_before_the_program(usher):
     usher.use("base")
     with pytest.raises(UsherError) as failure:
         usher.run_packet(bytes.fromhex("02000000000b0200000000010800")[:13])
-    assert "exited 1" in str(failure.value)
+    message = str(failure.value)
+    assert "exited 1" in message and "14" in message, "say the frame is shorter than 14 bytes"

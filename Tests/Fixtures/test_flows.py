@@ -6,6 +6,8 @@ Where a case needs to know which real Maglev picks, it reads the service's table
 predicts the slot with flowhash.py; the outputs are then built from contracts.md as everywhere.
 """
 
+import pytest
+
 import packets as P
 import checks
 import flowhash
@@ -18,6 +20,7 @@ A = ("198.51.100.61", "02:00:00:00:00:61")
 B = ("198.51.100.62", "02:00:00:00:00:62")
 C = ("198.51.100.63", "02:00:00:00:00:63")
 TABLE = 251  # small prime: the dumped table stays short
+FLOW_SERVICE = f"{VIP}:80/tcp"  # how usher names the service in `maps dump`
 
 
 def flow_config(reals, mode="dsr-l2", hash_mode=None, vip=VIP):
@@ -80,7 +83,7 @@ def test_established_flow_keeps_its_real(usher):
     another one; a new flow follows the new table."""
     two = flow_config(weighted((A, 1), (B, 1)))
     usher.apply_config(two, "flow-ab")
-    sport = pick_sport(maglev_table(usher.maps_dump(), "flow"), B[0])
+    sport = pick_sport(maglev_table(usher.maps_dump(), FLOW_SERVICE), B[0])
 
     usher.apply_config(flow_config(weighted((A, 1))), "flow-a")
     usher.flush_flows()
@@ -88,7 +91,7 @@ def test_established_flow_keeps_its_real(usher):
     send(usher, first, "XDP_TX", to(A, first), {"global.ct_new.packets": 1, f"real.{A[0]}.new_flows": 1})
 
     usher.apply_config(two, "flow-ab")
-    table = maglev_table(usher.maps_dump(), "flow")
+    table = maglev_table(usher.maps_dump(), FLOW_SERVICE)
     assert real_of(table, first) == B[0], "precondition: the new table must send this flow to B"
     later = client_flow(sport, flags="A")
     send(usher, later, "XDP_TX", to(A, later),
@@ -155,20 +158,25 @@ def test_all_reals_removed_drops_tracked_flow(usher):
     send(usher, client_flow(46000, flags="A"), "XDP_DROP", None, {"service.flow.no_real": 1})
 
 
-def test_maglev_choice_matches_hash_and_table_ipip(usher):
-    """With three reals, each of 24 new flows goes to the real at slot 1 + hash % M of the
-    dumped table, encapsulated with the outer source the hash gives (dsr-ipip, /26)."""
-    usher.apply_config(flow_config(weighted((A, 1), (B, 1), (C, 1)), mode="dsr-ipip"), "flow-abc-ipip")
+@pytest.mark.parametrize("hash_mode", ["5-tuple", "source-ip"])
+def test_maglev_choice_matches_hash_and_table_ipip(usher, hash_mode):
+    """With three reals, each of 24 new flows (from 12 clients) goes to the real at slot
+    1 + hash % M of the dumped table, encapsulated with the outer source that same hash gives
+    (dsr-ipip, /26); with source-ip hashing both depend on the client address alone."""
+    source_only = hash_mode == "source-ip"
+    usher.apply_config(flow_config(weighted((A, 1), (B, 1), (C, 1)), mode="dsr-ipip",
+                                   hash_mode=hash_mode), f"flow-abc-ipip-{hash_mode}")
     usher.flush_flows()
-    table = maglev_table(usher.maps_dump(), "flow")
+    table = maglev_table(usher.maps_dump(), FLOW_SERVICE)
     macs = dict((A, B, C))
     seen = set()
-    for sport in range(47000, 47024):
-        l3 = client_flow(sport)
-        address = real_of(table, l3)
+    for index in range(24):
+        l3 = client_flow(47000 + index, src=f"192.0.2.{1 + index % 12}")
+        address = real_of(table, l3, source_only=source_only)
         seen.add(address)
         send(usher, l3, "XDP_TX",
-             P.dsr_ipip4(l3, address, macs[address], S.ENCAP_HASHED["source-v4"]),
+             P.dsr_ipip4(l3, address, macs[address], S.ENCAP_HASHED["source-v4"],
+                         source_only=source_only),
              {"global.ct_new.packets": 1, f"real.{address}.new_flows": 1})
     assert len(seen) > 1, "24 flows all went to one real: the test proves little, pick other ports"
 
@@ -178,7 +186,7 @@ def test_source_ip_hash_keeps_a_client_on_one_real(usher):
     every port of a client lands on the predicted real."""
     usher.apply_config(flow_config(weighted((A, 1), (B, 1), (C, 1)), hash_mode="source-ip"), "flow-src")
     usher.flush_flows()
-    table = maglev_table(usher.maps_dump(), "flow")
+    table = maglev_table(usher.maps_dump(), FLOW_SERVICE)
     macs = dict((A, B, C))
     seen = set()
     for host in range(1, 13):
