@@ -63,6 +63,8 @@ CASES = [
     l2("l2-syn-options-v4", "A SYN with the options a Linux client sends (doff 10) is balanced "
        "unchanged past its MACs.",
        "l2-tcp4", _v4(S.VIP_L2_4, P.l4_tcp(options=P.SYN_OPTIONS))),
+    l2("l2-df-v4", "IPv4 with DF set (what Linux clients send) is not mistaken for a fragment.",
+       "l2-tcp4", _v4(S.VIP_L2_4, P.l4_tcp(), flags="DF")),
     l2("l2-udp-v4", "IPv4 UDP to a dsr-l2 VIP is balanced like TCP.",
        "l2-udp4", _v4(S.VIP_L2_4, P.l4_udp())),
     l2("l2-udp-v6", "IPv6 UDP to a dsr-l2 VIP is balanced like TCP.",
@@ -105,6 +107,8 @@ CASES = [
          "ipip-tcp4", _v4(S.VIP_IPIP_4, P.l4_tcp(sport=51515))),
     ipip("ipip-syn-v4-fixed", "With a /32 encapsulation source the outer source is that address.",
          "ipip-tcp4", _v4(S.VIP_IPIP_4, P.l4_tcp(), tos=DSCP_EF), scenario="fixed-source"),
+    ipip("ipip-df-v4", "An inner IPv4 header with DF is carried unchanged inside the outer one.",
+         "ipip-tcp4", _v4(S.VIP_IPIP_4, P.l4_tcp(sport=40002), flags="DF")),
     ipip("ipip-udp-v4", "IPv4 UDP to a dsr-ipip VIP is encapsulated like TCP.",
          "ipip-udp4", _v4(S.VIP_IPIP_4, P.l4_udp())),
     ipip("ipip-syn-v6", "IPv6 to a dsr-ipip VIP gets an outer IPv6 header: traffic class copied, "

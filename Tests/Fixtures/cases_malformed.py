@@ -99,10 +99,15 @@ CASES = [
               _v4_frame(raw(_ip4(proto=6) / TCP(sport=40000, dport=80, flags="S", dataofs=4) / Raw(P.PAYLOAD)))),
     malformed("tcp-doff-0-v6", "IPv6 TCP with data offset 0.",
               _v6_frame(raw(_ip6(nh=6) / TCP(sport=40000, dport=80, flags="S", dataofs=0) / Raw(P.PAYLOAD)))),
+    malformed("tcp-doff-past-end", "A TCP header claiming 60 bytes (doff 15) in a 41-byte segment.",
+              _v4_frame(raw(_ip4(proto=6) / TCP(sport=40000, dport=80, flags="S", dataofs=15) / Raw(P.PAYLOAD)))),
     malformed("udp-truncated-v4", "IPv4 UDP with 7 bytes of UDP header.",
               _v4_frame(raw(IP(src=P.CLIENT4, dst=VIP4, id=0x1234, ttl=61, proto=17) / Raw(_udp_bytes()[:7])))),
     malformed("udp-truncated-v6", "IPv6 UDP with 7 bytes of UDP header.",
               _v6_frame(raw(IPv6(src=P.CLIENT6, dst=VIP6, hlim=61, nh=17) / Raw(_udp_bytes()[:7])))),
+    malformed("udp-len-past-end", "UDP whose length field says 8 bytes more than the IP packet holds.",
+              _v4_frame(raw(IP(src=P.CLIENT4, dst=VIP4, id=0x1234, ttl=61, proto=17)
+                            / UDP(sport=40000, dport=53, len=8 + len(P.PAYLOAD) + 8) / Raw(P.PAYLOAD)))),
     malformed("udp-len-below-8", "UDP whose length field (4) is smaller than its own header.",
               _v4_frame(raw(IP(src=P.CLIENT4, dst=VIP4, id=0x1234, ttl=61, proto=17)
                             / UDP(sport=40000, dport=53, len=4) / Raw(P.PAYLOAD)))),
