@@ -79,7 +79,7 @@ struct MapFD {
         var token: UInt32 = 0
         var first = true
         while out.count < count {
-            var got = UInt32(chunk)
+            var got = UInt32(min(chunk, count - out.count))
             var opts = bpf_map_batch_opts()
             opts.sz = MemoryLayout<bpf_map_batch_opts>.size
             var nextToken: UInt32 = 0
