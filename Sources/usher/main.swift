@@ -1,2 +1,3 @@
-import UsherBPF
-print(EmbeddedObject.names)
+import UsherCLI
+
+Usher.runCommandLine()

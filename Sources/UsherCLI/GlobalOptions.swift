@@ -1,0 +1,20 @@
+import ArgumentParser
+import Foundation
+
+/// Where the data plane's pinned maps and the control plane's state live. Shared by every
+/// command that touches either.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customLong("pin-dir"), help: ArgumentHelp(
+        "bpffs directory of the pinned maps (env USHER_PIN_DIR).", valueName: "path"))
+    var pinDirectory: String = ProcessInfo.processInfo.environment["USHER_PIN_DIR"] ?? "/sys/fs/bpf/usher"
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp(
+        "Directory of the last applied configuration (env USHER_STATE_DIR).", valueName: "path"))
+    var stateDirectory: String = ProcessInfo.processInfo.environment["USHER_STATE_DIR"] ?? "/run/usher"
+}
+
+/// `--json` for commands whose output is data.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print machine-readable JSON instead of a table.")
+    var json = false
+}

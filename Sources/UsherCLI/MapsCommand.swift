@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import UsherBPF
+
+/// `usher maps dump`: the pinned maps as the XDP program sees them.
+struct MapsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "maps",
+        abstract: "Inspect the pinned BPF maps.",
+        subcommands: [Dump.self]
+    )
+
+    struct Dump: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the VIPs, reals, Maglev shares, tracked flows and globals read back from the maps.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try reportingErrors {
+                let dump = try Controller(options: global).dataplane().dump()
+                if output.json {
+                    try printJSON(dump)
+                } else {
+                    print(render(dump))
+                }
+            }
+        }
+
+        private func render(_ dump: MapsDump) -> String {
+            var out = ["Maps pinned in \(dump.pinDirectory)", ""]
+            var vips = TextTable(["ID", "SERVICE", "MODE", "FLAGS", "TABLE", "EMPTY", "SHARES"], numeric: [0, 4, 5])
+            for v in dump.vips {
+                let shares = v.maglev?.shares.map { share in
+                    "\(share.address?.description ?? "#\(share.realID)") \(String(format: "%.1f%%", share.fraction * 100))"
+                }.joined(separator: ", ") ?? "(no table)"
+                vips.add([String(v.id), v.service, v.mode, v.flags.joined(separator: ","),
+                          v.maglev.map { String($0.size) } ?? "-", v.maglev.map { String($0.emptySlots) } ?? "-", shares])
+            }
+            out.append("usher_vips_v1 + usher_maglev_v1:")
+            out.append(dump.vips.isEmpty ? "  (empty)" : vips.render())
+            out.append("")
+
+            var reals = TextTable(["ID", "ADDRESS", "DST MAC", "SRC MAC", "IFINDEX"], numeric: [0, 4])
+            for r in dump.reals {
+                reals.add([String(r.id), r.address?.description ?? "?", r.dstMAC?.description ?? "-",
+                           r.srcMAC.flatMap { $0.isZero ? nil : $0.description } ?? "-", r.ifindex == 0 ? "0 (XDP_TX)" : String(r.ifindex)])
+            }
+            out.append("usher_reals_v1:")
+            out.append(dump.reals.isEmpty ? "  (empty)" : reals.render())
+            out.append("")
+
+            var flows = TextTable(["CLIENT", "VIP", "PROTO", "REAL", "SERVICE", "IDLE"], numeric: [3, 4, 5])
+            for f in dump.conntrack.flows {
+                flows.add([f.client, f.vip, f.proto, String(f.realID), String(f.serviceID), String(format: "%.0fs", f.idleSeconds)])
+            }
+            let more = dump.conntrack.truncated ? " (first \(dump.conntrack.limit) shown)" : ""
+            out.append("usher_ct_v1\(more):")
+            out.append(dump.conntrack.flows.isEmpty ? "  (empty)" : flows.render())
+            out.append("")
+            out.append("usher_global_v1: ipip source v4 \(dump.global.encapSourceV4 ?? "(unset)"), v6 \(dump.global.encapSourceV6 ?? "(unset)")")
+            return out.joined(separator: "\n")
+        }
+    }
+}

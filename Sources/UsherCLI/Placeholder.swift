@@ -1,2 +1,0 @@
-import UsherCore
-import UsherBPF

@@ -1,0 +1,148 @@
+import ArgumentParser
+import UsherCore
+
+/// `usher real add|remove|drain|weight|list`.
+struct RealCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "real",
+        abstract: "Add, remove, drain, weigh and list real servers of a service.",
+        subcommands: [Add.self, Remove.self, Drain.self, Weight.self, List.self]
+    )
+
+    /// The service and real server a subcommand works on.
+    struct Target: ParsableArguments {
+        @Argument(help: "Name of the service.") var service: String
+        @Argument(help: "Address of the real server.") var address: IPAddress
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a real server to a service.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var target: Target
+        @Option(help: "Relative share of new flows, 0-1000 (0 = draining).") var weight: UInt32 = 1
+        @Option(help: ArgumentHelp("Next-hop MAC; default: from the neighbour table.", valueName: "mac"))
+        var mac: MACAddress?
+
+        func run() throws {
+            try reportingErrors {
+                try modifyService(global, target.service) { service in
+                    if service.reals.contains(where: { $0.address == target.address }) {
+                        throw CLIError("\(target.address) is already a real server of \(target.service); use `usher real weight` to change its weight")
+                    }
+                    service.reals.append(RealServer(address: target.address, weight: weight, mac: mac))
+                }
+                print("Added real \(target.address) to \(target.service) with weight \(weight).")
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a real server; its tracked flows move to the remaining reals.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var target: Target
+
+        func run() throws {
+            try reportingErrors {
+                try modifyReal(global, target) { service, index in service.reals.remove(at: index) }
+                print("Removed real \(target.address) from \(target.service).")
+            }
+        }
+    }
+
+    struct Drain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drain a real server: no new flows, its established flows continue.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var target: Target
+
+        func run() throws {
+            try reportingErrors {
+                try modifyReal(global, target) { service, index in service.reals[index].weight = 0 }
+                print("Draining real \(target.address) of \(target.service): no new flows.")
+            }
+        }
+    }
+
+    struct Weight: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a real server's weight (0 drains it; above 0 puts it back in rotation).")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var target: Target
+        @Argument(help: "New weight, 0-1000.") var weight: UInt32
+
+        func run() throws {
+            try reportingErrors {
+                try modifyReal(global, target) { service, index in service.reals[index].weight = weight }
+                print("Real \(target.address) of \(target.service) now has weight \(weight).")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List real servers, of one service or all.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Only this service.") var service: String?
+
+        func run() throws {
+            try reportingErrors {
+                let config = try Controller(options: global).currentConfig()
+                var services = config.services
+                if let name = service {
+                    guard let s = config.service(named: name) else { throw unknownService(name, in: config) }
+                    services = [s]
+                }
+                let rows = services.flatMap { s in s.reals.map { RealRow(service: s.name, $0) } }
+                if output.json {
+                    try printJSON(rows)
+                    return
+                }
+                var table = TextTable(["SERVICE", "REAL", "WEIGHT", "STATE", "MAC"], numeric: [2])
+                for r in rows { table.add([r.service, r.address, String(r.weight), r.state, r.mac ?? "(neighbour table)"]) }
+                print(rows.isEmpty ? "No real servers." : table.render())
+            }
+        }
+    }
+}
+
+/// A real server as `real list --json` prints it.
+struct RealRow: Encodable {
+    let service: String
+    let address: String
+    let weight: UInt32
+    let state: String
+    let mac: String?
+
+    init(service: String, _ real: RealServer) {
+        self.service = service
+        address = real.address.description
+        weight = real.weight
+        state = real.isDraining ? "draining" : "active"
+        mac = real.mac?.description
+    }
+}
+
+private func modifyService(_ global: GlobalOptions, _ name: String, _ body: (inout VirtualService) throws -> Void) throws {
+    try Controller(options: global).update { config in
+        guard let index = config.services.firstIndex(where: { $0.name == name }) else {
+            throw unknownService(name, in: config)
+        }
+        try body(&config.services[index])
+    }
+}
+
+private func modifyReal(_ global: GlobalOptions, _ target: RealCommand.Target, _ body: (inout VirtualService, Int) throws -> Void) throws {
+    try modifyService(global, target.service) { service in
+        guard let index = service.reals.firstIndex(where: { $0.address == target.address }) else {
+            let known = service.reals.map(\.address.description).joined(separator: ", ")
+            throw CLIError("\(target.address) is not a real server of \(target.service)\(known.isEmpty ? "" : "; its reals: \(known)")")
+        }
+        try body(&service, index)
+    }
+}

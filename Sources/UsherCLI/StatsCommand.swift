@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import UsherBPF
+import UsherCore
+
+/// `usher stats`: what the data plane counted, per reason, per service and per real server.
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Show the data plane's counters (summed over CPUs).",
+        discussion: """
+        Every packet the program sees is counted under exactly one verdict reason (pass_*, tx, \
+        redirect, drop_*); ct_* count flow events. With --watch the table is refreshed and rates \
+        per second are shown; --count bounds the number of refreshes.
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+    @Flag(help: "Refresh until interrupted (or --count refreshes).") var watch = false
+    @Option(help: "Seconds between refreshes.") var interval: Double = 1
+    @Option(help: "Stop after this many refreshes.") var count: Int?
+
+    func validate() throws {
+        guard interval >= 0.1, interval <= 3600 else { throw ValidationError("--interval must be between 0.1 and 3600 seconds") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if count != nil && !watch { throw ValidationError("--count goes with --watch") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let controller = Controller(options: global)
+            let dataplane = try controller.dataplane()
+            var previous: (report: StatsReport, time: Date)?
+            var refreshes = 0
+            repeat {
+                let config = try controller.currentConfig()
+                let ids = try controller.loadDataplaneState()
+                let report = StatsReport(snapshot: try dataplane.readStats(), config: config, state: ids)
+                let now = Date()
+                if output.json {
+                    try printJSON(report)
+                } else {
+                    if watch, isatty(STDOUT_FILENO) != 0 { print("\u{1B}[H\u{1B}[2J", terminator: "") }
+                    let elapsed = previous.map { now.timeIntervalSince($0.time) }
+                    print(report.render(previous: previous?.report, elapsed: elapsed))
+                }
+                fflush(nil)
+                previous = (report, now)
+                refreshes += 1
+                if !watch || (count.map { refreshes >= $0 } ?? false) { break }
+                Thread.sleep(forTimeInterval: interval)
+            } while true
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import UsherBPF
+import UsherCore
+
+/// The counters of one `usher stats` reading, named after the configured services and reals.
+/// Its JSON form is what scripts read (`usher stats --json`).
+struct StatsReport: Encodable {
+    struct Service: Encodable {
+        let name: String
+        let service: String
+        let mode: String
+        let packets: UInt64
+        let bytes: UInt64
+        let newFlows: UInt64
+        let noReal: UInt64
+
+        enum CodingKeys: String, CodingKey {
+            case name, service, mode, packets, bytes
+            case newFlows = "new_flows", noReal = "no_real"
+        }
+    }
+
+    struct Real: Encodable {
+        let address: String
+        let services: [String]
+        let packets: UInt64
+        let bytes: UInt64
+        let newFlows: UInt64
+
+        enum CodingKeys: String, CodingKey {
+            case address, services, packets, bytes
+            case newFlows = "new_flows"
+        }
+    }
+
+    let global: [String: CounterValue]
+    let services: [Service]
+    let reals: [Real]
+
+    init(snapshot: StatsSnapshot, config: BalancerConfig, state: DataplaneState?) {
+        global = snapshot.global
+        let serviceIDs = state?.serviceIDs ?? [:]
+        services = config.services.map { s in
+            let counted = serviceIDs[s.key].flatMap { snapshot.services[$0] } ?? ServiceStats()
+            return Service(name: s.name, service: s.key.description, mode: s.mode.rawValue,
+                           packets: counted.packets, bytes: counted.bytes,
+                           newFlows: counted.newFlows, noReal: counted.noReal)
+        }
+        let realIDs = state?.realIDs ?? [:]
+        var usedBy: [IPAddress: [String]] = [:]
+        for s in config.services { for r in s.reals { usedBy[r.address, default: []].append(s.name) } }
+        reals = usedBy.keys.sorted().map { address in
+            let counted = realIDs[address].flatMap { snapshot.reals[$0] } ?? RealStats()
+            return Real(address: address.description, services: usedBy[address] ?? [],
+                        packets: counted.packets, bytes: counted.bytes, newFlows: counted.newFlows)
+        }
+    }
+
+    /// Human tables; with a previous reading, packet rates per second beside the totals.
+    func render(previous: StatsReport?, elapsed: TimeInterval?) -> String {
+        func rate(_ now: UInt64, _ before: UInt64?) -> String {
+            guard let before, let elapsed, elapsed > 0, now >= before else { return "" }
+            return humanCount(UInt64(Double(now - before) / elapsed)) + "/s"
+        }
+        var out: [String] = []
+        var verdicts = TextTable(["REASON", "PACKETS", "BYTES", "RATE"], numeric: [1, 2, 3])
+        for name in StatsSnapshot.counterNames {
+            let value = global[name] ?? CounterValue()
+            if value.packets == 0, previous == nil { continue }
+            verdicts.add([name, humanCount(value.packets), humanBytes(value.bytes),
+                          rate(value.packets, previous?.global[name]?.packets)])
+        }
+        out.append(verdicts.rows.isEmpty ? "No packets seen yet." : verdicts.render())
+
+        if !services.isEmpty {
+            var table = TextTable(["SERVICE", "VIP", "MODE", "PACKETS", "BYTES", "NEW FLOWS", "NO REAL", "RATE"],
+                                  numeric: [3, 4, 5, 6, 7])
+            for s in services {
+                let before = previous?.services.first { $0.name == s.name }
+                table.add([s.name, s.service, s.mode, humanCount(s.packets), humanBytes(s.bytes),
+                           humanCount(s.newFlows), humanCount(s.noReal), rate(s.packets, before?.packets)])
+            }
+            out.append(table.render())
+        }
+        if !reals.isEmpty {
+            var table = TextTable(["REAL", "SERVICES", "PACKETS", "BYTES", "NEW FLOWS", "RATE"], numeric: [2, 3, 4, 5])
+            for r in reals {
+                let before = previous?.reals.first { $0.address == r.address }
+                table.add([r.address, r.services.joined(separator: ","), humanCount(r.packets), humanBytes(r.bytes),
+                           humanCount(r.newFlows), rate(r.packets, before?.packets)])
+            }
+            out.append(table.render())
+        }
+        return out.joined(separator: "\n\n")
+    }
+}
