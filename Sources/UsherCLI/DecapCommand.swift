@@ -32,8 +32,9 @@ struct DecapCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                try Decap.detach(interface: interface)
-                print("Stopped decapsulating on \(interface).")
+                let removed = try Decap.detach(interface: interface)
+                print(removed ? "Stopped decapsulating on \(interface)."
+                              : "usher_decap was not attached to \(interface); nothing to do.")
             }
         }
     }
