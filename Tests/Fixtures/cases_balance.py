@@ -17,7 +17,7 @@ DSCP_EF = 0xB8  # tos / traffic class the outer header must copy
 
 
 def _encap(scenario, family):
-    table = S.ENCAP_HASHED if scenario == "base" else S.ENCAP_FIXED
+    table = {"base": S.ENCAP_HASHED, "fixed-source": S.ENCAP_FIXED, "wide-source": S.ENCAP_WIDE}[scenario]
     return table["source-v4" if family == 4 else "source-v6"]
 
 
@@ -73,6 +73,10 @@ CASES = [
        "l2-tcp4", _v4(S.VIP_L2_4, P.l4_tcp()), vlans=ONE_TAG),
     l2("l2-qinq-v4", "Two tags (802.1ad 0x88a8 then 802.1Q) are kept as they were.",
        "l2-tcp4", _v4(S.VIP_L2_4, P.l4_tcp()), vlans=QINQ),
+    l2("l2-stag-only-v4", "A single 802.1ad (0x88a8) tag is parsed and kept.",
+       "l2-tcp4", _v4(S.VIP_L2_4, P.l4_tcp()), vlans=((P.TAG_8021AD, 100),)),
+    l2("l2-double-8021q-v4", "Two 802.1Q (0x8100) tags, the older QinQ style, are parsed and kept.",
+       "l2-tcp4", _v4(S.VIP_L2_4, P.l4_tcp()), vlans=((P.TAG_8021Q, 100), (P.TAG_8021Q, 200))),
     l2("l2-qinq-v6", "Two tags in front of IPv6 are kept as they were.",
        "l2-tcp6", _v6(S.VIP_L2_6, P.l4_tcp()), vlans=QINQ),
     l2("l2-options-v4", "IPv4 with options (ihl 6) is parsed past them and balanced unchanged.",
@@ -109,6 +113,11 @@ CASES = [
          "ipip-tcp4", _v4(S.VIP_IPIP_4, P.l4_tcp(), tos=DSCP_EF), scenario="fixed-source"),
     ipip("ipip-df-v4", "An inner IPv4 header with DF is carried unchanged inside the outer one.",
          "ipip-tcp4", _v4(S.VIP_IPIP_4, P.l4_tcp(sport=40002), flags="DF")),
+    ipip("ipip-syn-v4-wide", "With a /24 encapsulation source the outer source takes the low 8 hash bits.",
+         "ipip-tcp4", _v4(S.VIP_IPIP_4, P.l4_tcp()), scenario="wide-source"),
+    ipip("ipip-syn-v6-wide", "With a /64 encapsulation source the hash fills the last 32 bits of "
+         "the outer source (the host mask only covers those).",
+         "ipip-tcp6", _v6(S.VIP_IPIP_6, P.l4_tcp()), scenario="wide-source"),
     ipip("ipip-udp-v4", "IPv4 UDP to a dsr-ipip VIP is encapsulated like TCP.",
          "ipip-udp4", _v4(S.VIP_IPIP_4, P.l4_udp())),
     ipip("ipip-syn-v6", "IPv6 to a dsr-ipip VIP gets an outer IPv6 header: traffic class copied, "

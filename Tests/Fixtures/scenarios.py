@@ -8,6 +8,7 @@ Each service of BASE has its own reals, so per-real counters are never shared.
 
 ENCAP_HASHED = {"source-v4": "198.51.100.64/26", "source-v6": "2001:db8:2::/112"}
 ENCAP_FIXED = {"source-v4": "198.51.100.64/32", "source-v6": "2001:db8:2::1/128"}
+ENCAP_WIDE = {"source-v4": "198.51.100.0/24", "source-v6": "2001:db8:2::/64"}
 
 
 def real(address, mac, weight=None):
@@ -85,6 +86,8 @@ SCENARIOS = {
     "base": _base(ENCAP_HASHED),
     # The same services, IP-in-IP sources fixed (/32, /128).
     "fixed-source": _base(ENCAP_FIXED),
+    # Wide prefixes: 8 host bits for IPv4; for IPv6 /64 the hash fills all of the last 32 bits.
+    "wide-source": _base(ENCAP_WIDE),
 }
 
 
