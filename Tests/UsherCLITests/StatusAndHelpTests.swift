@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// `usher status` and the help text people start from.
+@Suite("Status and help")
+struct StatusAndHelpTests {
+    @Test("status --json: where things are and what the tables hold",
+          .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))
+    func statusJSON() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try sandbox.ok("apply", "-f", try sandbox.write("base.yaml", Configs.base))
+        try sandbox.ok("real", "drain", "web", "198.51.100.12")
+        let frame = Frames.tcpSYN(from: .init("192.0.2.50")!, 40000, to: .init("203.0.113.10")!, 80)
+        try sandbox.ok("debug", "run-packet", Frames.hex(frame))
+
+        let status = try JSON.object(try sandbox.json("status", "--json"))
+        #expect(JSON.keys(status) == ["pin_dir", "state_dir", "maps_created_now", "attachments", "services", "reals",
+                                      "draining_reals", "packets", "forwarded", "new_flows"])
+        #expect(status["pin_dir"] as? String == sandbox.pinDir)
+        #expect(status["state_dir"] as? String == sandbox.stateDir)
+        #expect(status["maps_created_now"] as? Bool == false)
+        #expect(try JSON.array(status["attachments"]).isEmpty, "nothing attached in this test")
+        #expect(try [JSON.int(status, "services"), JSON.int(status, "reals"), JSON.int(status, "draining_reals")] == [2, 3, 1])
+        #expect(try [JSON.int(status, "packets"), JSON.int(status, "forwarded"), JSON.int(status, "new_flows")] == [1, 1, 1])
+
+        let text = try sandbox.ok("status")
+        #expect(text.contains("Services:     2, real servers: 3 (1 draining)\n"), "\(text)")
+        #expect(text.contains("Packets seen: 1, forwarded: 1, new flows: 1\n"), "\(text)")
+    }
+
+    static let subcommands = ["apply", "service", "real", "attach", "detach", "decap", "stats", "maps", "status", "debug"]
+
+    @Test("usher --help lists every subcommand and the exit statuses")
+    func rootHelp() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let result = try sandbox.usher(["--help"], globals: false)
+        #expect(result.status == 0, "\(result)")
+        let listed = result.stdoutLines.compactMap { line -> String? in
+            guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
+            return line.split(separator: " ").first.map(String.init)
+        }
+        #expect(listed.filter { !$0.hasPrefix("-") && $0 != "See" } == Self.subcommands, "\(result.stdout)")
+        #expect(result.stdout.contains("0 success, 1 runtime failure, 64 bad usage, 65 invalid"), "\(result.stdout)")
+    }
+
+    @Test("each command group lists its subcommands", arguments: [
+        (["service"], ["add", "remove", "list"]),
+        (["real"], ["add", "remove", "drain", "weight", "list"]),
+        (["debug"], ["run-packet", "flush-flows"]),
+        (["maps"], ["dump"]),
+        (["decap"], ["attach", "detach"]),
+    ])
+    func groupHelp(_ group: [String], _ expected: [String]) throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let result = try sandbox.usher(group + ["--help"], globals: false)
+        #expect(result.status == 0, "\(result)")
+        let section = result.stdout.components(separatedBy: "SUBCOMMANDS:").last ?? ""
+        let listed = section.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
+            return line.split(separator: " ").first.map(String.init)
+        }.filter { $0 != "See" }
+        #expect(listed == expected, "\(result.stdout)")
+    }
+}
