@@ -21,7 +21,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } usher_vips_v1 SEC(".maps");
 
-/* Real servers by real id; a slot without USHER_REAL_F_PRESENT is free. */
+/* Real servers by real id, one entry per (service, real) membership (usher_real.service_id);
+ * a slot without USHER_REAL_F_PRESENT is free. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
@@ -85,7 +86,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } usher_sstats_v1 SEC(".maps");
 
-/* Counters per CPU of each real server, by real id. */
+/* Counters per CPU of each real server in each service, by real id (per (service, real)). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);

@@ -29,7 +29,7 @@ struct LayoutTests {
         Layout("usher_service", usher_service.self, ["id": \.id, "mode": \.mode, "flags": \.flags, "pad": \.pad]),
         Layout("usher_real", usher_real.self, [
             "addr": \.addr, "family": \.family, "flags": \.flags, "dst_mac": \.dst_mac, "src_mac": \.src_mac,
-            "pad": \.pad, "ifindex": \.ifindex,
+            "service_id": \.service_id, "ifindex": \.ifindex,
         ]),
         Layout("usher_flow_key", usher_flow_key.self, [
             "src": \.src, "dst": \.dst, "sport": \.sport, "dport": \.dport, "proto": \.proto, "family": \.family, "pad": \.pad,

@@ -63,14 +63,18 @@ struct usher_service {
 	__u16 pad;
 };
 
-/* Value of usher_reals_v1, indexed by real id. */
+/*
+ * Value of usher_reals_v1, indexed by real id. A real id names one (service, real) membership:
+ * a real server listed by two services has two entries, so removing it from one service
+ * reschedules that service's flows only, and its counters are kept per service.
+ */
 struct usher_real {
 	__u8 addr[16];   /* network order; IPv4 in addr[0..3] */
 	__u8 family;     /* USHER_FAMILY_V4 or USHER_FAMILY_V6 */
 	__u8 flags;      /* USHER_REAL_F_* */
 	__u8 dst_mac[6]; /* next hop: the real itself (dsr-l2) or the router towards it */
 	__u8 src_mac[6]; /* egress interface's MAC, used when redirecting to another interface */
-	__u16 pad;
+	__u16 service_id; /* the service this entry belongs to: one entry per (service, real) */
 	__u32 ifindex;   /* egress interface; 0 or the ingress interface means XDP_TX */
 };
 
@@ -125,7 +129,7 @@ struct usher_service_stats {
 	__u64 no_real; /* packets dropped because the service had no real to choose */
 };
 
-/* Value of usher_rstats_v1 (per CPU), indexed by real id. */
+/* Value of usher_rstats_v1 (per CPU), indexed by real id: per (service, real). */
 struct usher_real_stats {
 	__u64 packets;
 	__u64 bytes;
