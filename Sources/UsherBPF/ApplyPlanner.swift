@@ -16,49 +16,67 @@ struct ApplyPlanner {
     func plan() throws -> ApplyPlan {
         var plan = ApplyPlan()
         try checkServices()
-        let balanced = config.services.filter(\.mode.isLayer4)
 
-        // Reals: one entry per address, shared by every service that lists it.
+        // Services: ids by key, reused; new ones lowest-first among ids no live VIP uses.
+        let liveServiceIDs = Set(live.vips.values.map(\.id))
+        var serviceAllocator = IDAllocator(taken: liveServiceIDs, limit: UInt32(USHER_MAX_SERVICES), what: "service")
+        var serviceIDs: [ServiceKey: UInt32] = [:]
+        for service in config.services {
+            let reusable = live.vips[service.key].map(\.id).flatMap { $0 < UInt32(USHER_MAX_SERVICES) ? $0 : nil }
+            let id = try reusable ?? serviceAllocator.next()
+            serviceIDs[service.key] = id
+            if !liveServiceIDs.contains(id) { plan.newServiceIDs.append(id) }
+        }
+
+        // Reals: one entry per (service, address) membership, so that removing a real from one
+        // service reschedules that service's flows only. Next hops are resolved once per address.
+        let balanced = config.services.filter(\.mode.isLayer4)
         let explicitMACs = try explicitMACs(of: balanced)
         let addresses = Set(balanced.flatMap { $0.reals.map(\.address) }).sorted()
         var hops: [IPAddress: NextHop] = [:]
         for address in addresses where explicitMACs[address] == nil {
             hops[address] = try resolver.nextHop(for: address)
         }
-        var realIDs: [IPAddress: UInt32] = [:]
-        var realAllocator = IDAllocator(taken: Set(live.reals.keys), limit: UInt32(USHER_MAX_REALS), what: "real")
-        let liveRealIDs = live.realIDsByAddress()
-        for address in addresses {
-            realIDs[address] = try liveRealIDs[address] ?? realAllocator.next()
+        var services: [UInt32: VirtualService] = [:]
+        var members = Set<LiveTables.Membership>()
+        for service in balanced {
+            guard let serviceID = serviceIDs[service.key] else { continue }
+            services[serviceID] = service
+            for real in service.reals { members.insert(.init(serviceID: serviceID, address: real.address)) }
         }
-        for address in addresses {
-            guard let id = realIDs[address] else { continue }
-            let mac = explicitMACs[address] ?? hops[address]?.mac
-            let value = realEntry(address, mac: mac, hop: hops[address])
+        let memberships = members.sorted()
+        var realIDs: [LiveTables.Membership: UInt32] = [:]
+        var realAllocator = IDAllocator(taken: Set(live.reals.keys), limit: UInt32(USHER_MAX_REALS), what: "real")
+        let liveRealIDs = live.realIDsByMembership()
+        for member in memberships {
+            realIDs[member] = try liveRealIDs[member] ?? realAllocator.next()
+        }
+        for member in memberships {
+            guard let id = realIDs[member], let service = services[member.serviceID] else { continue }
+            let mac = explicitMACs[member.address] ?? hops[member.address]?.mac
+            let value = realEntry(member, mac: mac, hop: hops[member.address])
             if let current = live.reals[id], sameBytes(current, value) {
                 // unchanged
             } else {
                 plan.realWrites.append(.init(id: id, value: value, isNew: live.reals[id] == nil))
             }
             if let mac {
-                plan.state.reals.append(.init(address: address, id: id, mac: mac, nextHop: hops[address]))
+                plan.state.reals.append(.init(service: service.key, serviceID: member.serviceID, address: member.address,
+                                              id: id, mac: mac, nextHop: hops[member.address]))
             }
         }
 
-        // Services: ids by key, reused; new ones lowest-first among ids no live VIP uses.
-        let liveServiceIDs = Set(live.vips.values.map(\.id))
-        var serviceAllocator = IDAllocator(taken: liveServiceIDs, limit: UInt32(USHER_MAX_SERVICES), what: "service")
+        // Service entries: VIP values and Maglev tables.
         var plannedIDs = Set<UInt32>()
         for service in config.services {
-            let id = try live.vips[service.key]?.id ?? serviceAllocator.next()
+            guard let id = serviceIDs[service.key] else { continue }
             plannedIDs.insert(id)
-            if !liveServiceIDs.contains(id) { plan.newServiceIDs.append(id) }
             var entry = DataplaneState.Service(
                 name: service.name, key: service.key, id: id, mode: service.mode,
                 hashSourceOnly: service.hashSourceOnly, tableSize: 0, backends: [], tableMapID: nil)
             if service.mode.isLayer4 {
                 entry.tableSize = service.maglevTableSize
-                entry.backends = backends(of: service, realIDs: realIDs)
+                entry.backends = backends(of: service, id: id, realIDs: realIDs)
                 entry.tableMapID = try table(for: entry, into: &plan)
             } else if live.maglevMapIDs[id] != nil {
                 plan.maglevClears.append(id) // turned into an L7 service: its table goes after the VIP entry changes
@@ -73,7 +91,8 @@ struct ApplyPlanner {
         let global = config.encapsulation.abiGlobal
         if !sameBytes(global, live.global) { plan.global = global }
 
-        // Removals: VIPs of services no longer configured, their tables, reals no service uses.
+        // Removals: VIPs of services no longer configured, their tables, and every membership
+        // no longer configured (a real removed from one service, all reals of a removed service).
         let wantedKeys = Set(config.services.map(\.key))
         for (key, value) in live.vips where !wantedKeys.contains(key) {
             plan.vipDeletes.append(key.abi)
@@ -109,22 +128,29 @@ struct ApplyPlanner {
         return mapID
     }
 
-    /// The reals that take new flows (weight above zero), ordered by address, each once.
-    private func backends(of service: VirtualService, realIDs: [IPAddress: UInt32]) -> [DataplaneState.Backend] {
+    /// The reals that take new flows (weight above zero), ordered by address, each once, with
+    /// the ids of their memberships of this service.
+    private func backends(of service: VirtualService, id: UInt32,
+                          realIDs: [LiveTables.Membership: UInt32]) -> [DataplaneState.Backend] {
         var seen = Set<IPAddress>()
         return service.activeReals
             .filter { seen.insert($0.address).inserted }
             .compactMap { real in
-                realIDs[real.address].map { DataplaneState.Backend(address: real.address, realID: $0, weight: real.weight) }
+                realIDs[.init(serviceID: id, address: real.address)].map {
+                    DataplaneState.Backend(address: real.address, realID: $0, weight: real.weight)
+                }
             }
             .sorted { $0.address < $1.address }
     }
 
-    private func realEntry(_ address: IPAddress, mac: MACAddress?, hop: NextHop?) -> usher_real {
+    /// The usher_reals_v1 value of one membership. Service ids are below USHER_MAX_SERVICES
+    /// (4096), so they fit service_id's 16 bits.
+    private func realEntry(_ member: LiveTables.Membership, mac: MACAddress?, hop: NextHop?) -> usher_real {
         var value = zeroed(usher_real.self)
-        setBytes(&value.addr, address.paddedBytes)
-        value.family = address.familyCode
+        setBytes(&value.addr, member.address.paddedBytes)
+        value.family = member.address.familyCode
         value.flags = UInt8(USHER_REAL_F_PRESENT)
+        value.service_id = UInt16(truncatingIfNeeded: member.serviceID)
         if let mac { setBytes(&value.dst_mac, mac.bytes) }
         if let hop {
             setBytes(&value.src_mac, hop.sourceMAC.bytes)

@@ -10,8 +10,10 @@ extension Dataplane {
     /// next hop is resolved, every id given, every changed Maglev table computed and built in a
     /// new inner map. Then, in an order that never exposes an id pointing at nothing: real
     /// entries (new stats zeroed first), Maglev tables swapped in one update each, VIP entries,
-    /// the global entry; last, VIPs of removed services, their tables, and reals no service
-    /// uses any more (their tracked flows are then rescheduled by the data plane).
+    /// the global entry; last, VIPs of removed services, their tables, and real entries no
+    /// longer configured. A real entry is one (service, real) membership, so a real removed
+    /// from one service loses that service's tracked flows (the data plane reschedules them)
+    /// even while other services still list it.
     ///
     /// - Parameter previous: the state the last apply returned; used to skip rebuilding tables
     ///   whose inputs did not change. Ids are always taken from the maps themselves.

@@ -5,7 +5,7 @@ import UsherCore
 
 extension Dataplane {
     /// Reads the maps back: every VIP with its Maglev table's share per real, the present
-    /// reals, up to `flowLimit` tracked flows, and the global entry.
+    /// reals (one entry per service that lists a real), up to `flowLimit` tracked flows, and the global entry.
     public func dump(flowLimit: Int = 1000) throws -> MapsDump {
         let live = try maps.readLive()
         let realAddresses = live.reals.compactMapValues { IPAddress(abiBytes: getBytes($0.addr), family: $0.family) }
@@ -19,7 +19,7 @@ extension Dataplane {
         }
         vips.sort { $0.id < $1.id }
         let reals = live.reals.sorted { $0.key < $1.key }.map { id, real in
-            MapsDump.Real(id: id, address: realAddresses[id], dstMAC: MACAddress(bytes: getBytes(real.dst_mac)),
+            MapsDump.Real(id: id, serviceID: UInt32(real.service_id), address: realAddresses[id], dstMAC: MACAddress(bytes: getBytes(real.dst_mac)),
                           srcMAC: MACAddress(bytes: getBytes(real.src_mac)), ifindex: real.ifindex)
         }
         return MapsDump(pinDirectory: pinDirectory, vips: vips, reals: reals,

@@ -1,8 +1,9 @@
 import UsherCore
 
 /// What `Dataplane.apply` wrote, kept by the caller beside the config and handed back to the
-/// next `apply`: the ids given to services and reals (stable across applies), the resolved next
-/// hops, and the inputs of every Maglev table, so an unchanged table is not rebuilt.
+/// next `apply`: the ids given to services and to each (service, real) membership (stable
+/// across applies), the resolved next hops, and the inputs of every Maglev table, so an
+/// unchanged table is not rebuilt.
 /// The maps remain the truth: ids are always re-read from them, and a table is only skipped
 /// when the map it names is still the one in use.
 public struct DataplaneState: Hashable, Codable, Sendable {
@@ -28,9 +29,14 @@ public struct DataplaneState: Hashable, Codable, Sendable {
         public var weight: UInt32
     }
 
-    /// A real server as written to usher_reals_v1 (shared by every service that lists it).
+    /// A real server as a member of one service, as written to usher_reals_v1: a real listed by
+    /// two services has two entries (two ids, two sets of counters), with the same next hop.
     public struct Real: Hashable, Codable, Sendable {
+        /// The service this entry belongs to, by key and by id.
+        public var service: ServiceKey
+        public var serviceID: UInt32
         public var address: IPAddress
+        /// The real id of this (service, real) membership.
         public var id: UInt32
         /// The destination MAC written (the config's `mac:`, or the next hop's).
         public var mac: MACAddress
@@ -51,9 +57,9 @@ public struct DataplaneState: Hashable, Codable, Sendable {
         Dictionary(services.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Real id by address.
-    public var realIDs: [IPAddress: UInt32] {
-        Dictionary(reals.map { ($0.address, $0.id) }, uniquingKeysWith: { first, _ in first })
+    /// The real id of `address` as a member of the service `service`, if it is one.
+    public func realID(service: ServiceKey, address: IPAddress) -> UInt32? {
+        reals.first { $0.service == service && $0.address == address }?.id
     }
 
     /// The service with this id, if any.

@@ -9,18 +9,30 @@ struct LiveTables {
     var vips: [ServiceKey: usher_service] = [:]
     /// Keys of usher_vips_v1 that describe no service this version knows (removed by apply).
     var strayVIPKeys: [usher_vip_key] = []
-    /// Present reals by id (USHER_REAL_F_PRESENT set).
+    /// Present reals by id (USHER_REAL_F_PRESENT set): one entry per (service, real) membership.
     var reals: [UInt32: usher_real] = [:]
     /// Kernel map id of the inner table, by service id (slots that hold one).
     var maglevMapIDs: [UInt32: UInt32] = [:]
     var global = zeroed(usher_global.self)
 
-    /// Present real ids by address (the lowest id, should an address appear twice).
-    func realIDsByAddress() -> [IPAddress: UInt32] {
-        var out: [IPAddress: UInt32] = [:]
+    /// A real server as a member of one service: what a real id names.
+    struct Membership: Hashable, Comparable {
+        var serviceID: UInt32
+        var address: IPAddress
+
+        static func < (a: Membership, b: Membership) -> Bool {
+            (a.serviceID, a.address) < (b.serviceID, b.address)
+        }
+    }
+
+    /// Present real ids by membership, from each entry's service_id and address (the lowest id,
+    /// should a membership appear twice: the others are then cleared as unused).
+    func realIDsByMembership() -> [Membership: UInt32] {
+        var out: [Membership: UInt32] = [:]
         for (id, real) in reals {
             guard let address = IPAddress(abiBytes: getBytes(real.addr), family: real.family) else { continue }
-            out[address] = min(out[address] ?? id, id)
+            let member = Membership(serviceID: UInt32(real.service_id), address: address)
+            out[member] = min(out[member] ?? id, id)
         }
         return out
     }

@@ -37,9 +37,11 @@ public struct MapsDump: Hashable, Codable, Sendable {
         public var fraction: Double
     }
 
-    /// One present entry of usher_reals_v1.
+    /// One present entry of usher_reals_v1: a real server as a member of one service.
     public struct Real: Hashable, Codable, Sendable {
         public var id: UInt32
+        /// The service the entry belongs to (the id in usher_vips_v1).
+        public var serviceID: UInt32
         public var address: IPAddress?
         public var dstMAC: MACAddress?
         public var srcMAC: MACAddress?

@@ -7,7 +7,8 @@ public struct StatsSnapshot: Hashable, Codable, Sendable {
     public var global: [String: CounterValue]
     /// Per service id, for every service in usher_vips_v1.
     public var services: [UInt32: ServiceStats]
-    /// Per real id, for every present real in usher_reals_v1.
+    /// Per real id, for every present entry of usher_reals_v1: one per (service, real), see
+    /// ``DataplaneState/realID(service:address:)``.
     public var reals: [UInt32: RealStats]
 
     public init(global: [String: CounterValue] = [:], services: [UInt32: ServiceStats] = [:], reals: [UInt32: RealStats] = [:]) {

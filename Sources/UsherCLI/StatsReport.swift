@@ -20,15 +20,19 @@ struct StatsReport: Encodable {
         }
     }
 
+    /// One real server as a member of one service (the data plane counts them apart).
     struct Real: Encodable {
         let address: String
+        /// The service these counters belong to.
+        let service: String
+        /// Every service that lists the address.
         let services: [String]
         let packets: UInt64
         let bytes: UInt64
         let newFlows: UInt64
 
         enum CodingKeys: String, CodingKey {
-            case address, services, packets, bytes
+            case address, service, services, packets, bytes
             case newFlows = "new_flows"
         }
     }
@@ -46,13 +50,19 @@ struct StatsReport: Encodable {
                            packets: counted.packets, bytes: counted.bytes,
                            newFlows: counted.newFlows, noReal: counted.noReal)
         }
-        let realIDs = state?.realIDs ?? [:]
-        var usedBy: [IPAddress: [String]] = [:]
-        for s in config.services { for r in s.reals { usedBy[r.address, default: []].append(s.name) } }
-        reals = usedBy.keys.sorted().map { address in
-            let counted = realIDs[address].flatMap { snapshot.reals[$0] } ?? RealStats()
-            return Real(address: address.description, services: usedBy[address] ?? [],
-                        packets: counted.packets, bytes: counted.bytes, newFlows: counted.newFlows)
+        var usedBy: [IPAddress: [VirtualService]] = [:]
+        for s in config.services {
+            for r in s.reals where !(usedBy[r.address]?.contains { $0.key == s.key } ?? false) {
+                usedBy[r.address, default: []].append(s)
+            }
+        }
+        reals = usedBy.keys.sorted().flatMap { address in
+            let services = usedBy[address] ?? []
+            return services.map { s in
+                let counted = state?.realID(service: s.key, address: address).flatMap { snapshot.reals[$0] } ?? RealStats()
+                return Real(address: address.description, service: s.name, services: services.map(\.name),
+                            packets: counted.packets, bytes: counted.bytes, newFlows: counted.newFlows)
+            }
         }
     }
 
@@ -83,10 +93,10 @@ struct StatsReport: Encodable {
             out.append(table.render())
         }
         if !reals.isEmpty {
-            var table = TextTable(["REAL", "SERVICES", "PACKETS", "BYTES", "NEW FLOWS", "RATE"], numeric: [2, 3, 4, 5])
+            var table = TextTable(["REAL", "SERVICE", "PACKETS", "BYTES", "NEW FLOWS", "RATE"], numeric: [2, 3, 4, 5])
             for r in reals {
-                let before = previous?.reals.first { $0.address == r.address }
-                table.add([r.address, r.services.joined(separator: ","), humanCount(r.packets), humanBytes(r.bytes),
+                let before = previous?.reals.first { $0.address == r.address && $0.service == r.service }
+                table.add([r.address, r.service, humanCount(r.packets), humanBytes(r.bytes),
                            humanCount(r.newFlows), rate(r.packets, before?.packets)])
             }
             out.append(table.render())

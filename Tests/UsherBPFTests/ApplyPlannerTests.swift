@@ -55,7 +55,74 @@ struct ApplyPlannerTests {
         #expect(plan.realWrites.count == 2 && plan.realWrites.allSatisfy { $0.value.flags == UInt8(USHER_REAL_F_PRESENT) })
         let table = try #require(builder.built.first)
         #expect(table.slots.first == 7 && table.slots.count == 8)
-        #expect(Set(table.slots.dropFirst()) == [plan.state.realIDs[ip("198.51.100.11")]!])
+        #expect(Set(table.slots.dropFirst()) == [plan.state.realID(service: Self.web.key, address: ip("198.51.100.11"))!])
+    }
+
+    /// What phase two would leave in the maps after `plan`.
+    static func written(_ plan: ApplyPlan, over before: LiveTables = LiveTables()) -> LiveTables {
+        var live = before
+        for write in plan.vipWrites {
+            if let key = ServiceKey(abi: write.key) { live.vips[key] = write.value }
+        }
+        for write in plan.realWrites { live.reals[write.id] = write.value }
+        for id in plan.realClears { live.reals[id] = nil }
+        for service in plan.state.services { live.maglevMapIDs[service.id] = service.tableMapID }
+        return live
+    }
+
+    static let shared = ip("198.51.100.13")
+
+    /// web (.11 with a MAC, .13 resolved) and dns (.13): one address in two services.
+    static func sharing(dnsReals: [RealServer] = [RealServer(address: shared)]) -> BalancerConfig {
+        var web = Self.web
+        web.reals = [RealServer(address: ip("198.51.100.11"), mac: mac("02:00:00:00:00:11")), RealServer(address: shared)]
+        let dns = VirtualService(name: "dns", vip: ip("203.0.113.10"), port: 53, proto: .udp, mode: .dsrL2,
+                                 maglevTableSize: 7, reals: dnsReals)
+        return BalancerConfig(services: [web, dns])
+    }
+
+    @Test("two services listing one address get an entry each, carrying their own service id; its next hop is resolved once")
+    func entryPerMembership() throws {
+        let resolver = FixedResolver([Self.shared: FixedResolver.hop(13)])
+        let builder = TableBuilder()
+        let plan = try plan(Self.sharing(), resolver: resolver, builder: builder)
+        #expect(resolver.asked == [Self.shared])
+        let (web, dns) = (plan.state.services[0], plan.state.services[1])
+        let webShared = try #require(plan.state.realID(service: web.key, address: Self.shared))
+        let dnsShared = try #require(plan.state.realID(service: dns.key, address: Self.shared))
+        #expect(webShared != dnsShared)
+        #expect(Set(plan.state.reals.map(\.id)) == [0, 1, 2], "lowest-first, one id per (service, real)")
+        let entries = Dictionary(uniqueKeysWithValues: plan.realWrites.map { ($0.id, $0.value) })
+        #expect(entries[webShared]?.service_id == UInt16(web.id) && entries[dnsShared]?.service_id == UInt16(dns.id))
+        #expect(entries[webShared].map { getBytes($0.dst_mac) } == FixedResolver.hop(13).mac.bytes)
+        #expect(entries[dnsShared].map { getBytes($0.dst_mac) } == FixedResolver.hop(13).mac.bytes, "one next hop per address")
+        let dnsTable = try #require(builder.built.first { $0.serviceID == dns.id })
+        #expect(Set(dnsTable.slots.dropFirst()) == [dnsShared], "a service's table names only its own entries")
+    }
+
+    @Test("removing a real from one service clears only that service's entry; ids are recovered from the live entries")
+    func removeFromOneService() throws {
+        let resolver = FixedResolver([Self.shared: FixedResolver.hop(13)])
+        let builder = TableBuilder()
+        let first = try plan(Self.sharing(), resolver: resolver, builder: builder)
+        let live = Self.written(first)
+        let (web, dns) = (first.state.services[0], first.state.services[1])
+
+        // No previous state: the ids can only come from the entries' service_id and address.
+        let again = try plan(Self.sharing(), live: live, resolver: resolver, builder: builder)
+        #expect(again.state.reals == first.state.reals && again.realWrites.isEmpty && again.realClears.isEmpty)
+
+        let fewer = try plan(Self.sharing(dnsReals: []), live: live, previous: first.state, resolver: resolver, builder: builder)
+        #expect(fewer.realClears == [try #require(first.state.realID(service: dns.key, address: Self.shared))])
+        #expect(fewer.realWrites.isEmpty, "web's entries are untouched")
+        #expect(fewer.state.realID(service: web.key, address: Self.shared) == first.state.realID(service: web.key, address: Self.shared))
+        #expect(fewer.tableSwaps.map(\.serviceID) == [dns.id] && fewer.tableSwaps.first?.table == nil, "only dns's table changes")
+
+        var dnsGone = Self.sharing()
+        dnsGone.services.removeLast()
+        let removed = try plan(dnsGone, live: live, previous: first.state, resolver: resolver, builder: builder)
+        #expect(removed.realClears == first.state.reals.filter { $0.serviceID == dns.id }.map(\.id))
+        #expect(removed.realWrites.isEmpty && removed.tableSwaps.isEmpty)
     }
 
     @Test("an unchanged table is skipped only while the recorded inner map is the one in use")

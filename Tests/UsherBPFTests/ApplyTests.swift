@@ -40,21 +40,27 @@ struct ApplyTests {
         // Only reals without a MAC are resolved, and the L7 service's reals are not the XDP's business.
         #expect(Set(resolver.asked) == [Self.realB, Self.realC])
 
-        let ids = state.realIDs
-        #expect(Set(ids.values) == [0, 1, 2], "real ids are handed out lowest-first")
+        // One real id per (service, real): web's A, B, C, then dns's B.
+        let web = try #require(state.services.first { $0.name == "web" })
+        let dns = try #require(state.services.first { $0.name == "dns" })
+        let site = try #require(state.services.first { $0.name == "site" })
+        func webID(_ state: DataplaneState, _ address: IPAddress) -> UInt32? { state.realID(service: web.key, address: address) }
+        #expect(Set(state.reals.map(\.id)) == [0, 1, 2, 3], "real ids are handed out lowest-first")
+        let ids = [Self.realA: webID(state, Self.realA)!, Self.realB: webID(state, Self.realB)!, Self.realC: webID(state, Self.realC)!]
+        let dnsB = try #require(state.realID(service: dns.key, address: Self.realB))
+        #expect(!ids.values.contains(dnsB), "dns's B is an entry of its own")
         let a = try #require(try dp.maps.reals.lookup(ids[Self.realA]!, as: usher_real.self))
         #expect(a.flags == UInt8(USHER_REAL_F_PRESENT))
         #expect(getBytes(a.addr) == Self.realA.paddedBytes && a.family == 4)
         #expect(getBytes(a.dst_mac) == mac("02:00:00:00:00:11").bytes)
         #expect(a.ifindex == 0, "an explicit MAC means XDP_TX out of the ingress interface")
+        #expect(a.service_id == UInt16(web.id))
         let b = try #require(try dp.maps.reals.lookup(ids[Self.realB]!, as: usher_real.self))
         #expect(getBytes(b.dst_mac) == FixedResolver.hop(12).mac.bytes)
         #expect(getBytes(b.src_mac) == FixedResolver.hop(12).sourceMAC.bytes)
         #expect(b.ifindex == 7)
-
-        let web = try #require(state.services.first { $0.name == "web" })
-        let dns = try #require(state.services.first { $0.name == "dns" })
-        let site = try #require(state.services.first { $0.name == "site" })
+        let b2 = try #require(try dp.maps.reals.lookup(dnsB, as: usher_real.self))
+        #expect(b2.service_id == UInt16(dns.id) && getBytes(b2.dst_mac) == getBytes(b.dst_mac), "same next hop, own service")
         #expect(Set([web.id, dns.id, site.id]) == [0, 1, 2])
         let webEntry = try #require(try dp.maps.vips.lookup(web.key.abi, as: usher_service.self))
         #expect(webEntry.id == web.id && webEntry.mode == UInt8(USHER_MODE_DSR_L2) && webEntry.flags == 0)
@@ -71,7 +77,8 @@ struct ApplyTests {
         #expect(Set(slots.keys) == Set([ids[Self.realA]!, ids[Self.realB]!, ids[Self.realC]!]))
         #expect(slots.values.reduce(0, +) == 251)
         #expect(abs(Int(slots[ids[Self.realB]!]!) - 125) <= 2, "weight 2 of 4 owns half the slots")
-        #expect(dump.vips.first { $0.id == dns.id }?.maglev?.shares.map(\.realID) == [ids[Self.realB]!])
+        #expect(dump.vips.first { $0.id == dns.id }?.maglev?.shares.map(\.realID) == [dnsB])
+        #expect(dump.reals.first { $0.id == dnsB }?.serviceID == dns.id)
         #expect(dump.vips.first { $0.id == site.id }?.maglev == nil)
         #expect(dump.global.encapSourceV4 == "198.51.100.64/26")
         #expect(dump.global.encapSourceV6 == "2001:db8:2::/112")
@@ -82,8 +89,8 @@ struct ApplyTests {
         let fewer = Self.config(webReals: [RealServer(address: Self.realA, mac: mac("02:00:00:00:00:11")), RealServer(address: Self.realB, weight: 2)])
         let second = try dp.apply(fewer, previous: state, resolver: resolver)
         #expect(second.serviceIDs == state.serviceIDs)
-        #expect(second.realIDs[Self.realA] == ids[Self.realA] && second.realIDs[Self.realB] == ids[Self.realB])
-        #expect(second.realIDs[Self.realC] == nil)
+        #expect(webID(second, Self.realA) == ids[Self.realA] && webID(second, Self.realB) == ids[Self.realB])
+        #expect(webID(second, Self.realC) == nil)
         let c = try #require(try dp.maps.reals.lookup(ids[Self.realC]!, as: usher_real.self))
         #expect(c.flags & UInt8(USHER_REAL_F_PRESENT) == 0)
         let rebuilt = try #require(try dp.dump().vips.first { $0.id == web.id }?.maglev)
@@ -97,7 +104,42 @@ struct ApplyTests {
         let fourth = try dp.apply(Self.config(webReals: [RealServer(address: Self.realA, mac: mac("02:00:00:00:00:11")),
                                                          RealServer(address: ip("198.51.100.14"), mac: mac("02:00:00:00:00:14"))]),
                                   previous: third, resolver: resolver)
-        #expect(fourth.realIDs[ip("198.51.100.14")] == ids[Self.realC])
+        #expect(webID(fourth, ip("198.51.100.14")) == ids[Self.realC])
+    }
+
+    @Test("a real removed from one service while another lists it: only that service's entry is cleared")
+    func removeFromOneService() throws {
+        let pins = PinDir()
+        defer { pins.remove() }
+        let dp = try Dataplane(pinDirectory: pins.path)
+        let resolver = Self.resolver()
+        let state = try dp.apply(Self.config(), previous: nil, resolver: resolver)
+        let web = try #require(state.services.first { $0.name == "web" })
+        let dns = try #require(state.services.first { $0.name == "dns" })
+        let webB = try #require(state.realID(service: web.key, address: Self.realB))
+        let dnsB = try #require(state.realID(service: dns.key, address: Self.realB))
+        let dnsEntry = try #require(try dp.maps.reals.lookup(dnsB, as: usher_real.self))
+        let dnsTable = try #require(try dp.dump().vips.first { $0.id == dns.id }?.maglev)
+
+        // B leaves web; dns still lists it.
+        let withoutB = Self.config(webReals: [RealServer(address: Self.realA, mac: mac("02:00:00:00:00:11")),
+                                              RealServer(address: Self.realC)])
+        let second = try dp.apply(withoutB, previous: state, resolver: resolver)
+        let cleared = try #require(try dp.maps.reals.lookup(webB, as: usher_real.self))
+        #expect(cleared.flags & UInt8(USHER_REAL_F_PRESENT) == 0, "web's B is gone: web's flows on it are rescheduled")
+        #expect(try dp.maps.reals.lookup(dnsB, as: usher_real.self).map { getBytes($0) } == getBytes(dnsEntry))
+        let dump = try dp.dump()
+        #expect(dump.vips.first { $0.id == dns.id }?.maglev == dnsTable, "dns's table is the same inner map, same shares")
+        #expect(dump.vips.first { $0.id == web.id }?.maglev?.shares.contains { $0.realID == webB } == false)
+        #expect(second.realID(service: dns.key, address: Self.realB) == dnsB)
+
+        // dns is removed: all its entries go.
+        var noDNS = withoutB
+        noDNS.services.removeAll { $0.name == "dns" }
+        let third = try dp.apply(noDNS, previous: second, resolver: resolver)
+        #expect(try dp.maps.reals.lookup(dnsB, as: usher_real.self).map { $0.flags & UInt8(USHER_REAL_F_PRESENT) } == 0)
+        #expect(third.reals.allSatisfy { $0.service == web.key })
+        #expect(try dp.dump().reals.map(\.serviceID).allSatisfy { $0 == web.id })
     }
 
     @Test("an apply that fails (an unresolvable real) leaves every map exactly as it was")

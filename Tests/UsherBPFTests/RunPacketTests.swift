@@ -36,8 +36,9 @@ struct RunPacketTests {
         #expect(stats.global["tx"] == CounterValue(packets: 2, bytes: UInt64(2 * frame.count)))
         #expect(stats.global["ct_new"]?.packets == 1 && stats.global["ct_hit"]?.packets == 1)
         #expect(stats.totalPackets == 2)
-        let serviceID = try #require(state.serviceIDs[ServiceKey(vip: Self.vip, port: 80, proto: .tcp)])
-        let realID = try #require(state.realIDs[Self.real])
+        let key = ServiceKey(vip: Self.vip, port: 80, proto: .tcp)
+        let serviceID = try #require(state.serviceIDs[key])
+        let realID = try #require(state.realID(service: key, address: Self.real))
         #expect(stats.services[serviceID] == ServiceStats(packets: 2, bytes: UInt64(2 * frame.count), newFlows: 1, noReal: 0))
         #expect(stats.reals[realID]?.newFlows == 1 && stats.reals[realID]?.packets == 2)
 
