@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * Connection tracking: a flow stays on the real server it was first given for as long as that
- * real is configured, even when it drains or Maglev tables change; only a removed real makes
- * its flows be scheduled again.
+ * real is configured in the flow's service, even when it drains or Maglev tables change; only
+ * a real removed from the service (even if other services still list it) makes the service's
+ * flows be scheduled again.
  */
 #ifndef USHER_LIB_CONNTRACK_H
 #define USHER_LIB_CONNTRACK_H
@@ -20,7 +21,8 @@
 #define USHER_CT_REFRESH_NS 1000000000ull /* last_seen_ns is written at most once a second */
 
 /* Returns the real server for the packet's flow and its id in *real_id: the tracked real while
- * it is present, else Maglev's pick, which is then tracked; NULL if the service has no real.
+ * it is present in the service, else Maglev's pick, which is then tracked; NULL if the service
+ * has no real.
  * Counts the flow event (USHER_STAT_CT_HIT, _CT_NEW or _CT_RESCHEDULED). */
 static __always_inline const struct usher_real *
 usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u32 *real_id)
@@ -33,10 +35,11 @@ usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u
 	__u32 id;
 
 	/* A flow of another service (the VIP's services changed) is rescheduled like a removed
-	 * real's: its real may not serve this one. */
+	 * real's: its real may not serve this one. So is a flow whose real id now names another
+	 * service's entry (the real was removed from this service and the id given anew). */
 	if (flow && flow->service_id == svc->id) {
 		id = flow->real_id;
-		real = usher_lookup_real(id);
+		real = usher_lookup_member(id, svc->id);
 		if (real) {
 			if (now - flow->last_seen_ns > USHER_CT_REFRESH_NS)
 				flow->last_seen_ns = now;

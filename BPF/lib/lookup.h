@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * Lookups from raw map access up: the virtual service a packet is addressed to, a real server
- * by id, and the real Maglev gives a hash in a service's table.
+ * by id (and as a member of a service), and the real Maglev gives a hash in a service's table.
  */
 #ifndef USHER_LIB_LOOKUP_H
 #define USHER_LIB_LOOKUP_H
@@ -38,6 +38,19 @@ static __always_inline const struct usher_real *usher_lookup_real(__u32 real_id)
 	const struct usher_real *real = bpf_map_lookup_elem(&usher_reals_v1, &real_id);
 
 	if (!real || !(real->flags & USHER_REAL_F_PRESENT))
+		return NULL;
+	return real;
+}
+
+/* Returns the real server with this id if it is present and is the service's own entry
+ * (usher_real.service_id), else NULL. Real ids name (service, real) memberships: once a real is
+ * removed from a service, its id may be given to another service's entry, which must not
+ * take over the first service's tracked flows. */
+static __always_inline const struct usher_real *usher_lookup_member(__u32 real_id, __u32 service_id)
+{
+	const struct usher_real *real = usher_lookup_real(real_id);
+
+	if (!real || real->service_id != service_id)
 		return NULL;
 	return real;
 }

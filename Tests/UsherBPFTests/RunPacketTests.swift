@@ -50,6 +50,64 @@ struct RunPacketTests {
         #expect(try dp.dump().conntrack.flows.isEmpty)
     }
 
+    @Test("""
+        a real removed from service A but still in B: A's tracked flows on it are rescheduled to another real of A \
+        (also once its id is given to an entry of B), B's continue to it; counters are kept per (service, real)
+        """)
+    func removeFromOneService() throws {
+        let pins = PinDir()
+        defer { pins.remove() }
+        let dp = try Dataplane(pinDirectory: pins.path)
+        let macX = Self.realMAC.bytes, macY = mac("02:00:00:00:00:12").bytes
+        let x = RealServer(address: Self.real, mac: Self.realMAC)
+        let y = RealServer(address: ip("198.51.100.12"), mac: mac("02:00:00:00:00:12"))
+        let z = RealServer(address: ip("198.51.100.13"), mac: mac("02:00:00:00:00:13"))
+        func config(a: [RealServer], b: [RealServer]) -> BalancerConfig {
+            BalancerConfig(services: [
+                VirtualService(name: "a", vip: Self.vip, port: 80, proto: .tcp, mode: .dsrL2, maglevTableSize: 7, reals: a),
+                VirtualService(name: "b", vip: Self.vip, port: 8080, proto: .tcp, mode: .dsrL2, maglevTableSize: 7, reals: b),
+            ])
+        }
+        let keyA = ServiceKey(vip: Self.vip, port: 80, proto: .tcp), keyB = ServiceKey(vip: Self.vip, port: 8080, proto: .tcp)
+        func destination(_ frame: [UInt8]) throws -> [UInt8] { Array(try dp.runPacket(frame).output[0..<6]) }
+        func counter(_ name: String) throws -> UInt64 { try dp.readStats().global[name]?.packets ?? 0 }
+
+        let first = try dp.apply(config(a: [x, y], b: [x]), previous: nil, resolver: FixedResolver())
+        let idAX = try #require(first.realID(service: keyA, address: x.address))
+        let idBX = try #require(first.realID(service: keyB, address: x.address))
+        #expect(idAX != idBX)
+        // Two flows of A that Maglev gives to X (each port has an even chance; 64 tries).
+        var onX: [(port: UInt16, frame: [UInt8])] = []
+        for port in UInt16(40000)..<40064 where onX.count < 2 {
+            let frame = Frames.tcpSYN(from: Self.client, port, to: Self.vip, 80)
+            if try destination(frame) == macX { onX.append((port, frame)) }
+        }
+        try #require(onX.count == 2, "no two flows of A went to X")
+        let flowB = Frames.tcpSYN(from: Self.client, 50000, to: Self.vip, 8080)
+        #expect(try destination(flowB) == macX)
+        var stats = try dp.readStats()
+        #expect(stats.reals[idAX]?.newFlows == 2 && stats.reals[idBX]?.newFlows == 1, "counted per (service, real)")
+
+        // X leaves A, stays in B: A's flow goes to Y, as a reschedule; B's flow stays on X.
+        let second = try dp.apply(config(a: [y], b: [x]), previous: first, resolver: FixedResolver())
+        var (hits, reschedules) = (try counter("ct_hit"), try counter("ct_rescheduled"))
+        #expect(try destination(onX[0].frame) == macY)
+        #expect(try counter("ct_rescheduled") == reschedules + 1 && counter("ct_hit") == hits)
+        #expect(try destination(flowB) == macX)
+        #expect(try counter("ct_hit") == hits + 1 && counter("ct_rescheduled") == reschedules + 1)
+        stats = try dp.readStats()
+        #expect(stats.reals[idAX] == nil && stats.reals[idBX]?.packets == 2)
+
+        // X's old id in A is given to B's new real Z; A's other flow tracked on that id must not follow it to Z.
+        let third = try dp.apply(config(a: [y], b: [x, z]), previous: second, resolver: FixedResolver())
+        try #require(third.realID(service: keyB, address: z.address) == idAX, "the freed id is reused lowest-first")
+        (hits, reschedules) = (try counter("ct_hit"), try counter("ct_rescheduled"))
+        #expect(try destination(onX[1].frame) == macY)
+        #expect(try counter("ct_rescheduled") == reschedules + 1 && counter("ct_hit") == hits)
+        let flow = try dp.dump().conntrack.flows.first { $0.client == "\(Self.client):\(onX[1].port)" }
+        #expect(flow?.realID == third.realID(service: keyA, address: y.address))
+    }
+
     @Test("a frame to no VIP passes untouched; dsr-ipip output is 20 bytes longer (output room for encapsulation)")
     func passAndGrow() throws {
         let pins = PinDir()
