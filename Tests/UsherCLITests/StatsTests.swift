@@ -15,6 +15,7 @@ struct StatsTests {
     struct Reading {
         let global: [String: (packets: Int, bytes: Int)]
         let services: [String: [String: Any]]
+        /// By `SERVICE/ADDRESS`.
         let reals: [String: [String: Any]]
     }
 
@@ -36,9 +37,10 @@ struct StatsTests {
         }
         var reals: [String: [String: Any]] = [:]
         for r in try JSON.objects(root["reals"], "reals") {
-            // contracts.md lists address, packets, bytes, new_flows; `services` names the services using the real.
-            #expect(JSON.keys(r) == ["address", "services", "packets", "bytes", "new_flows"])
-            reals[try JSON.string(r, "address")] = r
+            // contracts.md lists address, packets, bytes, new_flows. A real is counted per service
+            // it belongs to (`service`); `services` names every service that lists the address.
+            #expect(JSON.keys(r) == ["address", "service", "services", "packets", "bytes", "new_flows"])
+            reals[try JSON.string(r, "service") + "/" + JSON.string(r, "address")] = r
         }
         return Reading(global: global, services: services, reals: reals)
     }
@@ -53,14 +55,14 @@ struct StatsTests {
         #expect(Set(zero.services.keys) == ["web", "dns"])
         #expect(zero.services["web"]?["service"] as? String == "203.0.113.10:80/tcp")
         #expect(zero.services["dns"]?["mode"] as? String == "dsr-ipip")
-        #expect(Set(zero.reals.keys) == ["198.51.100.11", "198.51.100.12", "198.51.100.21"])
-        #expect(zero.reals["198.51.100.21"]?["services"] as? [String] == ["dns"])
+        #expect(Set(zero.reals.keys) == ["web/198.51.100.11", "web/198.51.100.12", "dns/198.51.100.21"])
+        #expect(zero.reals["dns/198.51.100.21"]?["services"] as? [String] == ["dns"])
 
         let client = IPAddress("192.0.2.50")!
         let frame = Frames.tcpSYN(from: client, 40000, to: IPAddress("203.0.113.10")!, 80)
         let web = try #require(try ConfigLoader.parse(yaml: Configs.base, file: "base.yaml").service(named: "web"))
-        let chosen = try #require(Expected.real(for: web, src: client, sport: 40000, dport: 80)).address.description
-        let other = chosen == "198.51.100.11" ? "198.51.100.12" : "198.51.100.11"
+        let chosen = "web/" + (try #require(Expected.real(for: web, src: client, sport: 40000, dport: 80))).address.description
+        let other = chosen == "web/198.51.100.11" ? "web/198.51.100.12" : "web/198.51.100.11"
         try sandbox.ok("debug", "run-packet", Frames.hex(frame))
         try sandbox.ok("debug", "run-packet", Frames.hex(frame))
         let stray = Frames.tcpSYN(from: client, 40000, to: IPAddress("203.0.113.99")!, 80)
@@ -82,6 +84,42 @@ struct StatsTests {
         let chosenStats = try #require(after.reals[chosen])
         #expect(try [JSON.int(chosenStats, "packets"), JSON.int(chosenStats, "bytes"), JSON.int(chosenStats, "new_flows")] == [2, 2 * n, 1])
         #expect(try JSON.int(try #require(after.reals[other]), "packets") == 0)
+    }
+
+    @Test("a real in two services is counted per service")
+    func sharedReal() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let config = """
+            services:
+              - name: web
+                vip: 203.0.113.10
+                port: 80
+                protocol: tcp
+                mode: dsr-l2
+                maglev-table-size: 7
+                reals:
+                  - address: 198.51.100.11
+                    mac: 02:00:00:00:00:11
+              - name: alt
+                vip: 203.0.113.10
+                port: 8080
+                protocol: tcp
+                mode: dsr-l2
+                maglev-table-size: 7
+                reals:
+                  - address: 198.51.100.11
+                    mac: 02:00:00:00:00:11
+
+            """
+        try sandbox.ok("apply", "-f", try sandbox.write("shared.yaml", config))
+        let frame = Frames.tcpSYN(from: IPAddress("192.0.2.50")!, 40000, to: IPAddress("203.0.113.10")!, 80)
+        try sandbox.ok("debug", "run-packet", Frames.hex(frame))
+        let reading = try Self.read(sandbox)
+        #expect(Set(reading.reals.keys) == ["web/198.51.100.11", "alt/198.51.100.11"])
+        #expect(try JSON.int(try #require(reading.reals["web/198.51.100.11"]), "packets") == 1)
+        #expect(try JSON.int(try #require(reading.reals["alt/198.51.100.11"]), "packets") == 0)
+        #expect(reading.reals["alt/198.51.100.11"]?["services"] as? [String] == ["web", "alt"])
     }
 
     @Test("--watch --count 2 prints two readings and stops")
