@@ -33,6 +33,8 @@ struct ApplyPlan {
     var realClears: [UInt32] = []
     /// What the caller keeps for the next apply.
     var state = DataplaneState()
+    /// Things the operator should know that did not stop the apply.
+    var warnings: [String] = []
 
     /// True when the maps already say what the config says.
     var changesNothing: Bool {

@@ -35,7 +35,7 @@ struct ApplyPlanner {
         let addresses = Set(balanced.flatMap { $0.reals.map(\.address) }).sorted()
         var hops: [IPAddress: NextHop] = [:]
         for address in addresses where explicitMACs[address] == nil {
-            hops[address] = try resolver.nextHop(for: address)
+            hops[address] = try nextHop(for: address, warnings: &plan.warnings)
         }
         var services: [UInt32: VirtualService] = [:]
         var members = Set<LiveTables.Membership>()
@@ -105,6 +105,31 @@ struct ApplyPlanner {
     }
 
     // MARK: Steps
+
+    /// The next hop of a real. A new address is resolved, provoking the neighbour entry if need
+    /// be, and failing the apply if it cannot be. An address already in the maps takes the
+    /// kernel's current entry if there is one (so a replaced server's new MAC is picked up) and
+    /// otherwise keeps the next hop it has: draining or removing a real server that stopped
+    /// answering must not fail because of it.
+    private func nextHop(for address: IPAddress, warnings: inout [String]) throws -> NextHop {
+        guard let known = knownNextHop(of: address) else { return try resolver.nextHop(for: address) }
+        if let current = resolver.currentNextHop(for: address) { return current }
+        warnings.append("real \(address): no usable neighbour entry now; keeping its next hop \(known.mac) on \(known.interface)")
+        return known
+    }
+
+    /// The next hop a live entry of this address was written with (any membership), if it has one.
+    private func knownNextHop(of address: IPAddress) -> NextHop? {
+        for real in live.reals.values {
+            guard IPAddress(abiBytes: getBytes(real.addr), family: real.family) == address,
+                  let mac = MACAddress(bytes: getBytes(real.dst_mac)), !mac.isZero else { continue }
+            let recorded = previous?.reals.first { $0.address == address }?.nextHop
+            let source = MACAddress(bytes: getBytes(real.src_mac)) ?? mac
+            return NextHop(ifindex: real.ifindex, interface: recorded?.interface ?? "ifindex \(real.ifindex)",
+                           mac: mac, sourceMAC: source, gateway: recorded?.gateway)
+        }
+        return nil
+    }
 
     /// The inner map id the service will use after the apply; builds a new table when its
     /// inputs (size, reals, weights, ids) changed or the map in use is not the one recorded.

@@ -24,7 +24,9 @@ extension Dataplane {
         }
         let plan = try planner.plan()
         try write(plan)
-        return plan.state
+        var state = plan.state
+        state.warnings = plan.warnings
+        return state
     }
 
     private func write(_ plan: ApplyPlan) throws {

@@ -23,9 +23,16 @@ public final class Dataplane {
 
     /// Opens the embedded `usher_xdp` object with its maps pinned under `pinDirectory` (created
     /// if missing), and loads its maps only. Throws if the directory is not on bpffs, if this
-    /// is not root, or if a pinned map has another layout than this build's.
-    public init(pinDirectory: String) throws {
+    /// is not root, or if a pinned map has another layout than this build's. With
+    /// `createIfMissing` false it only opens tables that exist: commands that read (stats,
+    /// dumps) must not conjure an empty balancer out of a mistyped directory.
+    public init(pinDirectory: String, createIfMissing: Bool = true) throws {
         self.pinDirectory = pinDirectory
+        if !createIfMissing, !FileManager.default.fileExists(atPath: pinDirectory + "/" + MapName.vips) {
+            throw BPFError(call: "open", subject: "pin directory \(pinDirectory)",
+                           message: "no Usher maps are pinned there: nothing has been applied to it yet " +
+                               "(usher apply -f FILE), or --pin-dir names the wrong directory")
+        }
         try PinDirectory.prepare(pinDirectory)
         let object = try BPFObject(embedded: "usher_xdp", pinRoot: pinDirectory, programs: [])
         mapsWereCreated = try PinDirectory.checkPinnedMaps(of: object, directory: pinDirectory)

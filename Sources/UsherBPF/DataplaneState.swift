@@ -46,10 +46,16 @@ public struct DataplaneState: Hashable, Codable, Sendable {
 
     public var services: [Service]
     public var reals: [Real]
+    /// What the apply that produced this state wants the operator to know (not saved).
+    public var warnings: [String] = []
 
     public init(services: [Service] = [], reals: [Real] = []) {
         self.services = services
         self.reals = reals
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case services, reals
     }
 
     /// Service id by service key.

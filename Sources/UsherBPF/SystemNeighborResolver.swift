@@ -37,6 +37,12 @@ public struct SystemNeighborResolver: NeighborResolving, Sendable {
                            "check that \(target) is up and reachable on \(route.dev), or give the real a `mac:` in the config")
     }
 
+    public func currentNextHop(for address: IPAddress) -> NextHop? {
+        guard let route = try? self.route(to: address), let link = try? self.link(route.dev, for: address),
+              case let (mac?, _)? = try? neighbour(route.gateway ?? address, dev: route.dev, for: address) else { return nil }
+        return NextHop(ifindex: link.ifindex, interface: route.dev, mac: mac, sourceMAC: link.mac, gateway: route.gateway)
+    }
+
     // MARK: The three questions asked of iproute2
 
     private struct Route { var dev: String; var gateway: IPAddress? }

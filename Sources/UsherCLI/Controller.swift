@@ -21,9 +21,10 @@ struct Controller {
         try store.load() ?? BalancerConfig()
     }
 
-    /// Opens the pinned maps, creating and pinning them on first use.
-    func dataplane() throws -> Dataplane {
-        try Dataplane(pinDirectory: options.pinDirectory)
+    /// Opens the pinned maps, creating and pinning them on first use; with `create` false,
+    /// fails when nothing is pinned there (for commands that only read or inspect).
+    func dataplane(create: Bool = true) throws -> Dataplane {
+        try Dataplane(pinDirectory: options.pinDirectory, createIfMissing: create)
     }
 
     /// Applies `change` to the last applied config and makes the data plane follow.
@@ -52,6 +53,7 @@ struct Controller {
         let dp = try dataplane()
         let previous = dp.mapsWereCreated ? nil : try loadDataplaneState()
         let state = try dp.apply(new, previous: previous, resolver: resolver)
+        for warning in state.warnings { printError("usher: warning: \(warning)") }
         try saveDataplaneState(state)
         try store.save(new)
         try reconcileAttachments(dp, new: new, old: old)

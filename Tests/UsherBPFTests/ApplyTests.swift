@@ -142,6 +142,54 @@ struct ApplyTests {
         #expect(try dp.dump().reals.map(\.serviceID).allSatisfy { $0 == web.id })
     }
 
+    @Test("a real whose neighbour stopped answering can still be drained: it keeps its next hop, with a warning")
+    func drainSilentReal() throws {
+        let pins = PinDir()
+        defer { pins.remove() }
+        let dp = try Dataplane(pinDirectory: pins.path)
+        let resolver = Self.resolver()
+        let first = try dp.apply(Self.config(), previous: nil, resolver: resolver)
+        #expect(first.warnings.isEmpty)
+        let web = try #require(Self.config().service(named: "web"))
+        let cID = try #require(first.realID(service: web.key, address: Self.realC))
+
+        // C goes silent; draining it (and B's weight change) must still apply.
+        resolver.hops[Self.realC] = nil
+        let drained = [RealServer(address: Self.realA, mac: mac("02:00:00:00:00:11")),
+                       RealServer(address: Self.realB, weight: 2), RealServer(address: Self.realC, weight: 0)]
+        let second = try dp.apply(Self.config(webReals: drained), previous: first, resolver: resolver)
+        #expect(second.warnings.count == 1)
+        #expect(second.warnings.first?.contains("198.51.100.13") == true)
+        let dump = try dp.dump()
+        let entry = try #require(dump.reals.first { $0.id == cID })
+        #expect(entry.dstMAC == FixedResolver.hop(13).mac)
+        let shares = try #require(dump.vips.first { $0.key == web.key }?.maglev?.shares)
+        #expect(!shares.contains { $0.realID == cID })
+
+        // A new real that cannot be resolved still fails the apply, and nothing changes.
+        let before = try dp.dump()
+        let withNew = drained + [RealServer(address: ip("198.51.100.14"))]
+        #expect(throws: BPFError.self) {
+            try dp.apply(Self.config(webReals: withNew), previous: second, resolver: resolver)
+        }
+        #expect(try dp.dump() == before)
+    }
+
+    @Test("a known real whose neighbour entry changed (a replaced server) gets the new MAC on the next apply")
+    func knownRealNewMAC() throws {
+        let pins = PinDir()
+        defer { pins.remove() }
+        let dp = try Dataplane(pinDirectory: pins.path)
+        let resolver = Self.resolver()
+        let first = try dp.apply(Self.config(), previous: nil, resolver: resolver)
+        let web = try #require(Self.config().service(named: "web"))
+        let bID = try #require(first.realID(service: web.key, address: Self.realB))
+        resolver.hops[Self.realB] = FixedResolver.hop(99)
+        let second = try dp.apply(Self.config(), previous: first, resolver: resolver)
+        #expect(second.warnings.isEmpty)
+        #expect(try dp.dump().reals.first { $0.id == bID }?.dstMAC == FixedResolver.hop(99).mac)
+    }
+
     @Test("an apply that fails (an unresolvable real) leaves every map exactly as it was")
     func failureChangesNothing() throws {
         let pins = PinDir()
