@@ -30,7 +30,7 @@ struct DebugCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let frame = parseHex(hex) ?? []
-                let result = try Controller(options: global).dataplane().runPacket(frame)
+                let result = try Controller(options: global).dataplane(create: false).runPacket(frame)
                 let outputHex = result.output.map { String(format: "%02x", $0) }.joined()
                 if output.json {
                     try printJSON(RunReport(verdict: result.verdict.name, output: outputHex, durationNs: result.durationNanoseconds))
@@ -52,7 +52,7 @@ struct DebugCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let removed = try Controller(options: global).dataplane().flushFlows()
+                let removed = try Controller(options: global).dataplane(create: false).flushFlows()
                 print("Removed \(removed) tracked flow\(removed == 1 ? "" : "s").")
             }
         }

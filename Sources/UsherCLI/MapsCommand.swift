@@ -19,7 +19,7 @@ struct MapsCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let dump = try Controller(options: global).dataplane().dump()
+                let dump = try Controller(options: global).dataplane(create: false).dump()
                 if output.json {
                     try printJSON(dump)
                 } else {

@@ -1,9 +1,11 @@
 import Foundation
 
-/// Prints a value as pretty, key-sorted JSON on stdout.
-func printJSON<T: Encodable>(_ value: T) throws {
+/// Prints a value as key-sorted JSON on stdout, every key in snake_case (one style for every
+/// command). Pretty by default; `compact` prints one line, for streams (JSON Lines).
+func printJSON<T: Encodable>(_ value: T, compact: Bool = false) throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let data = try encoder.encode(value)
     print(String(decoding: data, as: UTF8.self))
 }

@@ -24,6 +24,8 @@ struct RealCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Next-hop MAC; default: from the neighbour table.", valueName: "mac"))
         var mac: MACAddress?
 
+        func validate() throws { try validateWeight(weight, option: "--weight") }
+
         func run() throws {
             try reportingErrors {
                 try modifyService(global, target.service) { service in
@@ -74,6 +76,8 @@ struct RealCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: Target
         @Argument(help: "New weight, 0-1000.") var weight: UInt32
+
+        func validate() throws { try validateWeight(weight, option: "<weight>") }
 
         func run() throws {
             try reportingErrors {
@@ -144,5 +148,11 @@ private func modifyReal(_ global: GlobalOptions, _ target: RealCommand.Target, _
             throw CLIError("\(target.address) is not a real server of \(target.service)\(known.isEmpty ? "" : "; its reals: \(known)")")
         }
         try body(&service, index)
+    }
+}
+
+private func validateWeight(_ weight: UInt32, option: String) throws {
+    if let problem = ConfigValidator.weightProblem(Int(weight)) {
+        throw ValidationError("\(option): \(problem) (0 drains the real; 1000 is the largest share)")
     }
 }

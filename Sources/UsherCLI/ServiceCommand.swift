@@ -23,6 +23,15 @@ struct ServiceCommand: ParsableCommand {
         var tableSize: UInt32 = VirtualService.defaultMaglevTableSize
         @Option(help: "5-tuple (default) or source-ip.") var hash: HashArgument = .fiveTuple
 
+        func validate() throws {
+            if let problem = ConfigValidator.serviceNameProblem(name) {
+                throw ValidationError("\(problem); use 1 to 63 letters, digits, '.', '_' or '-'")
+            }
+            if let (problem, hint) = ConfigValidator.tableSizeProblem(Int(tableSize)) {
+                throw ValidationError("--table-size: \(problem) (\(hint))")
+            }
+        }
+
         func run() throws {
             try reportingErrors {
                 let service = VirtualService(

@@ -11,7 +11,8 @@ struct StatsCommand: ParsableCommand {
         discussion: """
         Every packet the program sees is counted under exactly one verdict reason (pass_*, tx, \
         redirect, drop_*); ct_* count flow events. With --watch the table is refreshed and rates \
-        per second are shown; --count bounds the number of refreshes.
+        per second are shown; --count bounds the number of refreshes. --watch --json prints one \
+        JSON object per line per reading.
         """
     )
 
@@ -30,7 +31,7 @@ struct StatsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let controller = Controller(options: global)
-            let dataplane = try controller.dataplane()
+            let dataplane = try controller.dataplane(create: false)
             var previous: (report: StatsReport, time: Date)?
             var refreshes = 0
             repeat {
@@ -39,9 +40,16 @@ struct StatsCommand: ParsableCommand {
                 let report = StatsReport(snapshot: try dataplane.readStats(), config: config, state: ids)
                 let now = Date()
                 if output.json {
-                    try printJSON(report)
+                    try printJSON(report, compact: watch) // --watch --json: one reading per line
                 } else {
-                    if watch, isatty(STDOUT_FILENO) != 0 { print("\u{1B}[H\u{1B}[2J", terminator: "") }
+                    if watch {
+                        if isatty(STDOUT_FILENO) != 0 {
+                            print("\u{1B}[H\u{1B}[2J", terminator: "")
+                        } else if refreshes > 0 {
+                            print("")
+                        }
+                        print("usher stats at \(ISO8601DateFormatter().string(from: now))")
+                    }
                     let elapsed = previous.map { now.timeIntervalSince($0.time) }
                     print(report.render(previous: previous?.report, elapsed: elapsed))
                 }

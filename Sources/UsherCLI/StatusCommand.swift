@@ -16,12 +16,19 @@ struct StatusCommand: ParsableCommand {
         try reportingErrors {
             let controller = Controller(options: global)
             let config = try controller.currentConfig()
-            let dataplane = try controller.dataplane()
+            guard FileManager.default.fileExists(atPath: global.pinDirectory + "/usher_vips_v1") else {
+                if output.json {
+                    try printJSON(["pinned": false])
+                } else {
+                    print("No Usher maps are pinned in \(global.pinDirectory): nothing has been applied there (usher apply -f FILE).")
+                }
+                return
+            }
+            let dataplane = try controller.dataplane(create: false)
             let stats = try dataplane.readStats()
             let report = StatusReport(
                 pinDirectory: global.pinDirectory,
                 stateDirectory: global.stateDirectory,
-                mapsCreatedNow: dataplane.mapsWereCreated,
                 attachments: try dataplane.attachments(),
                 services: config.services.count,
                 reals: Set(config.services.flatMap { $0.reals.map(\.address) }).count,
@@ -33,7 +40,7 @@ struct StatusCommand: ParsableCommand {
                 try printJSON(report)
                 return
             }
-            print("Pinned maps:  \(report.pinDirectory)\(report.mapsCreatedNow ? " (created now: nothing had been applied)" : "")")
+            print("Pinned maps:  \(report.pinDirectory)")
             print("State:        \(report.stateDirectory)")
             print("Services:     \(report.services), real servers: \(report.reals) (\(report.drainingReals) draining)")
             print("Packets seen: \(report.packets), forwarded: \(report.forwarded), new flows: \(report.trackedFlowsCounted)")
@@ -47,9 +54,9 @@ struct StatusCommand: ParsableCommand {
 }
 
 private struct StatusReport: Encodable {
+    let pinned = true
     let pinDirectory: String
     let stateDirectory: String
-    let mapsCreatedNow: Bool
     let attachments: [AttachmentInfo]
     let services: Int
     let reals: Int
@@ -59,7 +66,7 @@ private struct StatusReport: Encodable {
     let trackedFlowsCounted: UInt64
 
     enum CodingKeys: String, CodingKey {
-        case pinDirectory = "pin_dir", stateDirectory = "state_dir", mapsCreatedNow = "maps_created_now"
+        case pinned, pinDirectory = "pin_dir", stateDirectory = "state_dir"
         case attachments, services, reals, drainingReals = "draining_reals", packets, forwarded
         case trackedFlowsCounted = "new_flows"
     }

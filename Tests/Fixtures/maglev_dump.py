@@ -1,7 +1,7 @@
 """Reads a service's Maglev table as the XDP program sees it: (M, slots) where slots[i] is
 the address of the real in slot i (slots[0] unused; None where a slot names no real).
 
-`usher maps dump --json` names the service's inner map (maglev.mapID) and the real ids'
+`usher maps dump --json` names the service's inner map (maglev.map_id) and the real ids'
 addresses; the slots themselves are read from that inner map with bpftool, and their per-real
 counts must agree with the shares usher reports. The table's contents are the control
 plane's business: the fixtures only read them, never recompute Maglev.
@@ -37,7 +37,7 @@ def maglev_table(dump, service):
     table = vip.get("maglev")
     assert table, f"{service} has no Maglev table in the dump: {vip}"
     size = table["size"]
-    values = read_array_map(table["mapID"])
+    values = read_array_map(table["map_id"])
     assert values.get(0) == size, f"slot 0 of {service}'s table holds {values.get(0)}, dump says M = {size}"
     addresses = {real["id"]: real["address"] for real in dump.get("reals", [])}
     slots = [None]

@@ -66,12 +66,12 @@ struct ApplyTests {
         #expect(dry["dry_run"] as? Bool == true)
         #expect(dry["changed"] as? Bool == true)
         let diff = try JSON.object(dry["diff"], "diff")
-        #expect(JSON.keys(diff) == ["servicesAdded", "servicesRemoved", "servicesChanged", "interfacesAdded",
-                                    "interfacesRemoved", "interfacesChanged", "encapsulationChanges"])
-        #expect(try JSON.objects(diff["servicesAdded"]).map { try JSON.string($0, "name") } == ["mail"])
-        #expect(try JSON.objects(diff["servicesRemoved"]).map { try JSON.string($0, "name") } == ["dns"])
-        #expect(try JSON.objects(diff["servicesChanged"]).count == 1)
-        let encap = try JSON.objects(diff["encapsulationChanges"])
+        #expect(JSON.keys(diff) == ["services_added", "services_removed", "services_changed", "interfaces_added",
+                                    "interfaces_removed", "interfaces_changed", "encapsulation_changes"])
+        #expect(try JSON.objects(diff["services_added"]).map { try JSON.string($0, "name") } == ["mail"])
+        #expect(try JSON.objects(diff["services_removed"]).map { try JSON.string($0, "name") } == ["dns"])
+        #expect(try JSON.objects(diff["services_changed"]).count == 1)
+        let encap = try JSON.objects(diff["encapsulation_changes"])
         #expect(encap.count == 1)
         #expect(encap.first?["field"] as? String == "source-v4")
         #expect(encap.first?["from"] as? String == "198.51.100.64/26")

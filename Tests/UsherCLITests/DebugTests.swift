@@ -37,7 +37,7 @@ struct DebugTests {
         #expect(flows[0]["vip"] as? String == "203.0.113.10:80")
         #expect(flows[0]["proto"] as? String == "tcp")
         let realID = try dump.reals.first { $0["address"] as? String == real.address.description }?["id"] as? Int
-        #expect(flows[0]["realID"] as? Int == realID)
+        #expect(flows[0]["real_id"] as? Int == realID)
 
         // Text form, same frame again (now a tracked flow): same verdict and output.
         let text = try sandbox.ok("debug", "run-packet", Frames.hex(frame))
@@ -79,15 +79,18 @@ struct DebugTests {
         #expect(try sandbox.ok("debug", "flush-flows") == "Removed 1 tracked flow.\n")
     }
 
-    @Test("--repeat N runs the frame N times (contracts.md: run-packet HEX [--repeat N])")
-    func repeatOption() throws {
+    @Test("commands that only read never create maps: a mistyped --pin-dir is an error, not an empty balancer")
+    func readOnlyCommandsDoNotCreateMaps() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        try sandbox.ok("apply", "-f", try sandbox.write("base.yaml", Configs.base))
         let frame = Frames.tcpSYN(from: Self.client, 40000, to: Self.vip, 80)
-        let result = try sandbox.usher("debug", "run-packet", Frames.hex(frame), "--repeat", "3", "--json")
-        #expect(result.status == 0, "\(result)")
-        guard result.status == 0 else { return }
-        #expect(try JSON.object(JSON.parse(result.stdout))["verdict"] as? String == "XDP_TX")
+        for arguments in [["stats"], ["maps", "dump"], ["debug", "flush-flows"], ["debug", "run-packet", Frames.hex(frame)]] {
+            let result = try sandbox.usher(arguments)
+            #expect(result.status == 1, "\(arguments): \(result)")
+            #expect(result.stderr.contains("no Usher maps are pinned there"), "\(arguments): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: sandbox.pinDir + "/usher_vips_v1"))
+        let status = try JSON.object(try sandbox.json("status", "--json"))
+        #expect(status["pinned"] as? Bool == false)
     }
 }

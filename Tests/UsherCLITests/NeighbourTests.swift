@@ -41,8 +41,8 @@ struct NeighbourTests {
         #expect(result.status == 0, "\(result)")
         let dump = try DumpView(try sandbox.ok("maps", "dump", "--json"))
         let real = try #require(try dump.reals.first { $0["address"] as? String == "198.51.100.13" })
-        #expect(real["dstMAC"] as? String == "02:00:00:00:00:13", "the neighbour's MAC")
-        #expect(real["srcMAC"] as? String == "02:00:00:00:01:01", "the egress interface's MAC")
+        #expect(real["dst_mac"] as? String == "02:00:00:00:00:13", "the neighbour's MAC")
+        #expect(real["src_mac"] as? String == "02:00:00:00:01:01", "the egress interface's MAC")
         #expect((real["ifindex"] as? Int ?? 0) != 0, "sent with bpf_redirect to ucli0")
     }
 
@@ -66,6 +66,6 @@ struct NeighbourTests {
         let dump = try DumpView(try sandbox.ok("maps", "dump", "--json"))
         #expect(try dump.shares("203.0.113.10:80/tcp") == ["198.51.100.11": 7], "only the live real gets new flows")
         let down = try dump.reals.first { $0["address"] as? String == "198.51.100.13" }
-        #expect(down?["dstMAC"] as? String == "02:00:00:00:00:13", "its tracked flows still reach it while it drains")
+        #expect(down?["dst_mac"] as? String == "02:00:00:00:00:13", "its tracked flows still reach it while it drains")
     }
 }

@@ -135,13 +135,4 @@ struct StatsTests {
         #expect(readings.count == 2, "two readings, each with its service table: \(result)")
         #expect(result.stdoutLines.filter { $0.hasPrefix("REAL ") }.count == 2, "\(result)")
     }
-
-    @Test("stats before anything was applied: no packets, no services")
-    func empty() throws {
-        let sandbox = try Sandbox()
-        defer { sandbox.remove() }
-        #expect(try sandbox.ok("stats") == "No packets seen yet.\n")
-        let reading = try Self.read(sandbox)
-        #expect(reading.services.isEmpty && reading.reals.isEmpty)
-    }
 }

@@ -15,11 +15,11 @@ struct StatusAndHelpTests {
         try sandbox.ok("debug", "run-packet", Frames.hex(frame))
 
         let status = try JSON.object(try sandbox.json("status", "--json"))
-        #expect(JSON.keys(status) == ["pin_dir", "state_dir", "maps_created_now", "attachments", "services", "reals",
+        #expect(JSON.keys(status) == ["pinned", "pin_dir", "state_dir", "attachments", "services", "reals",
                                       "draining_reals", "packets", "forwarded", "new_flows"])
         #expect(status["pin_dir"] as? String == sandbox.pinDir)
         #expect(status["state_dir"] as? String == sandbox.stateDir)
-        #expect(status["maps_created_now"] as? Bool == false)
+        #expect(status["pinned"] as? Bool == true)
         #expect(try JSON.array(status["attachments"]).isEmpty, "nothing attached in this test")
         #expect(try [JSON.int(status, "services"), JSON.int(status, "reals"), JSON.int(status, "draining_reals")] == [2, 3, 1])
         #expect(try [JSON.int(status, "packets"), JSON.int(status, "forwarded"), JSON.int(status, "new_flows")] == [1, 1, 1])

@@ -62,16 +62,25 @@ extension ConfigValidator {
         }
     }
 
+    /// Why `size` cannot be a Maglev table size, with a hint naming a good one; nil if it can.
+    public static func tableSizeProblem(_ size: Int) -> (problem: String, hint: String)? {
+        if !maglevTableSizes.contains(size) {
+            let suggestion = Primes.nearest(to: size, in: maglevTableSizes)
+            return ("\(size) is outside \(maglevTableSizes.lowerBound)…\(maglevTableSizes.upperBound)",
+                    "use a prime in that range, e.g. \(suggestion)")
+        }
+        if !Primes.isPrime(size) {
+            let suggestion = Primes.nearest(to: size, in: maglevTableSizes)
+            return ("\(size) is not a prime", "Maglev needs a prime table size; use \(suggestion)")
+        }
+        return nil
+    }
+
     private static func checkTableSize(_ service: VirtualService, at path: FieldPath, into out: inout [ValidationIssue]) {
         let size = Int(service.maglevTableSize)
         let field = path.key("maglev-table-size")
-        if !maglevTableSizes.contains(size) {
-            let suggestion = Primes.nearest(to: size, in: maglevTableSizes)
-            out.append(.init(field, "\(size) is outside \(maglevTableSizes.lowerBound)…\(maglevTableSizes.upperBound)",
-                             hint: "use a prime in that range, e.g. \(suggestion)"))
-        } else if !Primes.isPrime(size) {
-            let suggestion = Primes.nearest(to: size, in: maglevTableSizes)
-            out.append(.init(field, "\(size) is not a prime", hint: "Maglev needs a prime table size; use \(suggestion)"))
+        if let (problem, hint) = tableSizeProblem(size) {
+            out.append(.init(field, problem, hint: hint))
         } else if size < service.reals.count {
             let wanted = min(service.reals.count * 100, maglevTableSizes.upperBound)
             let suggestion = Primes.nearest(to: wanted, in: wanted...maglevTableSizes.upperBound)

@@ -131,7 +131,8 @@ extension ConfigValidator {
     static let weightHint = "use 0 (drain) to 1000; weights are relative, so 1 and 2 give a 1:2 split"
 
     /// Why `weight` is not a valid weight, if it is not.
-    static func weightProblem(_ weight: Int) -> String? {
+    /// Why `weight` cannot be a real's weight, if it cannot.
+    public static func weightProblem(_ weight: Int) -> String? {
         if weight < Int(weights.lowerBound) { return "weight \(weight) is below \(weights.lowerBound)" }
         if weight > Int(weights.upperBound) { return "weight \(weight) is above \(weights.upperBound)" }
         return nil
