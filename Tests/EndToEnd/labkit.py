@@ -86,6 +86,10 @@ class Lab:
 
     @classmethod
     def up(cls, name, with_usher=True):
+        registry = os.environ.get("USHER_LAB_REGISTRY")
+        if registry:  # Tools/test removes labs listed here if pytest itself is killed
+            with open(registry, "a") as file:
+                file.write(name + "\n")
         args = [str(LAB_TOOL), "up", name, "--json"] + ([] if with_usher else ["--no-usher"])
         env = dict(os.environ, USHER_BIN=str(usher_binary()))
         done = subprocess.run(args, capture_output=True, text=True, timeout=90, env=env)
