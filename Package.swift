@@ -10,6 +10,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The ABI header shared with the XDP program (BPF/include/usher/abi.h), imported as is.
@@ -27,11 +32,25 @@ let package = Package(
             dependencies: ["UsherCore", "CUsherABI", "CLibBPF"],
             plugins: ["BPFObjects"]
         ),
+        // The L7/TLS proxy on SwiftNIO for `http`/`https` services. Never touches BPF.
+        .target(
+            name: "UsherProxy",
+            dependencies: [
+                "UsherCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The `usher` commands, one file each; the executable only calls into it.
         .target(
             name: "UsherCLI",
             dependencies: [
-                "UsherCore", "UsherBPF",
+                "UsherCore", "UsherBPF", "UsherProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,5 +59,16 @@ let package = Package(
         .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore"]),
         .testTarget(name: "UsherBPFTests", dependencies: ["UsherBPF", "UsherCore", "CUsherABI", "CLibBPF"]),
         .testTarget(name: "UsherCLITests", dependencies: ["UsherCLI", "UsherCore"]),
+        .testTarget(
+            name: "UsherProxyTests",
+            dependencies: [
+                "UsherProxy", "UsherCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
     ]
 )

@@ -14,11 +14,13 @@ public struct VirtualService: Hashable, Sendable, Codable {
     /// Hash on the client's address only, so a client keeps its real across ports.
     public var hashSourceOnly: Bool
     public var reals: [RealServer]
+    /// For `http` and `https` services: how the proxy serves them (nil for L4 modes).
+    public var l7: L7Settings?
 
     public init(
         name: String, vip: IPAddress, port: UInt16, proto: TransportProtocol, mode: ForwardingMode,
         maglevTableSize: UInt32 = VirtualService.defaultMaglevTableSize, hashSourceOnly: Bool = false,
-        reals: [RealServer] = []
+        reals: [RealServer] = [], l7: L7Settings? = nil
     ) {
         self.name = name
         self.vip = vip
@@ -28,6 +30,7 @@ public struct VirtualService: Hashable, Sendable, Codable {
         self.maglevTableSize = maglevTableSize
         self.hashSourceOnly = hashSourceOnly
         self.reals = reals
+        self.l7 = l7
     }
 
     /// What identifies the service to the data plane.
