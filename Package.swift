@@ -57,8 +57,10 @@ let package = Package(
         .executableTarget(name: "usher", dependencies: ["UsherCLI"]),
 
         .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore"]),
-        .testTarget(name: "UsherBPFTests", dependencies: ["UsherBPF", "UsherCore", "CUsherABI", "CLibBPF"]),
-        .testTarget(name: "UsherCLITests", dependencies: ["UsherCLI", "UsherCore"]),
+        // Frames and privilege checks shared by the test targets that drive the kernel.
+        .target(name: "UsherTestSupport", dependencies: ["UsherCore"], path: "Tests/UsherTestSupport"),
+        .testTarget(name: "UsherBPFTests", dependencies: ["UsherBPF", "UsherCore", "CUsherABI", "CLibBPF", "UsherTestSupport"]),
+        .testTarget(name: "UsherCLITests", dependencies: ["UsherCLI", "UsherCore", "UsherTestSupport"]),
         .testTarget(
             name: "UsherProxyTests",
             dependencies: [

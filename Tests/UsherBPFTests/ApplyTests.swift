@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import UsherBPF
 import UsherCore
+import UsherTestSupport
 
 /// `apply` against real maps in a private pin directory, read back from the kernel.
 @Suite("Apply", .serialized, .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))

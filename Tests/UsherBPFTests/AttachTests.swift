@@ -2,6 +2,7 @@ import CLibBPF
 import Foundation
 import Testing
 @testable import UsherBPF
+import UsherTestSupport
 
 /// XDP attach/detach on veths inside a temporary namespace.
 @Suite("Attach", .serialized, .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))

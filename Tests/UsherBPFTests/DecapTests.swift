@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import UsherBPF
+import UsherTestSupport
 
 /// The decapsulation program on tc ingress of a veth inside a temporary namespace.
 @Suite("Decap", .serialized, .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import UsherBPF
 import UsherCore
+import UsherTestSupport
 
 /// SystemNeighborResolver between two namespaces joined by a veth: the balancer side (`nb-*`,
 /// 198.51.100.1/24) and a real server (`nr-*`, 198.51.100.2/24).

@@ -2,6 +2,7 @@ import Foundation
 import CLibBPF
 import Testing
 @testable import UsherBPF
+import UsherTestSupport
 
 @Suite("Pinned maps", .serialized, .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))
 struct PinTests {

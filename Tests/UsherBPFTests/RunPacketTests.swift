@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import UsherBPF
 import UsherCore
+import UsherTestSupport
 
 /// Frames through the real `usher_balance` with BPF_PROG_TEST_RUN, against maps `apply` wrote.
 @Suite("Run packet", .serialized, .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))

@@ -2,6 +2,7 @@ import CLibBPF
 import Foundation
 import Testing
 @testable import UsherBPF
+import UsherTestSupport
 
 /// The embedded objects, loaded through the running kernel's verifier.
 @Suite("Verifier", .serialized, .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))

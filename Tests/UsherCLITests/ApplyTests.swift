@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UsherTestSupport
 
 /// `usher apply`: the diff it prints, `--dry-run`, the "No changes" case and `--json`.
 @Suite("Apply", .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UsherTestSupport
 
 /// A change that fails — invalid, unresolvable, conflicting — leaves the maps and the kept
 /// configuration exactly as they were (the atomicity requirement), checked on what

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UsherTestSupport
 
 /// `interfaces:` in a config file, `usher attach`/`detach`, and what `status` says about them,
 /// on a veth pair inside a namespace of the lab.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UsherCore
+import UsherTestSupport
 
 /// `usher debug run-packet` and `flush-flows` against the pinned maps of an applied config.
 @Suite("Debug", .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UsherCore
+import UsherTestSupport
 
 /// The imperative commands, one after the other as an operator would type them, checking
 /// what they print, what `list --json` reports and what the maps hold after each step.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UsherTestSupport
 
 /// A value typed on the command line that the config rules refuse (a weight above 1000, a
 /// name with a slash, a table size that is not prime) is bad usage of that command: exit 64,

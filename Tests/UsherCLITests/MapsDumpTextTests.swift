@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UsherTestSupport
 
 /// `usher maps dump` for people: the tables line up under their headers.
 @Suite("Maps dump text", .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UsherTestSupport
 
 /// Reals without `mac:` get their next hop from the neighbour table of the namespace `usher`
 /// runs in. Each command here runs in a fresh namespace (`unshare -n`) with a veth whose peer

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UsherTestSupport
 
 /// A command that is well formed but cannot be carried out exits 1 with one line on stderr
 /// saying what exists or what to do.

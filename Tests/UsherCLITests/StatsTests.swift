@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UsherCore
+import UsherTestSupport
 
 /// `usher stats`: the JSON scripts read, counters that follow the packets run through the
 /// program, and `--watch` bounded by `--count`.

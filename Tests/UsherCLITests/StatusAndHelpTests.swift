@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UsherTestSupport
 
 /// `usher status` and the help text people start from.
 @Suite("Status and help")

@@ -1,12 +1,12 @@
 import UsherCore
 
-/// Hand-built Ethernet frames for runPacket tests.
-enum Frames {
-    static let balancerMAC = mac("02:00:00:00:00:01")
-    static let routerMAC = mac("02:00:00:00:00:aa")
+/// Hand-built Ethernet frames for tests that run packets through the balancer program.
+public enum Frames {
+    public static let balancerMAC = MACAddress("02:00:00:00:00:01")!
+    public static let routerMAC = MACAddress("02:00:00:00:00:aa")!
 
     /// Ethernet + IPv4 (valid header checksum) + a 20-byte TCP SYN with 6 payload bytes.
-    static func tcpSYN(from src: IPAddress, _ sport: UInt16, to dst: IPAddress, _ dport: UInt16,
+    public static func tcpSYN(from src: IPAddress, _ sport: UInt16, to dst: IPAddress, _ dport: UInt16,
                        dstMAC: MACAddress = balancerMAC, srcMAC: MACAddress = routerMAC) -> [UInt8] {
         let payload: [UInt8] = Array("usher!".utf8)
         var tcp: [UInt8] = be16(sport) + be16(dport) + [0, 0, 0, 1] + [0, 0, 0, 0]
@@ -20,9 +20,13 @@ enum Frames {
         return dstMAC.bytes + srcMAC.bytes + [0x08, 0x00] + ipv4 + tcp + payload
     }
 
-    static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
+    public static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
 
-    static func internetChecksum(_ bytes: [UInt8]) -> UInt16 {
+    public static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
+
+    public static func internetChecksum(_ bytes: [UInt8]) -> UInt16 {
         var sum: UInt32 = 0
         for i in stride(from: 0, to: bytes.count, by: 2) {
             sum += UInt32(bytes[i]) << 8 | UInt32(i + 1 < bytes.count ? bytes[i + 1] : 0)

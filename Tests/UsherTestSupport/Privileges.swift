@@ -1,9 +1,9 @@
-import Testing
 import Foundation
+import Testing
 
 /// Whether this process can use the real kernel: root, and bpffs mounted at /sys/fs/bpf.
-enum Privileges {
-    static let rootAndBPFFS: Bool = {
+public enum Privileges {
+    public static let rootAndBPFFS: Bool = {
         guard geteuid() == 0 else { return false }
         guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
         return mounts.split(separator: "\n").contains { line in
@@ -13,5 +13,5 @@ enum Privileges {
     }()
 
     /// The skip message of tests that need the real kernel.
-    static let requirement: Comment = "needs root and bpffs (mount -t bpf bpf /sys/fs/bpf)"
+    public static let requirement: Comment = "needs root and bpffs (mount -t bpf bpf /sys/fs/bpf)"
 }
