@@ -10,11 +10,18 @@ public struct Pool: Hashable, Sendable, Codable {
     public var proxyProtocol: ProxyProtocolVersion?
     public var healthCheck: HealthCheck?
     public var members: [PoolMember]
+    /// Time to open a connection to a member; past it the proxy tries another member once,
+    /// then answers 502.
+    public var connectTimeoutSeconds: Double
+    /// Time a member may stay silent during an exchange (no response head, or a stalled
+    /// body): 504 before the response has started, a closed client connection after.
+    public var responseTimeoutSeconds: Double
 
     public init(
         name: String, scheduler: Scheduler = .roundRobin, affinity: Affinity = .none,
         upstreamTLS: UpstreamTLS? = nil, proxyProtocol: ProxyProtocolVersion? = nil,
-        healthCheck: HealthCheck? = nil, members: [PoolMember] = []
+        healthCheck: HealthCheck? = nil, members: [PoolMember] = [],
+        connectTimeoutSeconds: Double = 5, responseTimeoutSeconds: Double = 60
     ) {
         self.name = name
         self.scheduler = scheduler
@@ -23,6 +30,8 @@ public struct Pool: Hashable, Sendable, Codable {
         self.proxyProtocol = proxyProtocol
         self.healthCheck = healthCheck
         self.members = members
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.responseTimeoutSeconds = responseTimeoutSeconds
     }
 }
 

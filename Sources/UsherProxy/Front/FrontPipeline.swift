@@ -1,0 +1,47 @@
+import NIOCore
+import NIOHTTP1
+import UsherCore
+
+/// The handlers of a client connection of one service, in order:
+///
+///     ConnectionTimeoutHandler   bytes: header timeout (408) and idle timeout
+///     HTTP/1 decoder + encoder   NIO (llhttp), with the service's head limits as a backstop
+///     HTTPServerPipelineHandler  NIO: pipelined requests answered one at a time, in order
+///     RequestGuardHandler        limits and smuggling checks; parser errors → 4xx + close
+///     ProxyHandler               route, schedule, forward
+///
+/// On an HTTP/2 stream channel (TLS with ALPN h2; the stream already speaks HTTP messages)
+/// only the last two are added: the connection-level parts are the HTTP/2 handler's.
+enum FrontPipeline {
+    /// Call on the channel's event loop.
+    static func configure(_ channel: Channel, service: ServiceRuntime, loopContext: LoopContext, isHTTP2Stream: Bool) throws {
+        let sync = channel.pipeline.syncOperations
+        let limits = service.limits
+        let counters = service.counters
+        if !isHTTP2Stream {
+            try sync.addHandler(ConnectionTimeoutHandler(
+                headerTimeout: .nanoseconds(Int64(limits.headerTimeoutSeconds * 1e9)),
+                idleTimeout: .nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9)),
+                onTimeout: { _ in counters.timeouts.add(1, ordering: .relaxed) }))
+            var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+            // A backstop only: the guard answers 414/431 exactly for heads under it.
+            let headBound = limits.maxRequestLineBytes + limits.maxHeaderBytes
+            decoderLimits.maxHeaderFieldSize = headBound
+            decoderLimits.maxHeaderListSize = headBound
+            decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount + 1
+            try sync.configureHTTPServerPipeline(
+                withPipeliningAssistance: true, withErrorHandling: false,
+                withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
+        }
+        let log = loopContext.logBuffer(for: service.accessLog)
+        let name = service.name
+        let client = channel.remoteAddress ?? channel.parent?.remoteAddress
+        try sync.addHandler(RequestGuardHandler(limits: limits, onReject: { rejection, head in
+            counters.rejectedRequests.add(1, ordering: .relaxed)
+            log.append(AccessLogRecord(
+                client: client, service: name, method: head?.method.rawValue ?? "-", target: head?.uri ?? "-",
+                status: rejection.status.code, bytesSent: 0, realServer: nil, timeToFirstByte: nil, total: .zero))
+        }))
+        try sync.addHandler(ProxyHandler(service: service, loopContext: loopContext))
+    }
+}

@@ -1,0 +1,45 @@
+import NIOCore
+import NIOHTTP1
+
+/// One request/response on a client connection, from its head to the end of its response.
+struct Exchange {
+    let head: HTTPRequestHead
+    let target: RequestTarget
+    let framing: BodyFraming
+    let started: NIODeadline
+    /// The client keeps the connection after this response.
+    let clientKeepAlive: Bool
+
+    var pool: PoolRuntime?
+    /// The member serving the request; its `active` count holds one for this exchange.
+    var member: PoolMemberRuntime?
+    /// The head as sent to real servers (rewritten), kept for a retry.
+    var forwardHead: HTTPRequestHead?
+    /// The affinity cookie to set on the response (`NAME=id; Path=/; HttpOnly`).
+    var cookieName: String?
+
+    /// Request parts that arrived while the connection to the real server was opening.
+    var pending: [HTTPClientRequestPart] = []
+    var requestEnded = false
+    var bodySent = false
+    var triedAnotherMember = false
+    var retriedStaleConnection = false
+
+    var responseStarted = false
+    var upstreamKeepAlive = false
+    var status: UInt = 0
+    var bytesSent = 0
+    var firstByte: NIODeadline?
+    var lastActivity: NIODeadline
+    /// The access log line is written (exactly once per exchange).
+    var logged = false
+
+    init(head: HTTPRequestHead, framing: BodyFraming, now: NIODeadline) {
+        self.head = head
+        self.target = RequestTarget(uri: head.uri, hostHeader: head.headers.first(name: "host"))
+        self.framing = framing
+        self.started = now
+        self.lastActivity = now
+        self.clientKeepAlive = head.version.major >= 2 || head.isKeepAlive
+    }
+}

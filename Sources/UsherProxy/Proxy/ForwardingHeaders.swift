@@ -1,0 +1,71 @@
+import NIOCore
+import NIOHTTP1
+import UsherCore
+
+/// Header handling between client and real server: hop-by-hop fields removed (RFC 9110
+/// §7.6.1), `X-Forwarded-*` and `Forwarded` (RFC 7239) added, configured rewrites applied.
+enum ForwardingHeaders {
+    /// Fields that describe one connection, never forwarded, plus those `Connection` names.
+    static let hopByHop = ["connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade"]
+
+    static func removeHopByHop(_ headers: inout HTTPHeaders) {
+        let named = headers[canonicalForm: "connection"]
+        for name in named where !name.isEmpty {
+            headers.remove(name: String(name))
+        }
+        for name in hopByHop { headers.remove(name: name) }
+    }
+
+    /// Removals first, then sets (each replacing any field of its name).
+    static func apply(_ rewrite: HeaderRewrite, to headers: inout HTTPHeaders) {
+        for name in rewrite.namesToRemove { headers.remove(name: name) }
+        for field in rewrite.fieldsToSet { headers.replaceOrAdd(name: field.name, value: field.value) }
+    }
+
+    /// `X-Forwarded-For` gets the client appended; `X-Forwarded-Proto` is set; `Forwarded`
+    /// gets an element `for=…;host=…;proto=…` appended (IPv6 quoted and bracketed; `host` is the
+    /// Host header as the client sent it, quoted when it has a port).
+    static func addForwarded(to headers: inout HTTPHeaders, client: SocketAddress?, scheme: String, host: Substring?) {
+        let ip = client?.unmappedIPAddress
+        if let ip {
+            let existing = headers["x-forwarded-for"]
+            if existing.isEmpty {
+                headers.add(name: "x-forwarded-for", value: ip)
+            } else {
+                headers.replaceOrAdd(name: "x-forwarded-for", value: existing.joined(separator: ", ") + ", " + ip)
+            }
+        }
+        headers.replaceOrAdd(name: "x-forwarded-proto", value: scheme)
+        var element = "for="
+        if let ip {
+            element += ip.contains(":") ? "\"[\(ip)]\"" : ip
+        } else {
+            element += "unknown"
+        }
+        if let host, !host.isEmpty {
+            if host.utf8.allSatisfy(HTTPCharacters.isTokenByte) {
+                element += ";host=\(host)"
+            } else if !host.contains("\""), !host.contains("\\") {
+                element += ";host=\"\(host)\""
+            }
+        }
+        element += ";proto=" + scheme
+        let existing = headers["forwarded"]
+        if existing.isEmpty {
+            headers.add(name: "forwarded", value: element)
+        } else {
+            headers.replaceOrAdd(name: "forwarded", value: existing.joined(separator: ", ") + ", " + element)
+        }
+    }
+}
+
+extension SocketAddress {
+    /// The address as text, with `::ffff:a.b.c.d` shown as `a.b.c.d`.
+    var unmappedIPAddress: String? {
+        guard let text = ipAddress else { return nil }
+        if case .v6 = self, text.hasPrefix("::ffff:"), text.dropFirst(7).contains(".") {
+            return String(text.dropFirst(7))
+        }
+        return text
+    }
+}

@@ -1,0 +1,181 @@
+import NIOCore
+import NIOHTTP1
+import UsherCore
+
+extension ProxyHandler {
+    /// A request head passed the guards: route it and start the exchange.
+    func startExchange(_ head: HTTPRequestHead) {
+        guard case .idle = phase else { return }
+        service.counters.requests.add(1, ordering: .relaxed)
+        generation &+= 1
+        var ex = Exchange(head: head, framing: BodyFraming(validatedHead: head), now: .now())
+        switch service.router.route(ex.target, headers: head.headers) {
+        case .noRoute:
+            exchange = ex
+            respondLocally(.notFound, "no content rule matches this request and service '\(service.name)' has no default pool")
+        case .redirect(let redirect):
+            exchange = ex
+            let location = RedirectLocation.make(redirect, target: ex.target, scheme: service.scheme)
+            respondLocally(HTTPResponseStatus(statusCode: redirect.status), "redirecting to \(location)",
+                           extraHeaders: ["location": location])
+        case .pool(let pool):
+            ex.pool = pool
+            let (decision, insertCookie) = AffinityDecision.decide(
+                pool.pool.affinity, pool: pool, head: head, client: clientAddress)
+            if insertCookie, case .insertedCookie(let name) = pool.pool.affinity { ex.cookieName = name }
+            ex.forwardHead = makeForwardHead(ex)
+            exchange = ex
+            let member: PoolMemberRuntime?
+            switch decision {
+            case .member(let index): member = pool.members[index]
+            case .hash(let key): member = pool.choose(affinity: key)
+            case .scheduler: member = pool.choose(affinity: nil)
+            }
+            guard let member else {
+                respondLocally(.serviceUnavailable, "service '\(service.name)' has no healthy server (pool '\(pool.name)')")
+                return
+            }
+            if ex.framing != .none, head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                // The body is streamed to the real server as it comes: invite it now.
+                let continueHead = HTTPResponseHead(version: head.version, status: .continue)
+                context?.writeAndFlush(wrapOutboundOut(.head(continueHead)), promise: nil)
+            }
+            connect(to: member)
+        }
+    }
+
+    /// The head as the real server gets it: origin-form target, HTTP/1.1, hop-by-hop fields
+    /// removed, forwarding fields added, the service's request rewrites applied.
+    func makeForwardHead(_ ex: Exchange) -> HTTPRequestHead {
+        var headers = ex.head.headers
+        ForwardingHeaders.removeHopByHop(&headers)
+        headers.remove(name: "expect")
+        if ex.head.version.major >= 2 || ex.head.uri.first != "/" && ex.head.uri != "*" {
+            // Absolute-form target or HTTP/2 :authority: the authority becomes Host.
+            let authority = ex.target.port.map { "\(ex.target.host):\($0)" } ?? String(ex.target.host)
+            if !authority.isEmpty { headers.replaceOrAdd(name: "host", value: authority) }
+        }
+        switch ex.framing {
+        case .chunked: headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+        case .length, .none: break
+        }
+        if service.settings.forwardedHeaders {
+            ForwardingHeaders.addForwarded(to: &headers, client: clientAddress, scheme: service.scheme,
+                                           host: headers.first(name: "host").map { Substring($0) })
+        }
+        ForwardingHeaders.apply(service.settings.requestHeaders, to: &headers)
+        return HTTPRequestHead(version: .http1_1, method: ex.head.method, uri: ex.target.originForm, headers: headers)
+    }
+
+    /// Uses an idle keep-alive connection to `member` if there is one, else opens one.
+    func connect(to member: PoolMemberRuntime, fresh: Bool = false) {
+        guard var ex = exchange, let pool = ex.pool else { return }
+        member.active.add(1, ordering: .relaxed)
+        ex.member = member
+        exchange = ex
+        phase = .connecting
+        if !fresh, let idle = takeIdle(member, pool: pool) {
+            attach(idle)
+            return
+        }
+        let expected = generation
+        pool.connector.connect(to: member, on: loopContext.loop, client: clientAddress, local: localAddress) { [self] result in
+            guard self.generation == expected, case .connecting = self.phase else {
+                // The exchange ended while connecting (client gone, aborted).
+                if case .success(let c) = result {
+                    if pool.pool.proxyProtocol == nil { self.loopContext.upstreams.release(c) } else { c.close() }
+                }
+                return
+            }
+            switch result {
+            case .success(let connection): self.attach(connection)
+            case .failure(let error): self.connectFailed(member, error: error)
+            }
+        }
+    }
+
+    func takeIdle(_ member: PoolMemberRuntime, pool: PoolRuntime) -> UpstreamConnection? {
+        if pool.pool.proxyProtocol != nil {
+            guard let c = privateUpstreams.removeValue(forKey: ObjectIdentifier(member)), c.channel.isActive else { return nil }
+            return c
+        }
+        return loopContext.upstreams.take(for: member)
+    }
+
+    func attach(_ upstream: UpstreamConnection) {
+        guard var ex = exchange, let head = ex.forwardHead else { return }
+        phase = .forwarding(upstream)
+        upstream.handler.delegate = self
+        ex.lastActivity = .now()
+        upstream.write(.head(head))
+        for part in ex.pending {
+            if case .body = part { ex.bodySent = true }
+            upstream.write(part)
+        }
+        ex.pending.removeAll()
+        exchange = ex
+        upstream.flush()
+        armTimeout(ex.pool?.responseTimeout ?? .seconds(60))
+        if upstream.channel.isWritable { resumeClientReads() }
+    }
+
+    func connectFailed(_ member: PoolMemberRuntime, error: Error) {
+        memberDone()
+        guard var ex = exchange, let pool = ex.pool else { return }
+        if !ex.triedAnotherMember, let other = pool.choose(affinity: nil, excluding: member.index) {
+            ex.triedAnotherMember = true
+            exchange = ex
+            connect(to: other)
+            return
+        }
+        exchange = ex
+        respondLocally(.badGateway, "service '\(service.name)': real server \(member.label) could not be reached (\(error))",
+                       realServer: member.label)
+    }
+
+    func requestBody(_ buffer: ByteBuffer) {
+        switch phase {
+        case .connecting:
+            exchange?.pending.append(.body(.byteBuffer(buffer)))
+        case .forwarding(let upstream):
+            exchange?.bodySent = true
+            exchange?.lastActivity = .now()
+            upstream.write(.body(.byteBuffer(buffer)))
+            needsUpstreamFlush = true
+        case .idle, .discardingRequest, .closed:
+            break
+        }
+    }
+
+    func requestEnd(_ trailers: HTTPHeaders?) {
+        exchange?.requestEnded = true
+        switch phase {
+        case .connecting:
+            exchange?.pending.append(.end(trailers))
+        case .forwarding(let upstream):
+            upstream.write(.end(trailers))
+            upstream.flush()
+            needsUpstreamFlush = false
+        case .discardingRequest:
+            finishExchange()
+        case .idle, .closed:
+            break
+        }
+    }
+}
+
+extension BodyFraming {
+    /// The framing of a head the guard accepted. An HTTP/2 request states no framing: its
+    /// body, if any, goes to the real server chunked.
+    init(validatedHead head: HTTPRequestHead) {
+        if head.headers.contains(name: "transfer-encoding") {
+            self = .chunked
+        } else if let cl = head.headers.first(name: "content-length"), let n = Int(cl) {
+            self = n > 0 ? .length(n) : .none
+        } else if head.version.major >= 2, ![.GET, .HEAD, .DELETE, .OPTIONS, .TRACE].contains(head.method) {
+            self = .chunked
+        } else {
+            self = .none
+        }
+    }
+}

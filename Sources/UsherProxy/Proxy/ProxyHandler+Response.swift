@@ -1,0 +1,182 @@
+import NIOCore
+import NIOHTTP1
+import UsherCore
+
+extension ProxyHandler {
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard case .forwarding(let upstream) = phase, var ex = exchange, let context else { return }
+        ex.lastActivity = .now()
+        switch part {
+        case .head(let head):
+            ex.responseStarted = true
+            ex.status = head.status.code
+            ex.firstByte = ex.lastActivity
+            ex.upstreamKeepAlive = head.isKeepAlive
+            exchange = ex
+            context.write(wrapOutboundOut(.head(makeClientHead(head, ex, member: upstream.member))), promise: nil)
+        case .body(let buffer):
+            ex.bytesSent += buffer.readableBytes
+            exchange = ex
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .end(let trailers):
+            exchange = ex
+            upstream.completedExchanges += 1
+            release(upstream, reusable: ex.upstreamKeepAlive && ex.requestEnded)
+            let done = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+            endOfResponse(done)
+        }
+    }
+
+    /// The response head as the client gets it: hop-by-hop fields removed, rewrites applied,
+    /// the affinity cookie set, and the client's connection handling stated.
+    func makeClientHead(_ upstreamHead: HTTPResponseHead, _ ex: Exchange, member: PoolMemberRuntime) -> HTTPResponseHead {
+        var head = upstreamHead
+        let keepFraming = head.headers.first(name: "transfer-encoding") != nil
+        ForwardingHeaders.removeHopByHop(&head.headers)
+        if keepFraming, ex.head.version.major == 1, ex.head.version.minor >= 1 {
+            head.headers.add(name: "transfer-encoding", value: "chunked")
+        }
+        ForwardingHeaders.apply(service.settings.responseHeaders, to: &head.headers)
+        if let name = ex.cookieName {
+            let secure = service.scheme == "https" ? "; Secure" : ""
+            head.headers.add(name: "set-cookie", value: "\(name)=\(member.cookieID); Path=/; HttpOnly\(secure)")
+        }
+        if ex.head.version.major == 1 {
+            head.version = ex.head.version
+            if !ex.clientKeepAlive {
+                head.headers.replaceOrAdd(name: "connection", value: "close")
+            } else if ex.head.version.minor == 0 {
+                head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
+            }
+        }
+        return head
+    }
+
+    func upstreamFailed(_ error: Error) {
+        guard case .forwarding(let upstream) = phase, var ex = exchange, let member = ex.member else { return }
+        cancelTimeout()
+        upstream.close()
+        if ex.responseStarted {
+            // Part of the response is out: the client can only learn of the failure by a close.
+            finishLogging(ex, realServer: member.label)
+            memberDone()
+            closeClient()
+            return
+        }
+        memberDone()
+        ex.member = nil
+        if upstream.isReused, !ex.bodySent, ex.framing == .none, !ex.retriedStaleConnection {
+            // A kept-alive connection the real server had closed: once more on a new one.
+            ex.retriedStaleConnection = true
+            exchange = ex
+            connect(to: member, fresh: true)
+            return
+        }
+        exchange = ex
+        respondLocally(.badGateway, "service '\(service.name)': real server \(member.label) closed the connection before answering",
+                       realServer: member.label)
+    }
+
+    func armTimeout(_ delay: TimeAmount) {
+        timeout?.cancel()
+        let expected = generation
+        timeout = loopContext.loop.assumeIsolated().scheduleTask(in: delay) { [self] in
+            self.timeout = nil
+            guard self.generation == expected, case .forwarding(let upstream) = self.phase, let ex = self.exchange else { return }
+            let idle = NIODeadline.now() - ex.lastActivity
+            if idle < delay {
+                self.armTimeout(delay - idle)
+                return
+            }
+            self.upstreamTimedOut(upstream, ex)
+        }
+    }
+
+    func cancelTimeout() {
+        timeout?.cancel()
+        timeout = nil
+    }
+
+    private func upstreamTimedOut(_ upstream: UpstreamConnection, _ ex: Exchange) {
+        upstream.close()
+        let label = upstream.member.label
+        if ex.responseStarted {
+            finishLogging(ex, realServer: label)
+            memberDone()
+            closeClient()
+            return
+        }
+        memberDone()
+        respondLocally(.gatewayTimeout, "service '\(service.name)': real server \(label) did not answer in time",
+                       realServer: label)
+    }
+
+    /// Gives a connection back for the next request to its member, or closes it. Connections
+    /// that carry a client's PROXY header stay with that client's connection.
+    func release(_ upstream: UpstreamConnection, reusable: Bool) {
+        upstream.handler.delegate = nil
+        guard reusable, upstream.channel.isActive, upstream.member.member.weight > 0, let pool = exchange?.pool else {
+            upstream.close()
+            return
+        }
+        if pool.pool.proxyProtocol != nil {
+            let key = ObjectIdentifier(upstream.member)
+            if let previous = privateUpstreams[key], previous !== upstream { previous.close() }
+            privateUpstreams[key] = upstream
+        } else {
+            loopContext.upstreams.release(upstream)
+        }
+    }
+
+    /// The response to the client is complete (its end written, `done` completes when sent).
+    func endOfResponse(_ done: EventLoopFuture<Void>) {
+        cancelTimeout()
+        guard let ex = exchange else { return }
+        finishLogging(ex, realServer: ex.member?.label)
+        memberDone()
+        if !ex.clientKeepAlive {
+            phase = .closed
+            exchange = nil
+            let loopBound = context?.loopBound
+            done.assumeIsolated().whenComplete { _ in loopBound?.value.close(promise: nil) }
+            return
+        }
+        if ex.requestEnded {
+            finishExchange()
+        } else {
+            phase = .discardingRequest
+        }
+    }
+
+    /// Ready for the next request.
+    func finishExchange() {
+        phase = .idle
+        exchange = nil
+        resumeClientReads()
+    }
+
+    /// The proxy answers itself (404, redirect, 502, 503, 504).
+    func respondLocally(_ status: HTTPResponseStatus, _ body: String, extraHeaders: HTTPHeaders = [:], realServer: String? = nil) {
+        guard let context, var ex = exchange else { return }
+        cancelTimeout()
+        let response = LocalResponse(status: status, body: body, close: !ex.clientKeepAlive, extraHeaders: extraHeaders)
+        ex.status = status.code
+        ex.responseStarted = true
+        ex.bytesSent = response.bodyBytes
+        ex.firstByte = .now()
+        exchange = ex
+        let done = response.write(to: context, version: ex.head.version, wrap: wrapOutboundOut)
+        finishLogging(ex, realServer: realServer)
+        if !ex.clientKeepAlive {
+            phase = .closed
+            exchange = nil
+            let loopBound = context.loopBound
+            done.assumeIsolated().whenComplete { _ in loopBound.value.close(promise: nil) }
+        } else if ex.requestEnded {
+            finishExchange()
+        } else {
+            phase = .discardingRequest
+            resumeClientReads()
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import NIOHTTP1
+
+/// The parts of a request the rules look at: host (lowercased, without port), the port the
+/// client named (if any), the path without the query, and the query.
+struct RequestTarget: Equatable {
+    var host: Substring
+    var port: Substring?
+    var path: Substring
+    /// Including the leading `?`, or empty.
+    var query: Substring
+
+    /// Origin form (`/a?b`), asterisk form (`*`), or absolute form (`http://h:1/a?b`, whose
+    /// authority wins over the Host header, RFC 9112 §3.2.2).
+    init(uri: String, hostHeader: String?) {
+        var rest = Substring(uri)
+        var authority = hostHeader.map { Substring($0) } ?? ""
+        if let schemeEnd = rest.range(of: "://"), rest[..<schemeEnd.lowerBound].allSatisfy(\.isLetter) {
+            let afterScheme = rest[schemeEnd.upperBound...]
+            let pathStart = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
+            authority = afterScheme[..<pathStart]
+            rest = afterScheme[pathStart...]
+            if rest.isEmpty || rest.first == "?" { rest = "/" + rest }
+        }
+        if let q = rest.firstIndex(of: "?") {
+            path = rest[..<q]
+            query = rest[q...]
+        } else {
+            path = rest
+            query = ""
+        }
+        (host, port) = RequestTarget.split(authority: authority)
+    }
+
+    /// `Example.COM:8080` → (`example.com`, `8080`); `[2001:db8::1]:80` → (`[2001:db8::1]`, `80`).
+    static func split(authority: Substring) -> (host: Substring, port: Substring?) {
+        var a = authority
+        if let at = a.lastIndex(of: "@") { a = a[a.index(after: at)...] }
+        var host = a
+        var port: Substring?
+        if a.first == "[" {
+            if let close = a.firstIndex(of: "]") {
+                host = a[...close]
+                let after = a[a.index(after: close)...]
+                if after.first == ":" { port = after.dropFirst() }
+            }
+        } else if let colon = a.lastIndex(of: ":") {
+            host = a[..<colon]
+            port = a[a.index(after: colon)...]
+        }
+        if host.last == "." { host = host.dropLast() }
+        if host.contains(where: { $0.isUppercase }) { host = Substring(host.lowercased()) }
+        return (host, port.flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// Path and query as sent to a real server (origin form).
+    var originForm: String { path == "*" ? "*" : String(path) + query }
+}

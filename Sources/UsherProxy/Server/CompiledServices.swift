@@ -1,0 +1,74 @@
+import Logging
+import NIOCore
+import UsherCore
+
+/// Everything built from one configuration of the services, before any listener changes:
+/// runtimes, health monitors, certificate stores, access log sinks. Building it throws the
+/// first configuration error, so a bad reload changes nothing.
+struct CompiledServices: Sendable {
+    var runtimes: [String: ServiceRuntime] = [:]
+    var monitors: [String: HealthMonitor] = [:]
+    var sinks: [AccessLogTarget: AccessLogSink] = [:]
+    /// Sinks of the previous configuration this one no longer uses.
+    var retiredSinks: [AccessLogSink] = []
+
+    init() {}
+
+    init(_ services: [VirtualService], previous: CompiledServices?, group: EventLoopGroup, logger: Logger) throws {
+        var seen: [String: String] = [:]
+        for service in services {
+            let address = "\(service.key)"
+            if let other = seen[address] {
+                throw ProxyConfigurationError.duplicateListener(service: service.name, other: other, address: address)
+            }
+            seen[address] = service.name
+        }
+        var built = CompiledServices()
+        do {
+            for service in services {
+                guard let l7 = service.l7 else { throw ProxyConfigurationError.missingL7Settings(service: service.name) }
+                let sink: AccessLogSink
+                if let existing = built.sinks[l7.accessLog] ?? previous?.sinks[l7.accessLog] {
+                    sink = existing
+                } else {
+                    sink = try AccessLogSink(target: l7.accessLog)
+                }
+                built.sinks[l7.accessLog] = sink
+                let monitor = HealthMonitor(pools: l7.pools, group: group, logger: logger)
+                built.monitors[service.name] = monitor
+                var store: CertificateStore?
+                if service.mode == .https, let tls = l7.tls, !tls.certificates.isEmpty {
+                    store = try CertificateStore(tls, logger: logger)
+                }
+                built.runtimes[service.name] = try ServiceRuntime(
+                    service, counters: previous?.runtimes[service.name]?.counters ?? ServiceCounters(),
+                    accessLog: sink, certificates: store, health: monitor, upstreamTLS: UpstreamTLSContext.make)
+            }
+        } catch {
+            for (target, sink) in built.sinks where previous?.sinks[target] !== sink {
+                Task { await sink.shutdown() }
+            }
+            throw error
+        }
+        if let previous {
+            built.retiredSinks = previous.sinks.compactMap { built.sinks[$0.key] === $0.value ? nil : $0.value }
+        }
+        self = built
+    }
+
+    func startHealthChecks() {
+        for m in monitors.values { m.start() }
+    }
+
+    func shutdownHealthChecks() async {
+        for m in monitors.values { await m.stop() }
+        for s in retiredSinks { await s.shutdown() }
+    }
+
+    func shutdown() async {
+        await shutdownHealthChecks()
+        for s in sinks.values { await s.shutdown() }
+    }
+}
+
+extension HealthMonitor: MemberHealthSource {}

@@ -1,0 +1,173 @@
+import Logging
+import NIOCore
+import NIOExtras
+import NIOPosix
+import Synchronization
+import UsherCore
+
+/// The L7 proxy: one listener per `http`/`https` virtual service on its VIP and port, serving
+/// HTTP/1.1 (and HTTP/2 over TLS) clients from real servers in the service's pools.
+///
+/// Run it on a `MultiThreadedEventLoopGroup` with one thread per core: each client connection
+/// lives on one loop, and so do its connections to real servers; nothing on the request path
+/// takes a lock.
+///
+///     let proxy = ProxyServer(services: config.services, group: group, logger: logger)
+///     let addresses = try await proxy.start()
+///     ...
+///     try await proxy.reload(services: newConfig.services)  // new connections get the new settings
+///     try await proxy.stop()
+public final class ProxyServer: Sendable {
+    /// Idle keep-alive connections kept per (event loop, real server).
+    public static let maximumIdleConnectionsPerMember = 32
+    /// How long `stop()` lets requests in progress finish.
+    public static let stopGracePeriod = TimeAmount.seconds(10)
+
+    let group: MultiThreadedEventLoopGroup
+    let logger: Logger
+    let loops: LoopTable
+    let state: Mutex<State>
+
+    struct Listener: Sendable {
+        let channel: Channel
+        let key: ServiceKey
+        let address: SocketAddress
+    }
+
+    /// Lifecycle state, touched by start/reload/stop only (never per request).
+    struct State: Sendable {
+        enum Phase: Sendable { case created, running, stopped }
+        var phase = Phase.created
+        var services: [VirtualService]
+        var listeners: [String: Listener] = [:]
+        var compiled = CompiledServices()
+        var quiesce: ServerQuiescingHelper?
+    }
+
+    public init(services: [VirtualService], group: MultiThreadedEventLoopGroup, logger: Logger) {
+        self.group = group
+        self.logger = logger
+        self.loops = LoopTable(group: group, maximumIdlePerMember: ProxyServer.maximumIdleConnectionsPerMember)
+        self.state = Mutex(State(services: services.filter { $0.mode == .http || $0.mode == .https }))
+    }
+
+    /// Checks every service (pools, rules, regexes, certificates, log files), then listens on
+    /// each service's VIP and port. Returns the bound addresses in the order of the services
+    /// (port 0 becomes the port the system chose). Nothing is left listening if it throws.
+    public func start() async throws -> [SocketAddress] {
+        let services: [VirtualService] = try state.withLock {
+            guard $0.phase == .created else { throw ProxyConfigurationError.notRunning }
+            $0.phase = .running
+            return $0.services
+        }
+        do {
+            let compiled = try CompiledServices(services, previous: nil, group: group, logger: logger)
+            await install(compiled.runtimes)
+            let quiesce = ServerQuiescingHelper(group: group)
+            var listeners: [String: Listener] = [:]
+            do {
+                for service in services {
+                    listeners[service.name] = try await listen(service, quiesce: quiesce)
+                }
+            } catch {
+                for l in listeners.values { try? await l.channel.close() }
+                await compiled.shutdown()
+                throw error
+            }
+            compiled.startHealthChecks()
+            state.withLock {
+                $0.listeners = listeners
+                $0.compiled = compiled
+                $0.quiesce = quiesce
+            }
+            return services.compactMap { listeners[$0.name]?.address }
+        } catch {
+            state.withLock { $0.phase = .stopped }
+            throw error
+        }
+    }
+
+    /// Applies new service settings without dropping connections: services whose VIP and port
+    /// stay keep their listener and their open connections (which finish with the settings they
+    /// started with); new connections get the new settings, certificates are read again;
+    /// services gone stop listening; new ones start. Throws, changing nothing, if any
+    /// service is invalid.
+    public func reload(services newServices: [VirtualService]) async throws {
+        let services = newServices.filter { $0.mode == .http || $0.mode == .https }
+        let (previous, listeners, quiesce): (CompiledServices, [String: Listener], ServerQuiescingHelper?) = try state.withLock {
+            guard $0.phase == .running else { throw ProxyConfigurationError.notRunning }
+            return ($0.compiled, $0.listeners, $0.quiesce)
+        }
+        guard let quiesce else { throw ProxyConfigurationError.notRunning }
+        let compiled = try CompiledServices(services, previous: previous, group: group, logger: logger)
+        var kept: [String: Listener] = [:]
+        var toClose: [Listener] = []
+        for (name, listener) in listeners {
+            if let s = services.first(where: { $0.name == name }), s.key == listener.key {
+                kept[name] = listener
+            } else {
+                toClose.append(listener)
+            }
+        }
+        for l in toClose { try? await l.channel.close() }
+        await install(compiled.runtimes)
+        var opened: [String: Listener] = [:]
+        for service in services where kept[service.name] == nil {
+            do {
+                opened[service.name] = try await listen(service, quiesce: quiesce)
+            } catch {
+                logger.error("reload: service not listening", metadata: ["service": "\(service.name)", "error": "\(error)"])
+                state.withLock {
+                    $0.listeners = kept.merging(opened) { a, _ in a }
+                    $0.compiled = compiled
+                    $0.services = services
+                }
+                compiled.startHealthChecks()
+                await previous.shutdownHealthChecks()
+                throw error
+            }
+        }
+        compiled.startHealthChecks()
+        state.withLock {
+            $0.listeners = kept.merging(opened) { a, _ in a }
+            $0.compiled = compiled
+            $0.services = services
+        }
+        await previous.shutdownHealthChecks()
+        logger.info("proxy configuration reloaded", metadata: ["services": "\(services.count)"])
+    }
+
+    /// Stops listening, lets requests in progress finish (up to `stopGracePeriod`), then
+    /// closes idle connections to real servers, stops health checks and flushes access logs.
+    public func stop() async throws {
+        let (listeners, quiesce, compiled): ([String: Listener], ServerQuiescingHelper?, CompiledServices) = state.withLock {
+            let result = ($0.listeners, $0.quiesce, $0.compiled)
+            $0.phase = .stopped
+            $0.listeners = [:]
+            $0.quiesce = nil
+            return result
+        }
+        if let quiesce {
+            let promise = group.next().makePromise(of: Void.self)
+            quiesce.initiateShutdown(promise: promise)
+            let deadline = group.next().scheduleTask(in: ProxyServer.stopGracePeriod) { promise.succeed(()) }
+            _ = try? await promise.futureResult.get()
+            deadline.cancel()
+        }
+        for l in listeners.values { try? await l.channel.close() }
+        await loops.forEach { context in
+            context.upstreams.closeAll()
+            context.services = [:]
+            return context.flushLogs()
+        }
+        await compiled.shutdown()
+    }
+
+    /// Makes `runtimes` the services new connections get, on every loop.
+    func install(_ runtimes: [String: ServiceRuntime]) async {
+        await loops.forEach { context in
+            context.services = runtimes
+            return context.loop.makeSucceededVoidFuture()
+        }
+    }
+}
