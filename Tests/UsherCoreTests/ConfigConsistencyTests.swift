@@ -94,14 +94,14 @@ import Testing
     }
 
     @Test(arguments: ["http", "https"])
-    func layer7ModesNeedOnePort(mode: String) {
-        expectOneError(serviceFile(port: "\"*\"", mode: mode), line: 4, field: "services[0].port",
+    func layer7ModesNeedOnePort(mode: String) throws {
+        expectOneError(serviceFile(port: "\"*\"", mode: mode, extra: try l7Extra(mode: mode), reals: []), line: 4, field: "services[0].port",
                        message: "mode \(mode) needs one port, not \"*\"", hint: "the port the proxy listens on")
     }
 
-    @Test func layer7ModesRunOverTCP() {
-        expectOneError(serviceFile(proto: "udp", mode: "https"), line: 5, field: "services[0].protocol",
-                       message: "mode https runs over TCP, not udp")
+    @Test func layer7ModesRunOverTCP() throws {
+        expectOneError(serviceFile(proto: "udp", mode: "https", extra: try l7Extra(mode: "https"), reals: []), line: 5,
+                       field: "services[0].protocol", message: "mode https runs over TCP, not udp")
     }
 
     @Test(arguments: [

@@ -36,10 +36,12 @@ import Testing
           - {address: 198.51.100.22, weight: 1000}
       - name: web6
         vip: 2001:db8:1::10
-        port: 443
+        port: 80
         protocol: tcp
-        mode: https
-        reals: []
+        mode: http
+        pools: []
+        rules:
+          - redirect: {scheme: https}
     """
 
     @Test func aFullFileParsesToTheModel() throws {
@@ -57,7 +59,8 @@ import Testing
                                    RealServer(address: IPAddress("198.51.100.21")!, weight: 1),
                                    RealServer(address: IPAddress("198.51.100.22")!, weight: 1000),
                                ]),
-                VirtualService(name: "web6", vip: IPAddress("2001:db8:1::10")!, port: 443, proto: .tcp, mode: .https),
+                VirtualService(name: "web6", vip: IPAddress("2001:db8:1::10")!, port: 80, proto: .tcp, mode: .http,
+                               l7: L7Settings(rules: [ContentRule(match: RuleMatch(), action: .redirect(Redirect(scheme: "https")))])),
             ]
         )
         #expect(config == expected)

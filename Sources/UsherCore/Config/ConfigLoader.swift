@@ -42,9 +42,12 @@ public enum ConfigLoader {
         }
         let unreadable = Set(reader.issues.map(\.path))
         for issue in ConfigValidator.issues(read.config) {
-            // A consequence of a field that is in the file but unreadable, already reported.
-            if let absent = issue.absent, unreadable.contains(absent) { continue }
             let path = read.filePath(issue.path)
+            // A consequence of a field (or of something inside it) that is in the file but
+            // unreadable, or the field itself: already reported.
+            if let absent = issue.absent.map(read.filePath),
+               unreadable.contains(where: { $0.components.starts(with: absent.components) }) { continue }
+            if unreadable.contains(path) { continue }
             let mark = reader.mark(of: path)
             let message = issue.fullMessage { related in
                 let relatedPath = read.filePath(related)

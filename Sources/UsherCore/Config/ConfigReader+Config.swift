@@ -7,6 +7,8 @@ struct ReadConfig {
     var serviceIndex: [Int] = []
     var realIndex: [[Int]] = []
     var interfaceIndex: [Int] = []
+    /// For each service, the same for the lists of its L7 settings.
+    var nestedIndex: [NestedIndex] = []
 
     /// `path` (of the model) as the path of the same field in the file.
     func filePath(_ path: FieldPath) -> FieldPath {
@@ -15,6 +17,14 @@ struct ReadConfig {
             c[1] = .index(serviceIndex[i])
             if c.count >= 4, c[2] == .key("reals"), case let .index(j) = c[3], j < realIndex[i].count {
                 c[3] = .index(realIndex[i][j])
+            } else if c.count > 2, i < nestedIndex.count {
+                // Walk the rest, mapping each index through the map of the list it is in.
+                var list = FieldPath()
+                for n in 2..<c.count {
+                    let modelComponent = c[n]
+                    if case let .index(k) = modelComponent, let map = nestedIndex[i][list], k < map.count { c[n] = .index(map[k]) }
+                    list = FieldPath(list.components + [modelComponent])
+                }
             }
         } else if c.count >= 2, c[0] == .key("interfaces"), case let .index(i) = c[1], i < interfaceIndex.count {
             c[1] = .index(interfaceIndex[i])
@@ -54,10 +64,11 @@ extension ConfigReader {
         if let node = fields["services"],
            let items = list(node, at: path.key("services"), what: "services", hint: "start each service with `- name: …`") {
             for (i, item) in items.enumerated() {
-                if let (service, reals) = readService(item, at: path.key("services").index(i)) {
+                if let (service, reals, nested) = readService(item, at: path.key("services").index(i)) {
                     out.config.services.append(service)
                     out.serviceIndex.append(i)
                     out.realIndex.append(reals)
+                    out.nestedIndex.append(nested)
                 }
             }
         }

@@ -1,9 +1,10 @@
 import Yams
 
 extension ConfigReader {
-    /// A service, and the file index of each of its reals kept in the model.
-    mutating func readService(_ node: Node, at path: FieldPath) -> (VirtualService, [Int])? {
-        guard let fields = mapping(node, at: path, what: "a service", fields: Self.serviceFields,
+    /// A service, the file index of each of its reals kept in the model, and the same for the
+    /// lists of its L7 settings.
+    mutating func readService(_ node: Node, at path: FieldPath) -> (VirtualService, [Int], NestedIndex)? {
+        guard let fields = mapping(node, at: path, what: "a service", fields: Self.serviceFields + Self.l7ServiceFields,
                                    hint: "write each service as a mapping: `- name: web`, then `vip:`, `port:`, … indented under it")
         else { return nil }
         require([
@@ -41,9 +42,18 @@ extension ConfigReader {
             let synonyms = ["5tuple": "5-tuple", "five-tuple": "5-tuple", "src-ip": "source-ip", "source": "source-ip", "sourceip": "source-ip"]
             if let s = need(choice(node, at: path.key("hash"), what: "hash", choices: choices, synonyms: synonyms)) { sourceOnly = s }
         }
+        // Each mode takes its own fields; with an unreadable mode, only the L4 ones are read.
+        var l7: L7Settings?
+        var nested = NestedIndex()
+        if let mode, !mode.isLayer4 {
+            refuseL4Fields(fields, of: node, at: path, mode: mode)
+            (l7, nested) = readL7(fields, at: path, mode: mode)
+        } else if let mode {
+            refuseL7Fields(fields, of: node, at: path, mode: mode)
+        }
         var reals: [RealServer] = []
         var realIndex: [Int] = []
-        if let node = fields["reals"],
+        if mode?.isLayer4 != false, let node = fields["reals"],
            let items = list(node, at: path.key("reals"), what: "reals", hint: "start each real with `- address: 198.51.100.11`") {
             for (j, item) in items.enumerated() {
                 if let real = readReal(item, at: path.key("reals").index(j)) {
@@ -54,8 +64,8 @@ extension ConfigReader {
         }
         guard ok, let name, let vip, let port, let proto, let mode else { return nil }
         let service = VirtualService(name: name, vip: vip, port: port, proto: proto, mode: mode,
-                                     maglevTableSize: tableSize, hashSourceOnly: sourceOnly, reals: reals)
-        return (service, realIndex)
+                                     maglevTableSize: tableSize, hashSourceOnly: sourceOnly, reals: reals, l7: l7)
+        return (service, realIndex, nested)
     }
 
     private mutating func readReal(_ node: Node, at path: FieldPath) -> RealServer? {

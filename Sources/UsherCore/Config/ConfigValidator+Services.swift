@@ -34,6 +34,7 @@ extension ConfigValidator {
             checkMode(service, encapsulation: config.encapsulation, at: path, into: &out)
             checkTableSize(service, at: path, into: &out)
             checkReals(service, index: i, at: path, macs: &macs, into: &out)
+            checkLayer7(service, at: path, into: &out)
         }
     }
 
