@@ -36,6 +36,8 @@ extension ConfigDiff {
         public var realsAdded: [RealServer] = []
         public var realsRemoved: [RealServer] = []
         public var realsChanged: [RealChange] = []
+        /// Changes of the proxy settings of an http/https service; nil when there are none.
+        public var l7: L7Change?
 
         public init(from old: VirtualService, to new: VirtualService) {
             name = new.name
@@ -61,10 +63,11 @@ extension ConfigDiff {
                                                    oldMAC: before.mac, newMAC: real.mac))
                 }
             }
+            l7 = L7Change(from: old.l7, to: new.l7)
         }
 
         public var isEmpty: Bool {
-            settings.isEmpty && realsAdded.isEmpty && realsRemoved.isEmpty && realsChanged.isEmpty
+            settings.isEmpty && realsAdded.isEmpty && realsRemoved.isEmpty && realsChanged.isEmpty && l7 == nil
         }
 
         /// `~ service web: mode dsr-l2 → dsr-ipip`, `+ service web: real …`, `- service web: real …`.
@@ -83,6 +86,7 @@ extension ConfigDiff {
                     out.append("~ service \(name): real \(change.address) mac \(from) → \(to)")
                 }
             }
+            out += l7?.lines(service: name) ?? []
             return out
         }
     }

@@ -59,6 +59,7 @@ public struct ConfigDiff: Codable, Hashable, Sendable {
         for service in servicesAdded {
             out.append("+ service \(Self.summary(service))")
             out += service.reals.map { "+ service \(service.name): \(Self.summary($0))" }
+            out += Self.l7Lines(service)
         }
         for change in servicesChanged { out += change.lines }
         return out
