@@ -1,0 +1,42 @@
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import UsherCore
+
+/// The HTTP/2 side of a client connection once ALPN chose `h2`: one multiplexed connection whose
+/// streams each look like an HTTP/1 server channel (`HTTP2FramePayloadToHTTP1ServerCodec`), so the
+/// proxy core handles both protocols with the same handlers.
+enum HTTP2ServerPipeline {
+    /// At most this many streams at once per client connection (RFC 9113 recommends ≥ 100).
+    static let maxConcurrentStreams = 100
+
+    /// Adds the HTTP/2 handlers to `channel` (a decrypted connection). Call on its event loop.
+    static func addHandlers(
+        _ channel: Channel, limits: HTTPLimits,
+        configureStream: @escaping @Sendable (Channel) -> EventLoopFuture<Void>
+    ) throws {
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: maxConcurrentStreams),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: max(limits.maxHeaderBytes, 1024)),
+        ]
+        let idle = HTTP2IdleTimeoutHandler(timeout: .nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9)))
+        let http2 = NIOHTTP2Handler(
+            mode: .server,
+            eventLoop: channel.eventLoop,
+            connectionConfiguration: connection,
+            streamConfiguration: .init(),
+            streamDelegate: idle.streamDelegate(on: channel.eventLoop),
+            inboundStreamInitializer: { stream in
+                stream.eventLoop.makeCompletedFuture {
+                    try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                }.flatMap {
+                    configureStream(stream)
+                }
+            }
+        )
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(http2)
+        try sync.addHandler(idle)
+    }
+}
