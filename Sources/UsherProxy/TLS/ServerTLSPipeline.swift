@@ -33,12 +33,10 @@ public enum ServerTLSPipeline {
             return channel.eventLoop.makeFailedFuture(error)
         }
         if channel.eventLoop.inEventLoop {
-            return channel.eventLoop.makeCompletedFuture {
-                try addHandlers(channel, context: context, limits: limits, configureHTTP1: configureHTTP1)
-            }
+            return addHandlers(channel, context: context, limits: limits, configureHTTP1: configureHTTP1)
         }
-        return channel.eventLoop.submit {
-            try addHandlers(channel, context: context, limits: limits, configureHTTP1: configureHTTP1)
+        return channel.eventLoop.flatSubmit {
+            addHandlers(channel, context: context, limits: limits, configureHTTP1: configureHTTP1)
         }
     }
 
@@ -51,14 +49,18 @@ public enum ServerTLSPipeline {
     private static func addHandlers(
         _ channel: Channel, context: NIOSSLContext, limits: HTTPLimits,
         configureHTTP1: @escaping @Sendable (Channel) -> EventLoopFuture<Void>
-    ) throws {
-        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+    ) -> EventLoopFuture<Void> {
+        do {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
         // Slow or silent handshakes are the TLS form of slowloris: bound them like a request head.
         let handshakeDeadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(limits.headerTimeoutSeconds * 1e9))) {
             channel.close(promise: nil)
         }
         channel.closeFuture.whenComplete { _ in handshakeDeadline.cancel() }
-        _ = channel.configureHTTP2SecureUpgrade(
+        return channel.configureHTTP2SecureUpgrade(
             h2ChannelConfigurator: { channel in
                 handshakeDeadline.cancel()
                 return channel.eventLoop.makeCompletedFuture {
