@@ -42,27 +42,18 @@ final class CertificatesTLSClient: Sendable {
             .connectTimeout(.seconds(5))
             .connect(host: "127.0.0.1", port: port).get()
         do {
-            let handshake = channel.eventLoop.makePromise(of: String?.self)
+            let handshake = channel.eventLoop.makePromise(of: Handshake.self)
             try await channel.eventLoop.submit {
                 let sync = channel.pipeline.syncOperations
                 try sync.addHandler(try makeHandler())
-                try sync.addHandler(HandshakeWaiter(promise: handshake))
+                try sync.addHandler(HandshakeWaiter(promise: handshake, raw: raw ? received : nil))
             }.get()
             let timeout = channel.eventLoop.scheduleTask(in: .seconds(5)) { handshake.fail(Closed()) }
             defer { timeout.cancel() }
-            let negotiated = try await handshake.futureResult.get()
-            let version = try await channel.nioSSL_tlsVersion().get()
-            let certificate = try await channel.nioSSL_peerCertificate().get()
-            try await channel.eventLoop.submit {
-                if raw {
-                    try channel.pipeline.syncOperations.addHandler(ByteRecorder(received: received))
-                } else {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector())
-                }
-            }.get()
+            let done = try await handshake.futureResult.get()
             return CertificatesTLSClient(
-                channel: channel, negotiated: negotiated, version: version, certificate: certificate, received: received)
+                channel: channel, negotiated: done.negotiated, version: done.version, certificate: done.certificate,
+                received: received)
         } catch {
             try? await channel.close()
             throw error
@@ -124,16 +115,41 @@ final class CertificatesTLSClient: Sendable {
     }
 }
 
+/// What the handshake settled, read when it completes (the server may close soon after).
+private struct Handshake: Sendable {
+    let negotiated: String?
+    let version: TLSVersion?
+    let certificate: NIOSSLCertificate?
+}
+
 private final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
-    let promise: EventLoopPromise<String?>
+    let promise: EventLoopPromise<Handshake>
+    let raw: CertificatesTLSClient.Received?
 
-    init(promise: EventLoopPromise<String?>) { self.promise = promise }
+    init(promise: EventLoopPromise<Handshake>, raw: CertificatesTLSClient.Received?) {
+        self.promise = promise
+        self.raw = raw
+    }
 
+    /// Reads what was negotiated and puts the next handlers in place in the same turn, so no
+    /// byte the server sends right after the handshake is missed.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSUserEvent, case let .handshakeCompleted(negotiated) = event {
-            promise.succeed(negotiated)
-            context.pipeline.syncOperations.removeHandler(self, promise: nil)
+            let sync = context.pipeline.syncOperations
+            let tls = try? sync.handler(type: NIOSSLClientHandler.self)
+            do {
+                if let raw {
+                    try sync.addHandler(ByteRecorder(received: raw))
+                } else {
+                    try sync.addHTTPClientHandlers()
+                    try sync.addHandler(ResponseCollector())
+                }
+                promise.succeed(Handshake(negotiated: negotiated, version: tls?.tlsVersion, certificate: tls?.peerCertificate))
+            } catch {
+                promise.fail(error)
+            }
+            sync.removeHandler(self, promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
     }
