@@ -23,15 +23,7 @@ enum FrontPipeline {
                 headerTimeout: .nanoseconds(Int64(limits.headerTimeoutSeconds * 1e9)),
                 idleTimeout: .nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9)),
                 onTimeout: { _ in counters.timeouts.add(1, ordering: .relaxed) }))
-            var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-            // A backstop only: the guard answers 414/431 exactly for heads under it.
-            let headBound = limits.maxRequestLineBytes + limits.maxHeaderBytes
-            decoderLimits.maxHeaderFieldSize = headBound
-            decoderLimits.maxHeaderListSize = headBound
-            decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount + 1
-            try sync.configureHTTPServerPipeline(
-                withPipeliningAssistance: true, withErrorHandling: false,
-                withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
+            try addHTTP1Codec(sync, limits: limits)
         }
         let log = loopContext.logBuffer(for: service.accessLog)
         let name = service.name
@@ -43,5 +35,19 @@ enum FrontPipeline {
                 status: rejection.status.code, bytesSent: 0, realServer: nil, timeToFirstByte: nil, total: .zero))
         }))
         try sync.addHandler(ProxyHandler(service: service, loopContext: loopContext))
+    }
+
+    /// NIO's HTTP/1 server codec and pipelining handler, without its error handler (the guard
+    /// answers parser errors) and with the head limits as the parser's backstop: the guard
+    /// answers 414/431 exactly for heads under it; above it the parser stops reading (431).
+    static func addHTTP1Codec(_ sync: ChannelPipeline.SynchronousOperations, limits: HTTPLimits) throws {
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        let headBound = limits.maxRequestLineBytes + limits.maxHeaderBytes
+        decoderLimits.maxHeaderFieldSize = headBound
+        decoderLimits.maxHeaderListSize = headBound
+        decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount + 1
+        try sync.configureHTTPServerPipeline(
+            withPipeliningAssistance: true, withErrorHandling: false,
+            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
     }
 }

@@ -16,7 +16,8 @@ struct CompiledServices: Sendable {
 
     init(_ services: [VirtualService], previous: CompiledServices?, group: EventLoopGroup, logger: Logger) throws {
         var seen: [String: String] = [:]
-        for service in services {
+        for service in services where service.port != 0 {
+            // Port 0 asks the system for a free port each: never a clash.
             let address = "\(service.key)"
             if let other = seen[address] {
                 throw ProxyConfigurationError.duplicateListener(service: service.name, other: other, address: address)
