@@ -90,25 +90,43 @@ import Testing
     }
 
     @Test func indicesAndLinesAreThoseOfTheFileWhenEarlierItemsAreBroken() throws {
-        // pools[0] has no name and rules[0] no action, so neither is in the model; the
-        // problems found later must still name the file's items and lines.
-        var yaml = try l7File(replacing: "- name: app", with: "- name:")
-        yaml = yaml.replacingOccurrences(of: "        pool: api\n", with: "")
-        yaml = yaml.replacingOccurrences(of: "    default-pool: app", with: "    default-pool: api")
-        yaml = yaml.replacingOccurrences(of: "            port: 9001", with: "            port: 9000")
-        yaml = yaml.replacingOccurrences(of: "- address: 127.0.0.1", with: "- address: 2001:db8:5::21")
+        // A pool, a real and a rule that are left out of the model: the problems found later
+        // must still name the file's items and lines.
+        var yaml = try l7File().replacingOccurrences(of: "    pools:\n", with: "    pools:\n      - app\n")
+        yaml = yaml.replacingOccurrences(of: "    rules:\n      - host: \"*", with: "    rules:\n      - /api\n      - host: \"*")
+        yaml = yaml.replacingOccurrences(of: "- address: 2001:db8:5::21", with: "- address: 2001:db8:5::2x")
+        yaml = yaml.replacingOccurrences(of: "- address: 127.0.0.1", with: "- address: 224.0.0.1")
+        yaml = yaml.replacingOccurrences(of: "        pool: app", with: "        pool: nope")
         let errors = parseErrors(yaml)
         #expect(errors.map(\.field) == [
-            "services[0].pools[0].name", "services[0].pools[1].reals[1].address", "services[0].rules[0].pool",
-            "services[0].rules[1].pool",
+            "services[0].pools[0]", "services[0].pools[2].reals[0].address", "services[0].pools[2].reals[1].address",
+            "services[0].rules[0]", "services[0].rules[2].pool",
         ])
-        let membersLine = l7Line("- address: 127.0.0.1")
-        #expect(errors.map(\.line) == [l7Line("- name: app"), membersLine, l7Line("- host: \"*.shop.example\""), l7Line("- path: /login")])
-        #expect(errors[0].message == "no value given for a pool name")
-        #expect(errors[1].message == "real [2001:db8:5::21]:9000 is already listed at services[0].pools[1].reals[0].address (line \(membersLine - 2))")
-        #expect(errors[2].message == "missing \"pool\" or \"redirect\" in a rule")
-        // The rule naming the pool without a name cannot find it; that is said, and only that.
-        #expect(errors[3].message == "no pool named \"app\" in this service")
+        func line(_ fragment: String) -> Int {
+            (yaml.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(fragment) } ?? -1) + 1
+        }
+        #expect(errors.map(\.line) == [line("- app"), line("2001:db8:5::2x"), line("224.0.0.1"), line("- /api"), line("pool: nope")])
+        #expect(errors[0].message == "expected a pool, found \"app\"")
+        #expect(errors[2].message == "224.0.0.1 is a multicast address and cannot be a real server")
+        #expect(errors[3].message == "expected a rule, found \"/api\"")
+        #expect(errors[4].message == "no pool named \"nope\" in this service")
+    }
+
+    @Test func aPoolOrRuleWithAnUnreadablePartIsStillChecked() throws {
+        // The pool's name and the rule's action cannot be read; what else is wrong in them is
+        // reported in the same run, and nothing twice.
+        var yaml = try l7File(replacing: "- name: app", with: "- name: [app]")
+        yaml = yaml.replacingOccurrences(of: "expect-status: 204", with: "expect-status: 700")
+        yaml = yaml.replacingOccurrences(of: "- path: /login\n        pool: app", with: "- path: login\n        pool: { name: app }")
+        let errors = parseErrors(yaml)
+        #expect(errors.map(\.field) == [
+            "services[0].pools[0].name", "services[0].pools[0].health-check.expect-status", "services[0].rules[1].path",
+            "services[0].rules[1].pool", "services[0].default-pool",
+        ])
+        #expect(errors.map(\.message) == [
+            "expected a pool name, found a list", "expect-status 700 is above 599", "path \"login\" does not start with /",
+            "expected a pool name, found a mapping (key: value pairs)", "no pool named \"app\" in this service",
+        ])
     }
 
     @Test func everyL7ProblemIsReportedAtOnceInFileOrder() throws {

@@ -27,6 +27,8 @@ enum L7Files {
         try openssl(["x509", "-in", "\(dir)/site.pem", "-outform", "der", "-out", "\(dir)/site.der"])
         try openssl(["ec", "-in", "\(dir)/site.key", "-out", "\(dir)/traditional.key"]) // -----BEGIN EC PRIVATE KEY-----
         try Data().write(to: URL(fileURLWithPath: "\(dir)/empty.pem"))
+        let combined = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/site.pem")) + Data(contentsOf: URL(fileURLWithPath: "\(dir)/site.key"))
+        try combined.write(to: URL(fileURLWithPath: "\(dir)/combined.pem"))
         try FileManager.default.createDirectory(atPath: "\(dir)/logs", withIntermediateDirectories: false)
         return dir
     }
@@ -167,4 +169,26 @@ func l7Extra(mode: String) throws -> [String] {
         extra += ["tls: {certificates: [{cert: \(dir)/site.pem, key: \(dir)/site.key}]}"]
     }
     return extra
+}
+
+/// Expects the valid L7 file with `old` changed to `new` to fail with exactly one error, on
+/// the changed line unless `line` says otherwise.
+func expectL7Error(
+    _ old: String, _ new: String, line: Int? = nil, field: String, message: String, hint: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    let yaml = try l7File(replacing: old, with: new, sourceLocation: sourceLocation)
+    expectOneError(yaml, line: line ?? l7Line(old), field: field, message: message, hint: hint, sourceLocation: sourceLocation)
+}
+
+/// Expects the valid L7 file with `old` changed to `new` to parse.
+@discardableResult
+func expectL7Valid(_ old: String, _ new: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> BalancerConfig {
+    let yaml = try l7File(replacing: old, with: new, sourceLocation: sourceLocation)
+    do {
+        return try ConfigLoader.parse(yaml: yaml, file: "usher.yaml")
+    } catch {
+        Issue.record("expected a config, got:\n\(error)", sourceLocation: sourceLocation)
+        return BalancerConfig()
+    }
 }

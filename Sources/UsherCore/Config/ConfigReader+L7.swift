@@ -16,9 +16,12 @@ extension ConfigReader {
     ]
     static let headerRewriteFields = ["set", "remove"]
 
-    /// The proxy settings of an `http`/`https` service, as complete as the file allows: an
-    /// unreadable part is reported and left at its default (or out), so that the checks of
-    /// `ConfigValidator` still run on the rest without repeating what was reported here.
+    /// The proxy settings of an `http`/`https` service, as complete as the file allows, so
+    /// that the checks of `ConfigValidator` still run on everything readable. An unreadable
+    /// part is reported here and stands in the model as its default, or as an empty value at
+    /// the same field, which the loader does not judge again; only an item that is not a
+    /// mapping (and a real with a bad field, as for L4 reals) is left out, and `NestedIndex`
+    /// keeps the file's indices for the items after it.
     mutating func readL7(_ fields: [String: Node], at path: FieldPath, mode: ForwardingMode) -> (L7Settings, NestedIndex) {
         var out = L7Settings()
         var index = NestedIndex()
@@ -136,10 +139,10 @@ extension ConfigReader {
         else { return nil }
         require([("cert", "add `cert:` with the PEM file of the certificate chain"), ("key", "add `key:` with the PEM file of its private key")],
                 in: fields, at: path, what: "a certificate")
+        // An unreadable file name stays empty: reported here, not judged again by the loader.
         let cert = fields["cert"].flatMap { scalar($0, at: path.key("cert"), what: "a certificate file", hint: "write the path of a PEM file") }
         let key = fields["key"].flatMap { scalar($0, at: path.key("key"), what: "a key file", hint: "write the path of a PEM file") }
-        guard let cert, let key else { return nil }
-        return CertificateFiles(certificatePath: cert, keyPath: key)
+        return CertificateFiles(certificatePath: cert ?? "", keyPath: key ?? "")
     }
 
     private mutating func readLimits(_ node: Node, at path: FieldPath) -> HTTPLimits {

@@ -10,8 +10,9 @@ extension ConfigReader {
     static let upstreamTLSFields = ["ca", "verify", "server-name"]
     static let healthCheckFields = ["type", "path", "expect-status", "interval", "timeout", "rise", "fall"]
 
-    /// A pool and the file index of each of its reals kept; nil when its name cannot be read
-    /// (everything else in it is still read and reported).
+    /// A pool and the file index of each of its reals kept; nil only when it is not a mapping.
+    /// An unreadable part is reported and stands in the model as an empty or neutral value at
+    /// the same field, which the loader does not judge again.
     mutating func readPool(_ node: Node, at path: FieldPath) -> (Pool, [Int])? {
         guard let fields = mapping(node, at: path, what: "a pool", fields: Self.poolFields,
                                    hint: "write each pool as `- name: app` with its `reals:` under it")
@@ -50,7 +51,6 @@ extension ConfigReader {
                 }
             }
         }
-        guard name != nil else { return nil }
         return (pool, memberIndex)
     }
 
@@ -129,7 +129,8 @@ extension ConfigReader {
         }
     }
 
-    /// `{ca: FILE, server-name: NAME}` or `{verify: false}`: nil when unreadable or undecided.
+    /// `{ca: FILE, server-name: NAME}` or `{verify: false}`; when unreadable or undecided
+    /// (reported), what could be read, for the other checks.
     private mutating func readUpstreamTLS(_ node: Node, at path: FieldPath) -> UpstreamTLS? {
         let choose = "add `ca: /etc/usher/ca.pem` (the CA that signs the real servers' certificates) to verify them, or `verify: false` to encrypt without verifying"
         guard let fields = mapping(node, at: path, what: "TLS towards the real servers", fields: Self.upstreamTLSFields, hint: choose)
@@ -144,7 +145,7 @@ extension ConfigReader {
         let serverName = fields["server-name"].flatMap {
             need(scalar($0, at: path.key("server-name"), what: "a server name", hint: "write the name the real servers' certificates carry"))
         }
-        guard ok else { return nil }
+        guard ok else { return UpstreamTLS(caPath: ca, serverName: serverName) }
         switch (ca, verify) {
         case let (ca?, nil), let (ca?, true?):
             return UpstreamTLS(caPath: ca, serverName: serverName)
@@ -158,53 +159,48 @@ extension ConfigReader {
         case (nil, nil):
             report(path, at: nil, "TLS towards the real servers needs a choice: verify their certificates or not", hint: choose)
         }
-        return nil
+        return UpstreamTLS(caPath: nil, serverName: serverName)
     }
 
-    /// A health check; nil when any part is unreadable (all of it reported).
+    /// A health check; nil only when it is not a mapping. An unreadable field stands in the
+    /// model as a value the loader does not judge again (an unreadable interval as infinite,
+    /// so that the timeout is not compared with it).
     private mutating func readHealthCheck(_ node: Node, at path: FieldPath) -> HealthCheck? {
         guard let fields = mapping(node, at: path, what: "a health check", fields: Self.healthCheckFields,
                                    hint: "write `type: http` with `path: /healthz`, or `type: tcp`")
         else { return nil }
         require([("type", "add `type: http` (with `path:`) or `type: tcp`")], in: fields, at: path, what: "a health check")
-        var ok = true
-        func need<T>(_ value: T?) -> T? {
-            if value == nil { ok = false }
-            return value
-        }
-        let type = fields["type"].flatMap { need(choice($0, at: path.key("type"), what: "health check type", choices: [("http", true), ("tcp", false)])) }
+        let http = fields["type"].flatMap { choice($0, at: path.key("type"), what: "health check type", choices: [("http", true), ("tcp", false)]) }
         var check = HealthCheck(kind: .tcp)
-        if let node = fields["interval"] { check.intervalSeconds = need(duration(node, at: path.key("interval"), what: "interval")) ?? 0 }
-        if let node = fields["timeout"] { check.timeoutSeconds = need(duration(node, at: path.key("timeout"), what: "timeout")) ?? 0 }
+        if let node = fields["interval"] { check.intervalSeconds = duration(node, at: path.key("interval"), what: "interval") ?? .infinity }
+        if let node = fields["timeout"] { check.timeoutSeconds = duration(node, at: path.key("timeout"), what: "timeout") ?? 0 }
         for (key, hint) in [("rise", "successes in a row that bring a failed real back, 1 to 100"),
                             ("fall", "failures in a row that take a real out, 1 to 100")] {
-            guard let node = fields[key], let n = need(integer(node, at: path.key(key), what: key, hint: hint)) else { continue }
+            guard let node = fields[key], let n = integer(node, at: path.key(key), what: key, hint: hint) else { continue }
             if key == "rise" { check.rise = n } else { check.fall = n }
         }
         let httpPath = fields["path"].flatMap {
-            need(scalar($0, at: path.key("path"), what: "a health check path", hint: "write the URL path to GET, e.g. /healthz"))
+            scalar($0, at: path.key("path"), what: "a health check path", hint: "write the URL path to GET, e.g. /healthz")
         }
         var status = 200
         if let node = fields["expect-status"] {
-            status = need(integer(node, at: path.key("expect-status"), what: "expect-status", hint: "write the status a healthy real answers, e.g. 200")) ?? status
+            status = integer(node, at: path.key("expect-status"), what: "expect-status", hint: "write the status a healthy real answers, e.g. 200") ?? status
         }
-        switch type {
+        switch http {
         case true?:
             if fields["path"] == nil {
                 report(path.key("path"), at: mark(of: path), "missing field \"path\" in an http health check",
                        hint: "add `path: /healthz`, the URL path to GET")
-                ok = false
             }
-            check.kind = .http(path: httpPath ?? "/", expectStatus: status)
+            check.kind = .http(path: httpPath ?? "", expectStatus: status)
         case false?:
             for key in ["path", "expect-status"] where fields[key] != nil {
                 report(path.key(key), at: Self.keyMark(key, in: node), "\"\(key)\" is for http health checks, not tcp",
                        hint: "remove it, or write `type: http`")
-                ok = false
             }
         case nil:
-            ok = false
+            break
         }
-        return ok ? check : nil
+        return check
     }
 }

@@ -43,7 +43,8 @@ extension ConfigValidator {
     /// Why `name` names no pool of `l7`, with a hint listing the pools.
     static func unknownPoolProblem(_ name: String, in l7: L7Settings) -> (String, String)? {
         guard l7.pool(named: name) == nil else { return nil }
-        let names = l7.pools.map(\.name)
+        var names: [String] = []
+        for pool in l7.pools where !pool.name.isEmpty && !names.contains(pool.name) { names.append(pool.name) }
         let hint: String
         if let close = Suggestions.closest(to: name, among: names) {
             hint = "did you mean \"\(close)\"? The pools are \(Suggestions.list(names))"

@@ -7,9 +7,10 @@ extension ConfigValidator {
         for (r, rule) in l7.rules.enumerated() {
             let path = service.key("rules").index(r)
             if let first = catchAll {
+                // Unless that rule had conditions that could not be read (or misspelt ones).
                 out.append(.init(path, "this rule is never reached: every request is decided by the rule without conditions at",
                                  hint: "move it above that rule, or give that rule a host, path or header",
-                                 related: service.key("rules").index(first)))
+                                 related: service.key("rules").index(first), absent: service.key("rules").index(first)))
             }
             checkMatch(rule.match, at: path, into: &out)
             switch rule.action {
@@ -40,9 +41,11 @@ extension ConfigValidator {
             break
         }
         if let header = match.header {
-            if let problem = headerNameProblem(header.name) { out.append(.init(path.key("header").key("name"), problem, hint: headerNameHint)) }
+            // Not again when the condition could not be read.
+            let whole = path.key("header")
+            if let problem = headerNameProblem(header.name) { out.append(.init(whole.key("name"), problem, hint: headerNameHint, absent: whole)) }
             if let value = header.value, let problem = headerValueProblem(value) {
-                out.append(.init(path.key("header").key("value"), problem, hint: "write the exact value on one line"))
+                out.append(.init(whole.key("value"), problem, hint: "write the exact value on one line", absent: whole))
             }
         }
     }
@@ -111,7 +114,8 @@ extension ConfigValidator {
         if sameScheme, redirect.host == nil, redirect.port == nil {
             let what = redirect.scheme == nil ? "changes nothing" : "keeps the scheme \(mode.rawValue) of this service"
             out.append(.init(path, "this redirect \(what): clients would be sent to the URL they asked for, again and again",
-                             hint: mode == .http ? "give `scheme: https`, a `host:` or a `port:`" : "give a `host:` or a `port:`, or `scheme: http`"))
+                             hint: mode == .http ? "give `scheme: https`, a `host:` or a `port:`" : "give a `host:` or a `port:`, or `scheme: http`",
+                             absent: path))
         }
     }
 }
