@@ -63,6 +63,17 @@ import Testing
         #expect(config.services[2].l7 == nil)
     }
 
+    @Test func theL7SettingsSurviveTheStateStore() throws {
+        // What the CLI keeps as the last applied config, and re-validates on every change.
+        let config = try ConfigLoader.parse(yaml: try l7File(), file: "usher.yaml")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("usher-state-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try StateStore(directory: dir).save(config)
+        let loaded = try #require(try StateStore(directory: dir).load())
+        #expect(loaded == config)
+        #expect(ConfigValidator.validate(loaded).isEmpty)
+    }
+
     @Test func leftOutFieldsTakeTheModelsDefaults() throws {
         let config = try ConfigLoader.parse(yaml: serviceFile(mode: "http", extra: try l7Extra(mode: "http"), reals: []), file: "f")
         let l7 = try #require(config.services[0].l7)
