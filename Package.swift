@@ -56,6 +56,9 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "usher", dependencies: ["UsherCLI"]),
+        // The benchmark harness (Tools/bench, Docs/BENCHMARKS.md): its parts and report, and the command.
+        .target(name: "UsherBenchKit", dependencies: ["UsherBPF", "UsherCore"], path: "Benchmarks/Sources/UsherBenchKit"),
+        .executableTarget(name: "usher-bench", dependencies: ["UsherBenchKit"], path: "Benchmarks/Sources/usher-bench"),
 
         .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore"]),
         // Frames and privilege checks shared by the test targets that drive the kernel.

@@ -1,0 +1,60 @@
+import Foundation
+
+/// `usher-bench PART [options]`: runs one part and writes its JSON; `usher-bench report`
+/// regenerates Docs/BENCHMARKS.md from the JSON there is. Tools/bench drives it.
+public enum BenchCommand {
+    static let usage = """
+        usage: usher-bench PART [--rounds N] [--iterations N] [--out DIR] [--command TEXT]
+               usher-bench report [--out DIR] [--doc PATH] [--command TEXT]
+        parts: xdp-cost, flows, control-plane, lab-pps
+        """
+
+    public static func main(_ arguments: [String]) -> Int32 {
+        guard let part = arguments.first else {
+            FileHandle.standardError.write(Data((usage + "\n").utf8))
+            return 64
+        }
+        var options: [String: String] = [:]
+        var rest = arguments.dropFirst()
+        while let flag = rest.first {
+            rest = rest.dropFirst()
+            guard flag.hasPrefix("--"), let value = rest.first else {
+                FileHandle.standardError.write(Data("usher-bench: \(flag) needs a value\n\(usage)\n".utf8))
+                return 64
+            }
+            options[String(flag.dropFirst(2))] = value
+            rest = rest.dropFirst()
+        }
+        let out = options["out"] ?? "bench-results"
+        let command = options["command"] ?? "usher-bench " + arguments.joined(separator: " ")
+        let rounds = options["rounds"].flatMap { Int($0) }
+        let iterations = options["iterations"].flatMap { UInt32($0) }
+        let started = Date(), machine = Machine.current()
+        func finish<B: Codable & Sendable>(_ body: B) throws {
+            let result = PartResult(part: part, command: command, started: started,
+                                    seconds: Date().timeIntervalSince(started), machine: machine, body: body)
+            try result.write(to: out)
+            Progress.say("\(part): results in \(out)/\(part).json")
+        }
+        do {
+            switch part {
+            case "xdp-cost":
+                var bench = XDPCost()
+                if let rounds { bench.rounds = rounds }
+                if let iterations { bench.iterations = iterations }
+                try finish(try bench.run())
+            case "report":
+                let doc = options["doc"] ?? "Docs/BENCHMARKS.md"
+                try Report(resultsDirectory: out, command: command).markdown().write(toFile: doc, atomically: true, encoding: .utf8)
+                Progress.say("report: wrote \(doc)")
+            default:
+                FileHandle.standardError.write(Data("usher-bench: unknown part '\(part)'\n\(usage)\n".utf8))
+                return 64
+            }
+            return 0
+        } catch {
+            FileHandle.standardError.write(Data("usher-bench \(part): \(error)\n".utf8))
+            return 1
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import UsherBPF
+import UsherCore
+
+/// Part 1: the cost per packet of every path of usher_balance, and of the floor program, in the
+/// same run. Each measured run is `iterations` iterations of the wrapper with the program under
+/// test, minus a run of the wrapper alone on the same frame; both are repeated `rounds` times,
+/// the cases interleaved so that a noisy moment hits them all alike.
+public struct XDPCost {
+    public var rounds = 9
+    public var iterations: UInt32 = 300_000
+    public var cases = XDPCostCases.cases
+
+    public init(rounds: Int = 9, iterations: UInt32 = 300_000) {
+        self.rounds = rounds
+        self.iterations = iterations
+    }
+
+    public func run() throws -> XDPCostResult {
+        let pins = BenchPins()
+        defer { pins.remove() }
+        let dataplane = try Dataplane(pinDirectory: pins.path)
+        let state = try dataplane.apply(XDPCostCases.config, previous: nil, resolver: NoNeighbors())
+        let bench = try XDPBench(dataplane: dataplane)
+        for c in cases { try setUp(c, bench: bench, dataplane: dataplane, state: state) }
+
+        // First packets insert flows: few enough that the table never fills (part 2 measures a
+        // full table), and never the same twice.
+        let firstPackets = max(1, cases.filter { $0.flow == .newEveryIteration }.count)
+        let newFlowIterations = min(iterations, UInt32(Double(bench.conntrackCapacity) * 0.8) / UInt32(rounds * firstPackets))
+        var samples = XDPCostSamples()
+        for round in 0..<rounds {
+            Progress.say("xdp-cost: round \(round + 1) of \(rounds) (\(cases.count) paths × \(iterations) packets)")
+            let loop = try bench.runUnwrapped(.empty, frame: cases[0].frame, repeat: iterations)
+            samples.loop.append(Double(loop.kernelNanoseconds))
+            for c in cases {
+                let n = c.flow == .newEveryIteration ? newFlowIterations : iterations
+                let (run, empty) = try measure(c, bench: bench, dataplane: dataplane, iterations: n, first: UInt64(round) * UInt64(n))
+                samples.add(c.id, run: run, wrapper: empty)
+            }
+        }
+        return XDPCostResult(rounds: rounds, iterations: iterations, newFlowIterations: newFlowIterations,
+                             cases: cases, samples: samples)
+    }
+
+    /// One measured run of case `c` (checked) and the run of the wrapper alone before it.
+    func measure(_ c: XDPCostCase, bench: XDPBench, dataplane: Dataplane, iterations: UInt32, first: UInt64) throws -> (BenchRun, BenchRun) {
+        let variation = try c.variation()
+        try bench.prepare(frame: c.frame, variation: variation)
+        let empty = try bench.run(.empty, repeat: iterations, firstIteration: first)
+        let counts = c.target == .balancer
+        let before = counts ? try dataplane.readStats() : nil
+        let run = try bench.run(c.target, repeat: iterations, firstIteration: first)
+        let after = counts ? try dataplane.readStats() : nil
+        // What one packet of the last iteration's flow gives, run alone.
+        let last = variation.apply(to: c.frame, iteration: first + UInt64(iterations) - 1)
+        let alone = try bench.runUnwrapped(c.target, frame: last, repeat: 1)
+        try RunCheck.verify(run, subject: c.id, verdict: c.verdict, output: alone.output, before: before, after: after,
+                            reason: c.reason, event: c.event)
+        if let mac = c.destinationMAC, Array(run.output.prefix(6)) != mac.bytes {
+            throw BenchCheckError(description: "\(c.id): the frame went to \(MACAddress(bytes: Array(run.output.prefix(6)))!), not \(mac)")
+        }
+        return (run, empty)
+    }
+
+    private func setUp(_ c: XDPCostCase, bench: XDPBench, dataplane: Dataplane, state: DataplaneState) throws {
+        switch c.setup {
+        case .none:
+            break
+        case .warm:
+            _ = try bench.runUnwrapped(c.target, frame: c.frame, repeat: 1)
+        case let .trackOn(service, real):
+            guard let serviceID = state.serviceIDs[service], let realID = state.realID(service: service, address: real) else {
+                throw BenchCheckError(description: "\(c.id): \(real) is not a real of \(service) in the applied config")
+            }
+            try bench.trackFlows(of: c.frame, variation: .none, count: 1, serviceID: serviceID, realIDs: [realID])
+        }
+    }
+}
+
+/// Next hops for configs that give every real its MAC: never asked.
+struct NoNeighbors: NeighborResolving {
+    func nextHop(for address: IPAddress) throws -> NextHop {
+        throw BPFError(call: "bench", subject: "real \(address)", message: "the benchmark configs give every real its mac")
+    }
+}

@@ -1,0 +1,73 @@
+import UsherBPF
+import UsherCore
+
+/// One path through the XDP program, measured per packet (Docs/BENCHMARKS.md, part 1).
+public struct XDPCostCase: Sendable {
+    /// The kind of path, for the targets: established DSR ≤ 2.5× the floor, non-VIP ≤ 1.5×,
+    /// first packet ≤ 6×.
+    public enum Path: String, Codable, Sendable {
+        case floor, nonVIP = "non-vip", firstPacket = "first-packet", established, drained, l7Pass = "l7-pass", noReal = "no-real"
+    }
+
+    /// Which flow each iteration carries.
+    public enum Flow: String, Codable, Sendable {
+        /// The same flow every iteration (tracked first when the setup says so).
+        case same
+        /// A flow never seen before, every iteration.
+        case newEveryIteration = "new-every-iteration"
+    }
+
+    /// What is done once before the case is measured.
+    public enum Setup: Sendable {
+        case none
+        /// One packet of the flow first, so that it is tracked.
+        case warm
+        /// The flow written to the connection-tracking table on this real of this service.
+        case trackOn(service: ServiceKey, real: IPAddress)
+    }
+
+    public var id: String
+    public var title: String
+    public var path: Path
+    public var family: Int
+    public var frame: [UInt8]
+    public var target: BenchTarget
+    public var flow: Flow
+    public var setup: Setup
+    public var verdict: XDPVerdict
+    /// The verdict counter every packet must land in (nil for the floor, which counts nothing).
+    public var reason: String?
+    /// The flow event every packet must count (`ct_hit`, `ct_new`), if any.
+    public var event: String?
+    /// The destination MAC the output must carry, when the case is about which real is chosen.
+    public var destinationMAC: MACAddress?
+
+    public init(id: String, title: String, path: Path, family: Int, frame: [UInt8], target: BenchTarget = .balancer,
+                flow: Flow = .same, setup: Setup = .none, verdict: XDPVerdict, reason: String?, event: String? = nil,
+                destinationMAC: MACAddress? = nil) {
+        self.id = id
+        self.title = title
+        self.path = path
+        self.family = family
+        self.frame = frame
+        self.target = target
+        self.flow = flow
+        self.setup = setup
+        self.verdict = verdict
+        self.reason = reason
+        self.event = event
+        self.destinationMAC = destinationMAC
+    }
+
+    /// How the wrapper varies the frame for this case.
+    func variation() throws -> FlowVariation {
+        flow == .same ? .none : try FlowVariation.sourceFlows(of: frame, count: nil)
+    }
+}
+
+/// A path the harness will measure once its forwarding mode exists.
+public struct PendingCase: Codable, Sendable {
+    public var id: String
+    public var title: String
+    public var why: String
+}

@@ -1,0 +1,4 @@
+import Foundation
+import UsherBenchKit
+
+exit(BenchCommand.main(Array(CommandLine.arguments.dropFirst())))

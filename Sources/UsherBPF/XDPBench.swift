@@ -1,0 +1,196 @@
+import CLibBPF
+import CUsherABI
+import Foundation
+
+/// Runs XDP programs for the benchmark harness with BPF_PROG_TEST_RUN, each iteration on the
+/// original frame: `usher_bench_wrap` (BPF/usher_bench.c) puts the frame back and gives it the
+/// iteration's flow, then tail-calls the program under test. The balancer is loaded against the
+/// data plane's pinned maps (so `Dataplane.apply` configures it and `readStats` counts what it
+/// did), optionally with a connection-tracking table of its own, larger than the pinned one.
+public final class XDPBench {
+    private let bench: BPFObject
+    private let floorObject: BPFObject
+    private let balancer: BPFObject
+    private let privateConntrack: OwnedFD?
+    private let conntrack: MapFD
+    private let knobs: MapFD
+    private let frameMap: MapFD
+    private let iterations: MapFD
+    private let target: MapFD
+    private let records: MapFD
+    private let probed: MapFD
+    private var frame: [UInt8] = []
+    /// Entries the balancer's connection-tracking table holds at most.
+    public let conntrackCapacity: UInt32
+
+    /// Loads the wrapper, the floor and the balancer (against `dataplane`'s pinned maps; with a
+    /// private LRU table of `conntrackEntries` flows instead of the pinned one when given).
+    public init(dataplane: Dataplane, conntrackEntries: UInt32? = nil) throws {
+        bench = try BPFObject(embedded: BenchName.object, pinRoot: nil,
+                              programs: [BenchName.wrap, BenchName.empty, BenchName.probe])
+        try bench.load()
+        floorObject = try BPFObject(embedded: BenchName.floorObject, pinRoot: nil, programs: [BenchName.floor])
+        try floorObject.load()
+        balancer = try dataplane.openProgramObject(ProgramName.balancer)
+        if let entries = conntrackEntries {
+            let map = try balancer.map(named: MapName.conntrack)
+            var opts = bpf_map_create_opts()
+            opts.sz = MemoryLayout<bpf_map_create_opts>.size
+            let fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "usher_ct_bench", UInt32(MemoryLayout<usher_flow_key>.size),
+                                    UInt32(MemoryLayout<usher_flow>.size), entries, &opts)
+            guard fd >= 0 else {
+                throw BPFError.call("bpf_map_create", on: "a connection-tracking table of \(entries) flows", errno: errno,
+                                    hint: "it needs about \(UInt64(entries) * 120 / 1_000_000) MB of kernel memory")
+            }
+            let owned = OwnedFD(fd)
+            bpf_map__set_pin_path(map, nil) // never pinned: the data plane's table stays as it is
+            guard bpf_map__reuse_fd(map, fd) == 0 else {
+                throw BPFError.call("bpf_map__reuse_fd", on: "map \(MapName.conntrack)", errno: errno)
+            }
+            privateConntrack = owned
+            conntrackCapacity = entries
+        } else {
+            privateConntrack = nil
+            conntrackCapacity = UInt32(USHER_CONNTRACK_DEFAULT_ENTRIES)
+        }
+        try balancer.load()
+        conntrack = try balancer.mapFD(named: MapName.conntrack)
+        knobs = try bench.mapFD(named: BenchName.knobs)
+        frameMap = try bench.mapFD(named: BenchName.frame)
+        iterations = try bench.mapFD(named: BenchName.iterations)
+        target = try bench.mapFD(named: BenchName.target)
+        records = try bench.mapFD(named: BenchName.records)
+        probed = try bench.mapFD(named: BenchName.probed)
+    }
+
+    /// Sets the frame every iteration starts from and how iterations vary its flow.
+    public func prepare(frame: [UInt8], variation: FlowVariation = .none) throws {
+        guard (14...BenchKnob.maxFrame).contains(frame.count) else {
+            throw BPFError(call: "bench", subject: "frame of \(frame.count) bytes",
+                           message: "the wrapper holds frames of 14 ... \(BenchKnob.maxFrame) bytes")
+        }
+        guard variation.fields.count <= 2,
+              variation.fields.allSatisfy({ [0, 1, 2, 4].contains($0.width) && Int($0.offset) + Int($0.width) <= frame.count })
+        else {
+            throw BPFError(call: "bench", subject: "flow variation",
+                           message: "at most 2 fields of 1, 2 or 4 bytes, inside the \(frame.count)-byte frame")
+        }
+        var padded = frame + [UInt8](repeating: 0, count: BenchKnob.maxFrame - frame.count)
+        var zero: UInt32 = 0
+        guard bpf_map_update_elem(frameMap.fd, &zero, &padded, UInt64(BPF_ANY)) == 0 else {
+            throw BPFError.call("bpf_map_update_elem", on: "map \(BenchName.frame)", errno: errno)
+        }
+        try knobs.updateArray(BenchKnob.values(length: frame.count, variation: variation))
+        self.frame = frame
+    }
+
+    /// Runs `repeat` iterations of the wrapper with `program` under test, the iteration counter
+    /// starting at `firstIteration`. The verdict and output are the last iteration's.
+    public func run(_ program: BenchTarget, repeat count: UInt32, firstIteration: UInt64 = 0) throws -> BenchRun {
+        guard !frame.isEmpty else {
+            throw BPFError(call: "bench", subject: "wrapper", message: "no frame: call prepare(frame:variation:) first")
+        }
+        try target.update(UInt32(0), try programFD(program))
+        try iterations.update(UInt32(0), firstIteration)
+        if program == .probe { try probed.update(UInt32(0), UInt64(0)) }
+        return try testRun(fd: try bench.programFD(named: BenchName.wrap), input: frame, repeat: count, subject: BenchName.wrap)
+    }
+
+    /// Runs `program` alone with a plain `repeat`: iterations after the first see the frame as
+    /// the previous one left it. Kept to show (and test) why the wrapper exists.
+    public func runUnwrapped(_ program: BenchTarget, frame input: [UInt8], repeat count: UInt32) throws -> BenchRun {
+        if program == .probe { try probed.update(UInt32(0), UInt64(0)) }
+        return try testRun(fd: try programFD(program), input: input, repeat: count, subject: program.rawValue)
+    }
+
+    /// The frames the probe recorded for its first `count` iterations (at most 1024, each cut
+    /// to 128 bytes).
+    public func probeRecords(_ count: Int) throws -> [[UInt8]] {
+        let size = 4 + BenchKnob.probeBytes
+        var out: [[UInt8]] = []
+        for slot in 0..<UInt32(min(count, BenchKnob.probeSlots)) {
+            var key = slot
+            var value = [UInt8](repeating: 0, count: size)
+            guard bpf_map_lookup_elem(records.fd, &key, &value) == 0 else {
+                throw BPFError.call("bpf_map_lookup_elem", on: "map \(BenchName.records)", errno: errno)
+            }
+            let length = Int(UInt32(value[0]) | UInt32(value[1]) << 8 | UInt32(value[2]) << 16 | UInt32(value[3]) << 24)
+            out.append(Array(value[4..<(4 + min(length, BenchKnob.probeBytes))]))
+        }
+        return out
+    }
+
+    /// Writes `count` established flows into the balancer's connection-tracking table: those of
+    /// `frame` varied by `variation` for flow indices 0..<count, spread over `realIDs` (members of
+    /// service `serviceID`), as if each had been seen just now.
+    public func trackFlows(of frame: [UInt8], variation: FlowVariation, count: UInt32,
+                           serviceID: UInt32, realIDs: [UInt32]) throws {
+        guard !realIDs.isEmpty else {
+            throw BPFError(call: "bench", subject: "service id \(serviceID)", message: "no real to track flows to")
+        }
+        let layout = try FrameLayout(frame)
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let seen = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+        let chunk: UInt32 = 65536
+        var start: UInt32 = 0
+        while start < count {
+            let end = min(count, start + chunk)
+            var keys = (start..<end).map { layout.flowKey(of: variation.apply(to: frame, index: $0)) }
+            var values = (start..<end).map { idx in
+                usher_flow(real_id: realIDs[Int(idx) % realIDs.count], service_id: serviceID, last_seen_ns: seen)
+            }
+            var n = end - start
+            var opts = bpf_map_batch_opts()
+            opts.sz = MemoryLayout<bpf_map_batch_opts>.size
+            opts.elem_flags = UInt64(BPF_ANY)
+            guard bpf_map_update_batch(conntrack.fd, &keys, &values, &n, &opts) == 0 else {
+                throw BPFError.call("bpf_map_update_batch", on: "map \(MapName.conntrack)", errno: errno)
+            }
+            start = end
+        }
+    }
+
+    // MARK: Pieces
+
+    private func programFD(_ program: BenchTarget) throws -> Int32 {
+        switch program {
+        case .balancer: return try balancer.programFD(named: ProgramName.balancer)
+        case .floor: return try floorObject.programFD(named: BenchName.floor)
+        case .empty: return try bench.programFD(named: BenchName.empty)
+        case .probe: return try bench.programFD(named: BenchName.probe)
+        }
+    }
+
+    private func testRun(fd: Int32, input frame: [UInt8], repeat count: UInt32, subject: String) throws -> BenchRun {
+        var input = frame
+        var output = [UInt8](repeating: 0, count: frame.count + 512)
+        var opts = bpf_test_run_opts()
+        opts.sz = MemoryLayout<bpf_test_run_opts>.size
+        opts.repeat = Int32(clamping: max(count, 1))
+        var start = timespec(), end = timespec()
+        let result = input.withUnsafeMutableBytes { inBytes in
+            output.withUnsafeMutableBytes { outBytes in
+                opts.data_in = UnsafeRawPointer(inBytes.baseAddress)
+                opts.data_size_in = UInt32(inBytes.count)
+                opts.data_out = outBytes.baseAddress
+                opts.data_size_out = UInt32(outBytes.count)
+                clock_gettime(CLOCK_MONOTONIC, &start)
+                let r = bpf_prog_test_run_opts(fd, &opts)
+                clock_gettime(CLOCK_MONOTONIC, &end)
+                return r
+            }
+        }
+        guard result == 0 else {
+            throw BPFError.call("bpf_prog_test_run_opts", on: "program \(subject)", errno: errno)
+        }
+        guard let verdict = XDPVerdict(rawValue: opts.retval) else {
+            throw BPFError(call: "bpf_prog_test_run_opts", subject: "program \(subject)",
+                           message: "it returned \(opts.retval), which is no XDP action")
+        }
+        let wall = Double(end.tv_sec - start.tv_sec) * 1e9 + Double(end.tv_nsec - start.tv_nsec)
+        let iterations = UInt32(max(count, 1))
+        return BenchRun(verdict: verdict, output: Array(output.prefix(Int(opts.data_size_out))), iterations: iterations,
+                        kernelNanoseconds: UInt64(opts.duration), wallNanosecondsPerIteration: wall / Double(iterations))
+    }
+}
