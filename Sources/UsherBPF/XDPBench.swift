@@ -36,7 +36,8 @@ public final class XDPBench {
             let map = try balancer.map(named: MapName.conntrack)
             var opts = bpf_map_create_opts()
             opts.sz = MemoryLayout<bpf_map_create_opts>.size
-            let fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "usher_ct_bench", UInt32(MemoryLayout<usher_flow_key>.size),
+            // The same name: libbpf renames the map after the fd it reuses.
+            let fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, MapName.conntrack, UInt32(MemoryLayout<usher_flow_key>.size),
                                     UInt32(MemoryLayout<usher_flow>.size), entries, &opts)
             guard fd >= 0 else {
                 throw BPFError.call("bpf_map_create", on: "a connection-tracking table of \(entries) flows", errno: errno,

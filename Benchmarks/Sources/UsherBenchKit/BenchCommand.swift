@@ -4,7 +4,7 @@ import Foundation
 /// regenerates Docs/BENCHMARKS.md from the JSON there is. Tools/bench drives it.
 public enum BenchCommand {
     static let usage = """
-        usage: usher-bench PART [--rounds N] [--iterations N] [--out DIR] [--command TEXT]
+        usage: usher-bench PART [--rounds N] [--iterations N] [--tables N,N] [--out DIR] [--command TEXT]
                usher-bench report [--out DIR] [--doc PATH] [--command TEXT]
         parts: xdp-cost, flows, control-plane, lab-pps
         """
@@ -42,6 +42,14 @@ public enum BenchCommand {
                 var bench = XDPCost()
                 if let rounds { bench.rounds = rounds }
                 if let iterations { bench.iterations = iterations }
+                try finish(try bench.run())
+            case "flows":
+                var bench = FlowScale()
+                if let rounds { bench.rounds = rounds }
+                if let iterations { bench.iterations = iterations }
+                if let sizes = options["tables"] {
+                    bench.tableSizes = sizes.split(separator: ",").compactMap { UInt32($0) }
+                }
                 try finish(try bench.run())
             case "report":
                 let doc = options["doc"] ?? "Docs/BENCHMARKS.md"

@@ -1,0 +1,109 @@
+import Foundation
+import UsherBPF
+import UsherCore
+
+/// Part 2: the cost per packet of established flows as the connection-tracking table holds 10k,
+/// 1M and 10M flows, every iteration a different tracked flow in a scattered order (what a busy
+/// host sees: cache misses), and of new flows at a high rate into a full table (each insert
+/// evicts the least recently used flow).
+public struct FlowScale {
+    public var tableSizes: [UInt32] = [10_000, 1_000_000, 10_000_000]
+    public var newFlowTable: UInt32 = 1_000_000
+    public var rounds = 5
+    public var iterations: UInt32 = 1_000_000
+
+    public init() {}
+
+    public func run() throws -> FlowScaleResult {
+        var result = FlowScaleResult(rounds: rounds, iterations: iterations)
+        for size in tableSizes {
+            Progress.say("flows: \(size) tracked flows")
+            result.established.append(try established(tracked: size))
+        }
+        Progress.say("flows: new flows into a full table of \(newFlowTable)")
+        result.newFlows = try newFlows()
+        return result
+    }
+
+    func established(tracked: UInt32) throws -> FlowScaleResult.Row {
+        try withBench(capacity: tracked + tracked / 16) { bench, dataplane, state in
+            let key = XDPCostCases.l2v4
+            let frame = BenchFrames.tcp(from: XDPCostCases.client4, 1, to: key.vip, key.port)
+            let variation = try FlowVariation.sourceFlows(of: frame, count: tracked)
+            let (serviceID, realIDs) = try ids(key, state)
+            let start = monotonicNanoseconds()
+            try bench.trackFlows(of: frame, variation: variation, count: tracked, serviceID: serviceID, realIDs: realIDs)
+            Progress.say("flows: \(tracked) flows written in \(String(format: "%.1f", Double(monotonicNanoseconds() - start) / 1e9)) s")
+            return try measure(bench: bench, dataplane: dataplane, frame: frame, variation: variation, event: "ct_hit",
+                               label: "established flows, \(tracked) tracked", tracked: tracked)
+        }
+    }
+
+    func newFlows() throws -> FlowScaleResult.Row {
+        try withBench(capacity: newFlowTable) { bench, dataplane, state in
+            let key = XDPCostCases.l2v4
+            // Fill the table with other flows first, so that every new one evicts.
+            let old = BenchFrames.tcp(from: XDPCostCases.client4, 1, to: key.vip, key.port)
+            let (serviceID, realIDs) = try ids(key, state)
+            try bench.trackFlows(of: old, variation: try FlowVariation.sourceFlows(of: old, count: newFlowTable),
+                                 count: newFlowTable, serviceID: serviceID, realIDs: realIDs)
+            let frame = BenchFrames.tcp(from: XDPCostCases.newClients4, 0, to: key.vip, key.port)
+            return try measure(bench: bench, dataplane: dataplane, frame: frame,
+                               variation: try FlowVariation.sourceFlows(of: frame, count: nil), event: "ct_new",
+                               label: "new flows, table of \(newFlowTable) full", tracked: newFlowTable)
+        }
+    }
+
+    private func measure(bench: XDPBench, dataplane: Dataplane, frame: [UInt8], variation: FlowVariation,
+                         event: String, label: String, tracked: UInt32) throws -> FlowScaleResult.Row {
+        var own: [Double] = [], perPacket: [Double] = []
+        try bench.prepare(frame: frame, variation: variation)
+        for round in 0..<rounds {
+            let first = UInt64(round) * UInt64(iterations)
+            let loop = try bench.runUnwrapped(.empty, frame: frame, repeat: iterations)
+            let empty = try bench.run(.empty, repeat: iterations, firstIteration: first)
+            let before = try dataplane.readStats()
+            let run = try bench.run(.balancer, repeat: iterations, firstIteration: first)
+            let after = try dataplane.readStats()
+            try RunCheck.verify(run, subject: label, verdict: .tx, output: nil, before: before, after: after,
+                                reason: "tx", event: event)
+            let ns = Double(run.kernelNanoseconds) - Double(empty.kernelNanoseconds)
+            own.append(ns)
+            perPacket.append(ns + Double(loop.kernelNanoseconds))
+            Progress.say("flows: \(label): round \(round + 1) of \(rounds): \(Int(ns)) ns")
+        }
+        return FlowScaleResult.Row(label: label, tracked: tracked, event: event, ns: Summary(perPacket)!, ownNs: Summary(own)!)
+    }
+
+    private func ids(_ key: ServiceKey, _ state: DataplaneState) throws -> (UInt32, [UInt32]) {
+        guard let serviceID = state.serviceIDs[key] else { throw BenchCheckError(description: "no service \(key)") }
+        let realIDs = state.reals.filter { $0.service == key }.map(\.id)
+        return (serviceID, realIDs)
+    }
+
+    private func withBench<T>(capacity: UInt32, _ body: (XDPBench, Dataplane, DataplaneState) throws -> T) throws -> T {
+        let pins = BenchPins()
+        defer { pins.remove() }
+        let dataplane = try Dataplane(pinDirectory: pins.path)
+        let state = try dataplane.apply(XDPCostCases.config, previous: nil, resolver: NoNeighbors())
+        let bench = try XDPBench(dataplane: dataplane, conntrackEntries: capacity)
+        return try body(bench, dataplane, state)
+    }
+}
+
+/// What part 2 measured.
+public struct FlowScaleResult: Codable, Sendable {
+    public struct Row: Codable, Sendable {
+        public var label: String
+        public var tracked: UInt32
+        public var event: String
+        /// ns per packet (the program's own cost plus the test-run loop's entry cost).
+        public var ns: Summary
+        public var ownNs: Summary
+    }
+
+    public var rounds: Int
+    public var iterations: UInt32
+    public var established: [Row] = []
+    public var newFlows: Row?
+}
