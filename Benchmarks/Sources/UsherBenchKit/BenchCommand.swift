@@ -4,7 +4,7 @@ import Foundation
 /// regenerates Docs/BENCHMARKS.md from the JSON there is. Tools/bench drives it.
 public enum BenchCommand {
     static let usage = """
-        usage: usher-bench PART [--rounds N] [--iterations N] [--tables N,N] [--out DIR] [--command TEXT]
+        usage: usher-bench PART [--rounds N] [--iterations N] [--tables N,N] [--services N] [--out DIR] [--command TEXT]
                usher-bench report [--out DIR] [--doc PATH] [--command TEXT]
         parts: xdp-cost, flows, control-plane, lab-pps
         """
@@ -50,6 +50,11 @@ public enum BenchCommand {
                 if let sizes = options["tables"] {
                     bench.tableSizes = sizes.split(separator: ",").compactMap { UInt32($0) }
                 }
+                try finish(try bench.run())
+            case "control-plane":
+                var bench = ControlPlane()
+                if let rounds { bench.rounds = rounds }
+                if let services = options["services"].flatMap({ Int($0) }) { bench.services = services }
                 try finish(try bench.run())
             case "report":
                 let doc = options["doc"] ?? "Docs/BENCHMARKS.md"

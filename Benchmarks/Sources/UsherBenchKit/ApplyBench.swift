@@ -1,0 +1,62 @@
+import Foundation
+import UsherBPF
+import UsherCore
+
+/// `apply` of a large config: `services` services (VIPs of 203.0.113.0/24 on four ports) each
+/// with the same `realsPerService` reals (each a membership of its own: 100,000 real entries
+/// and 1,000 Maglev tables for 1,000 × 100), as `usher apply -f` does it: the YAML read and
+/// checked, then the maps written.
+struct ApplyBench {
+    var services: Int
+    var realsPerService: Int
+    var rounds: Int
+
+    func run() throws -> [ControlPlaneResult.Timing] {
+        let yaml = Self.yaml(services: services, reals: realsPerService)
+        var parse: [Double] = [], cold: [Double] = [], same: [Double] = [], change: [Double] = []
+        let label = "\(services) services × \(realsPerService) reals"
+        for round in 0..<rounds {
+            Progress.say("control-plane: apply of \(label), round \(round + 1) of \(rounds)")
+            var start = monotonicNanoseconds()
+            let config = try ConfigLoader.parse(yaml: yaml, file: "bench.yaml")
+            parse.append(Self.ms(since: start))
+            let pins = BenchPins()
+            defer { pins.remove() }
+            let dataplane = try Dataplane(pinDirectory: pins.path)
+            start = monotonicNanoseconds()
+            let state = try dataplane.apply(config, previous: nil, resolver: NoNeighbors())
+            cold.append(Self.ms(since: start))
+            start = monotonicNanoseconds()
+            let again = try dataplane.apply(config, previous: state, resolver: NoNeighbors())
+            same.append(Self.ms(since: start))
+            var changed = config
+            changed.services[0].reals.append(RealServer(address: IPAddress("198.51.100.250")!, mac: MACAddress("02:00:00:00:02:fa")!))
+            start = monotonicNanoseconds()
+            _ = try dataplane.apply(changed, previous: again, resolver: NoNeighbors())
+            change.append(Self.ms(since: start))
+        }
+        return [
+            .init(what: "read and check the YAML of \(label)", ms: Summary(parse)!),
+            .init(what: "apply \(label) to empty maps", ms: Summary(cold)!),
+            .init(what: "apply \(label) again, unchanged", ms: Summary(same)!),
+            .init(what: "apply \(label) with one real added to one service", ms: Summary(change)!),
+        ]
+    }
+
+    static func ms(since start: UInt64) -> Double { Double(monotonicNanoseconds() - start) / 1e6 }
+
+    /// The config file: every real with its MAC (no neighbour resolution in the figure).
+    static func yaml(services: Int, reals: Int) -> String {
+        var lines = ["encapsulation:", "  source-v4: 198.51.100.192/26", "services:"]
+        let ports = [80, 443, 8080, 8443]
+        for s in 0..<services {
+            let vip = "203.0.113.\(1 + s / ports.count)", port = ports[s % ports.count]
+            lines += ["  - name: svc-\(s)", "    vip: \(vip)", "    port: \(port)", "    protocol: tcp",
+                      "    mode: dsr-l2", "    reals:"]
+            for r in 0..<reals {
+                lines += ["      - address: 198.51.100.\(1 + r)", "        mac: 02:00:00:00:02:\(String(format: "%02x", 1 + r))"]
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
