@@ -1,6 +1,7 @@
 import Foundation
 
-/// Docs/BENCHMARKS.md, regenerated from the JSON results of the parts that have run.
+/// Docs/BENCHMARKS.md, regenerated from the JSON results of the parts that have run
+/// (`bench-results/<part>.json`) and the conditions note (`bench-results/note.txt`).
 public struct Report {
     public var resultsDirectory: String
     public var command: String
@@ -11,6 +12,52 @@ public struct Report {
     }
 
     public func markdown() -> String {
-        "# Benchmarks\n\n(report generation not written yet)\n"
+        let cost = PartResult<XDPCostResult>.read(part: "xdp-cost", from: resultsDirectory)
+        let flows = PartResult<FlowScaleResult>.read(part: "flows", from: resultsDirectory)
+        let control = PartResult<ControlPlaneResult>.read(part: "control-plane", from: resultsDirectory)
+        let note = (try? String(contentsOfFile: resultsDirectory + "/note.txt", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var out = ReportText.header
+        let machine = cost?.machine ?? flows?.machine ?? control?.machine
+        out += "## The machine and the run\n\n"
+        if let m = machine {
+            out += "- CPU: \(m.cpuModel), \(m.cores) cores\(m.virtualized.map { "; virtual machine: \($0)" } ?? "")\n"
+            out += "- Kernel: Linux \(m.kernel); memory \(m.memoryGiB) GiB\n"
+        }
+        for (name, part) in [("xdp-cost", cost?.meta), ("flows", flows?.meta), ("control-plane", control?.meta)] {
+            guard let part else { continue }
+            out += "- `\(name)`: `\(part.command)`, started \(part.started), \(part.seconds) s, load average \(part.load) at its start\n"
+        }
+        out += "- Regenerated with: `\(command)`\n\n"
+        if let note, !note.isEmpty { out += "**Conditions.** \(note)\n\n" }
+        out += ReportText.method
+        out += cost.map { ReportText.cost($0.body) } ?? "## 1. Cost per packet of the XDP program\n\nNot run yet: `Tools/bench xdp-cost`.\n\n"
+        out += flows.map { ReportText.flows($0.body) } ?? "## 2. Many flows\n\nNot run yet: `Tools/bench flows`.\n\n"
+        out += ReportText.labPending
+        out += control.map { ReportText.control($0.body) } ?? "## 4. Control plane\n\nNot run yet: `Tools/bench control-plane`.\n\n"
+        out += ReportText.proxyPending
+        return out
+    }
+}
+
+extension PartResult {
+    var meta: (command: String, started: String, seconds: Double, load: Double) {
+        (command, started, seconds, machine.loadAverage)
+    }
+}
+
+/// Number formatting of the report.
+enum Fmt {
+    static func ns(_ s: Summary) -> String { "\(Int(s.median.rounded())) (\(Int(s.min.rounded()))–\(Int(s.max.rounded())))" }
+    static func ratio(_ s: Summary?) -> String {
+        guard let s else { return "—" }
+        return String(format: "%.2f× (%.2f–%.2f)", s.median, s.min, s.max)
+    }
+    static func ms(_ s: Summary) -> String {
+        s.median >= 100 ? String(format: "%.0f (%.0f–%.0f)", s.median, s.min, s.max)
+            : String(format: "%.2f (%.2f–%.2f)", s.median, s.min, s.max)
+    }
+    static func count(_ n: UInt32) -> String {
+        n >= 1_000_000 && n % 1_000_000 == 0 ? "\(n / 1_000_000)M" : n >= 1000 && n % 1000 == 0 ? "\(n / 1000)k" : "\(n)"
     }
 }

@@ -10,6 +10,8 @@ public struct XDPCost {
     public var rounds = 9
     public var iterations: UInt32 = 300_000
     public var cases = XDPCostCases.cases
+    /// Profile the paths that miss their target with perf (when installed).
+    public var profile = true
 
     public init(rounds: Int = 9, iterations: UInt32 = 300_000) {
         self.rounds = rounds
@@ -39,8 +41,23 @@ public struct XDPCost {
                 samples.add(c.id, run: run, wrapper: empty)
             }
         }
-        return XDPCostResult(rounds: rounds, iterations: iterations, newFlowIterations: newFlowIterations,
-                             cases: cases, samples: samples)
+        var result = XDPCostResult(rounds: rounds, iterations: iterations, newFlowIterations: newFlowIterations,
+                                   cases: cases, samples: samples)
+        if profile, Profile.perf != nil {
+            for id in result.targets.filter({ !$0.met }).map(\.caseID) where id.hasSuffix("-v4") {
+                guard let c = cases.first(where: { $0.id == id }) else { continue }
+                Progress.say("xdp-cost: profiling \(id) with perf")
+                let variation = try c.variation()
+                try bench.prepare(frame: c.frame, variation: variation)
+                var first = UInt64(rounds) * UInt64(iterations) + 1 << 20
+                let symbols = try Profile().symbols {
+                    _ = try bench.run(c.target, repeat: c.flow == .newEveryIteration ? 2000 : 200_000, firstIteration: first)
+                    first += 200_000
+                }
+                result.profiles.append(.init(caseID: id, symbols: symbols))
+            }
+        }
+        return result
     }
 
     /// One measured run of case `c` (checked) and the run of the wrapper alone before it.

@@ -33,8 +33,24 @@ public struct XDPCostResult: Codable, Sendable {
         public var met: Bool
     }
 
+    /// One kernel symbol of a profile.
+    public struct Symbol: Codable, Sendable {
+        public var name: String
+        public var percent: Double
+        /// Part of the measuring harness (wrapper, test-run loop), not of the program under test.
+        public var harness: Bool
+    }
+
+    /// The profile of one path (perf, cpu-clock).
+    public struct PathProfile: Codable, Sendable {
+        public var caseID: String
+        public var symbols: [Symbol]
+    }
+
     public var rounds: Int
     public var iterations: UInt32
+    /// Where the time goes on the paths that miss their target (empty without perf).
+    public var profiles: [PathProfile] = []
     /// Iterations of the first-packet runs (each inserts that many flows).
     public var newFlowIterations: UInt32
     /// ns per iteration of BPF_PROG_TEST_RUN's own loop with an empty program: the fixed entry

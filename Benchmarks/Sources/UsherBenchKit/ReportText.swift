@@ -1,0 +1,163 @@
+/// The text of Docs/BENCHMARKS.md: fixed prose and one renderer per part.
+enum ReportText {
+    static let header = """
+        # Benchmarks
+
+        This file is written by `Tools/bench` from the JSON results in `bench-results/` (not in git);
+        do not edit it by hand. `Tools/bench` runs every part; `Tools/bench xdp-cost`, `Tools/bench flows`,
+        `Tools/bench control-plane` run one; `Tools/bench report` only rewrites this file. Every figure is
+        measured on the machine at hand, against the real kernel, the real programs and the real maps.
+
+
+        """
+
+    static let method = """
+        ## How the XDP program is timed
+
+        **The trap.** BPF_PROG_TEST_RUN with `repeat` runs every iteration on the frame as the previous
+        iteration left it. A dsr-ipip frame is IP-in-IP from the second iteration on and is counted
+        `pass_not_l4`; a first packet is a tracked flow from the second iteration on. Such a figure times
+        another path than the one named. Three ways out were weighed:
+
+        - `BPF_F_TEST_XDP_LIVE_FRAMES` (kernel ≥ 5.18): frames come from a page pool, but the kernel's
+          documentation (Documentation/bpf/bpf_prog_run.rst) says that a recycled page is *not* rewritten,
+          only its data pointers are reset: a program that rewrites the frame may see its own rewrite again.
+          It returns no verdict and no frame (nothing to check), and XDP_TX really transmits, so the time
+          includes the veth and whatever runs behind it. Right for a traffic generator (part 3, with the
+          restore step below), wrong for nanoseconds of one program.
+        - Many single-iteration runs: each costs a system call, a copy in and out of the frame — about a
+          microsecond, ten times the program. Not acceptable for nanosecond figures.
+        - **Chosen: a wrapper** (`usher_bench_wrap`, BPF/usher_bench.c). Before every iteration it moves
+          the frame's start back to where it began (by whatever the last iteration grew or shrank it at the
+          head), writes the original bytes back, gives the frame this iteration's flow (source port and an
+          address byte from an iteration counter, for first packets and many flows), then tail-calls the
+          program under test. The same wrapper with an empty program in the slot measures the wrapper's
+          own cost, on the same frame, just before; it is subtracted.
+
+        **What is checked** before a measured run is kept (else the part fails): the verdict of the *last*
+        iteration; the frame the last iteration left, byte for byte against one packet of the same flow run
+        alone; and the data plane's own counters, which must have counted exactly every iteration's packet
+        under the expected verdict reason (`tx`, `pass_not_vip`, …) and flow event (`ct_new`, `ct_hit`).
+        The harness's tests (Tests/BenchmarkTests) show that the wrapper gives each iteration the frame it
+        should (a probe program records every iteration's frame) and that a plain `repeat` does not.
+
+        **What is reported.** *ns per packet* = the program's own cost (wrapper with it − wrapper alone)
+        + the cost of BPF_PROG_TEST_RUN's own loop per iteration (an empty program, whose plain `repeat`
+        is harmless since it changes nothing): what BPF_PROG_TEST_RUN would report if every iteration got
+        the original frame. The *ratio* divides that by the floor program's (`usher_floor`: parse
+        Ethernet/IP/TCP, swap MACs, XDP_TX) of the same IP family in the same round. Times are the
+        kernel's (it pauses its clock when it reschedules). Each figure is the median over rounds, with
+        min–max; the paths of a round run one after the other, so a busy moment hits them all alike.
+
+
+        """
+
+    static func cost(_ r: XDPCostResult) -> String {
+        var out = "## 1. Cost per packet of the XDP program\n\n"
+        out += "\(r.rounds) rounds of \(r.iterations) packets per path (first packets: \(r.newFlowIterations) per round, "
+        out += "so that the table never fills; part 2 measures a full one). "
+        if let loop = r.loopNs {
+            out += "BPF_PROG_TEST_RUN's own loop costs \(Fmt.ns(loop)) ns per iteration, included below.\n\n"
+        }
+        out += "| path | verdict (counted as) | ns per packet | own ns | ratio to floor | target |\n|---|---|---|---|---|---|\n"
+        for row in r.rows {
+            let counted = [row.reason, row.event].compactMap { $0 }.joined(separator: ", ")
+            let target = r.targets.first { $0.caseID == row.id }
+                .map { "≤ \(String(format: "%.1f", $0.limit))×: **\($0.met ? "met" : "missed")**" } ?? ""
+            out += "| \(row.title) | \(row.verdict)\(counted.isEmpty ? "" : " (\(counted))") | \(Fmt.ns(row.ns)) | "
+            out += "\(Fmt.ns(row.ownNs)) | \(row.path == .floor ? "1" : Fmt.ratio(row.ratioToFloor)) | \(target) |\n"
+        }
+        out += "\n*own ns*: the program alone, without the loop's entry cost (its ratios to the floor's own few "
+        out += "nanoseconds are in the JSON as `own_ratio_to_floor`). Not measured yet: "
+        out += r.pending.map { "\($0.title) (\($0.why))" }.joined(separator: "; ") + ".\n\n"
+        let met = r.targets.filter(\.met).count
+        out += "**Targets**: \(met) of \(r.targets.count) met. "
+        let missed = Dictionary(grouping: r.targets.filter { !$0.met }, by: \.what)
+        if missed.isEmpty { out += "\n\n" } else {
+            out += "Missed: " + missed.sorted { $0.key < $1.key }.map { what, list in
+                "\(what) (\(list.map { "\($0.caseID) \(String(format: "%.2f", $0.ratio))×" }.joined(separator: ", ")))"
+            }.joined(separator: "; ") + ".\n\n"
+        }
+        out += whereTimeGoes(r)
+        return out
+    }
+
+    static func whereTimeGoes(_ r: XDPCostResult) -> String {
+        guard !r.targets.allSatisfy(\.met) else { return "" }
+        var out = "### Where the time goes\n\n"
+        func own(_ id: String) -> Double? { r.rows.first { $0.id == id }?.ownNs.median }
+        if let floor = own("floor-v4"), let nonVIP = own("non-vip-v4"), let est = own("established-dsr-l2-v4"),
+           let first = own("first-dsr-l2-v4") {
+            out += "From the paths' own costs (IPv4, medians): parsing and MAC rewrite as the floor does them take "
+            out += "\(Int(floor)) ns; a non-VIP packet adds \(Int(nonVIP - floor)) ns over that (two lookups in the VIP hash "
+            out += "map — the exact port, then the every-port entry — and one per-CPU counter); an established dsr-l2 flow "
+            out += "\(Int(est - nonVIP)) ns over a non-VIP packet (the connection-tracking LRU lookup, the real's entry, "
+            out += "two more counters); a first packet \(Int(first - est)) ns over an established one (the flow hash, the "
+            out += "Maglev lookup, and above all the insert into the LRU table, which takes its lock).\n\n"
+        }
+        for p in r.profiles where !p.symbols.isEmpty {
+            out += "`perf record -e cpu-clock` while `\(p.caseID)` runs (this process's samples; *harness* marks the "
+            out += "wrapper and the test-run loop):\n\n| symbol | % |\n|---|---|\n"
+            for s in p.symbols.prefix(10) {
+                out += "| `\(s.name)`\(s.harness ? " (harness)" : "") | \(String(format: "%.1f", s.percent)) |\n"
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    static func flows(_ r: FlowScaleResult) -> String {
+        var out = "## 2. Many flows\n\n"
+        out += "Established dsr-l2 flows (IPv4) with the connection-tracking table holding N flows (a table of N + N/16 "
+        out += "entries), each packet a different tracked flow in a scattered order; and new flows into a full table, "
+        out += "where every insert evicts the least recently used flow. \(r.rounds) rounds of \(r.iterations) packets; "
+        out += "every packet checked to be counted as `ct_hit` (or `ct_new`) and `tx`.\n\n"
+        out += "| flows | ns per packet | own ns | packets per second, one core (own cost) |\n|---|---|---|---|\n"
+        for row in r.established + (r.newFlows.map { [$0] } ?? []) {
+            let pps = 1e9 / Swift.max(row.ownNs.median, 1)
+            out += "| \(row.label) | \(Fmt.ns(row.ns)) | \(Fmt.ns(row.ownNs)) | \(String(format: "%.2f M", pps / 1e6)) |\n"
+        }
+        return out + "\n"
+    }
+
+    static let labPending = """
+        ## 3. Packets per second through the lab
+
+        Not built yet. The pieces are in place: `usher_bench_gen` (BPF/usher_bench.c) is the generator
+        (the wrapper's restore-and-vary step, then XDP_TX, run with BPF_F_TEST_XDP_LIVE_FRAMES from the
+        client namespace, bounded by its `repeat`), `usher_bench_count` counts what reaches each real
+        server. What remains: the Swift side of the live run and of the counters (UsherBPF), a lab
+        without the router's kernel forwarding in the path (client → balancer → reals over veths, the
+        balancer's receive NAPI threaded and pinned to one core), and the nftables DNAT and floor
+        reflector runs in the same lab.
+
+
+        """
+
+    static func control(_ r: ControlPlaneResult) -> String {
+        var out = "## 4. Control plane\n\nMedians (min–max) in milliseconds unless marked µs.\n\n| what | time |\n|---|---|\n"
+        for t in r.maglev + r.apply + r.changeToPacket {
+            out += "| \(t.what) | \(Fmt.ms(t.ms)) |\n"
+        }
+        out += "\nThe change-to-packet times are in-process `apply` calls watched by a thread that runs one packet "
+        out += "at a time through the balancer (a few µs each) on the same maps.\n\n"
+        if let l = r.underLoad {
+            out += "**No packet lost while tables change**: \(l.changes) changes (a real added, drained, reweighted, removed; "
+            out += "a service added and removed) applied in \(l.seconds) s while a thread ran packets of 65,536 flows "
+            out += "through the balancer: \(l.packets) packets, \(l.forwarded) forwarded, **\(l.lost) lost**"
+            if !l.otherReasons.isEmpty {
+                out += " (" + l.otherReasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+            }
+            out += ", as the data plane's own counters tell.\n\n"
+        }
+        return out
+    }
+
+    static let proxyPending = """
+        ## 5. The proxy tier
+
+        Not built yet: it comes with the proxy (issue 4). The harness's parts are independent; a `proxy`
+        part will add its JSON and its section here.
+
+        """
+}
