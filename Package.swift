@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The ABI header shared with the XDP program (BPF/include/usher/abi.h), imported as is.
@@ -53,6 +54,10 @@ let package = Package(
             dependencies: [
                 "UsherCore", "UsherBPF", "UsherProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "usher", dependencies: ["UsherCLI"]),
@@ -65,6 +70,9 @@ let package = Package(
         .target(name: "UsherTestSupport", dependencies: ["UsherCore"], path: "Tests/UsherTestSupport"),
         .testTarget(name: "UsherBPFTests", dependencies: ["UsherBPF", "UsherCore", "CUsherABI", "CLibBPF", "UsherTestSupport"]),
         .testTarget(name: "UsherCLITests", dependencies: ["UsherCLI", "UsherCore", "UsherTestSupport"]),
+        // The benchmark harness's own correctness (the frame each iteration sees, the checks).
+        .testTarget(name: "BenchmarkTests", dependencies: ["UsherBenchKit", "UsherBPF", "UsherCore", "UsherTestSupport"],
+                    path: "Tests/BenchmarkTests"),
         .testTarget(
             name: "UsherProxyTests",
             dependencies: [

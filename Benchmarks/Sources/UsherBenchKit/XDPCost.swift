@@ -44,14 +44,16 @@ public struct XDPCost {
         var result = XDPCostResult(rounds: rounds, iterations: iterations, newFlowIterations: newFlowIterations,
                                    cases: cases, samples: samples)
         if profile, Profile.perf != nil {
-            for id in result.targets.filter({ !$0.met }).map(\.caseID) where id.hasSuffix("-v4") {
+            // One path of each kind that misses its target (IPv4, dsr-l2).
+            let missed = Set(result.targets.filter { !$0.met }.map(\.caseID))
+            for id in ["non-vip-v4", "established-dsr-l2-v4", "first-dsr-l2-v4"] where missed.contains(id) {
                 guard let c = cases.first(where: { $0.id == id }) else { continue }
                 Progress.say("xdp-cost: profiling \(id) with perf")
                 let variation = try c.variation()
                 try bench.prepare(frame: c.frame, variation: variation)
                 var first = UInt64(rounds) * UInt64(iterations) + 1 << 20
                 let symbols = try Profile().symbols {
-                    _ = try bench.run(c.target, repeat: c.flow == .newEveryIteration ? 2000 : 200_000, firstIteration: first)
+                    _ = try bench.run(c.target, repeat: c.flow == .newEveryIteration ? 20000 : 200_000, firstIteration: first)
                     first += 200_000
                 }
                 result.profiles.append(.init(caseID: id, symbols: symbols))
