@@ -9,6 +9,8 @@
         ({"event": "first", "real": ...}) and one at the end ({"event": "done", "intact": ...}).
 
 Everything is bounded: every socket operation by --timeout, every run by --deadline.
+--source-port fixes the client ports, so that no two connections of a run share a 5-tuple
+(the kernel's choice may repeat a tuple once its connection is closed).
 """
 import argparse
 import collections
@@ -20,13 +22,15 @@ import threading
 import time
 
 
-def connect(host, port, timeout):
-    return http.client.HTTPConnection(host, port, timeout=timeout)
+def connect(host, port, timeout, source_port=None):
+    """A connection from `source_port` (None: the kernel picks an ephemeral port)."""
+    source = ("", source_port) if source_port else None
+    return http.client.HTTPConnection(host, port, timeout=timeout, source_address=source)
 
 
-def get_once(host, port, path, timeout):
+def get_once(host, port, path, timeout, source_port=None):
     """One request on a fresh connection: ("ok", body) or ("error", message)."""
-    conn = connect(host, port, timeout)
+    conn = connect(host, port, timeout, source_port)
     try:
         conn.request("GET", path, headers={"Connection": "close"})
         response = conn.getresponse()
@@ -53,8 +57,9 @@ def run_get(args):
             with lock:
                 if issued >= args.count or time.monotonic() > deadline:
                     return
+                source_port = args.source_port + issued if args.source_port else None
                 issued += 1
-            outcome, detail = get_once(args.host, args.port, args.path, args.timeout)
+            outcome, detail = get_once(args.host, args.port, args.path, args.timeout, source_port)
             with lock:
                 (by_body if outcome == "ok" else errors)[detail] += 1
 
@@ -79,7 +84,7 @@ def run_get(args):
 def run_stream(args):
     """Reads a /stream body line by line and checks that it arrived whole and in order."""
     report = {"event": "done", "real": None, "lines": 0, "expected": None, "intact": False, "error": None}
-    conn = connect(args.host, args.port, args.timeout)
+    conn = connect(args.host, args.port, args.timeout, args.source_port)
     start = time.monotonic()
     try:
         conn.request("GET", f"/stream?seconds={args.seconds}", headers={"Connection": "close"})
@@ -127,16 +132,20 @@ def main():
     get.add_argument("--concurrency", type=int, default=4)
     get.add_argument("--timeout", type=float, default=3.0, help="seconds per socket operation")
     get.add_argument("--deadline", type=float, default=120.0, help="seconds for the whole run")
+    get.add_argument("--source-port", type=int, help="request i uses source port N+i (default: the kernel's choice)")
     stream = sub.add_parser("stream", help="one long-lived streaming request")
     stream.add_argument("host")
     stream.add_argument("--port", type=int, default=80)
     stream.add_argument("--seconds", type=float, default=5.0)
     stream.add_argument("--timeout", type=float, default=3.0, help="seconds per socket operation")
     stream.add_argument("--deadline", type=float, default=10.0, help="grace beyond --seconds")
+    stream.add_argument("--source-port", type=int, help="source port (default: the kernel's choice)")
     args = parser.parse_args()
     if args.command == "get":
         if not 1 <= args.count <= 100000 or not 1 <= args.concurrency <= 64:
             parser.error("--count must be 1..100000 and --concurrency 1..64")
+        if args.source_port and not 1024 <= args.source_port <= 65535 - args.count:
+            parser.error("--source-port N needs N..N+count-1 within 1024..65535")
         return run_get(args)
     return run_stream(args)
 

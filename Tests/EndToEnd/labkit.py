@@ -83,6 +83,9 @@ class Lab:
         self.name = name
         self.facts = facts
         self.streams = []
+        # Client source ports are handed out once per lab, below the kernel's ephemeral range:
+        # every connection of a test is a new 5-tuple, so it must be a new flow for usher.
+        self.next_port = 10000
 
     @classmethod
     def up(cls, name, with_usher=True):
@@ -143,12 +146,20 @@ class Lab:
     def stats(self):
         return json.loads(self.usher("stats", "--json").stdout)
 
+    def source_ports(self, count):
+        first = self.next_port
+        self.next_port += count
+        assert self.next_port < 32768, "the test used up the lab's client ports"
+        return first
+
     def get(self, host, count, port=80, concurrency=4, timeout=3.0):
-        """`count` GET / requests from the client, one TCP connection each: the summary dict."""
+        """`count` GET / requests from the client, one TCP connection (and client port) each:
+        the summary dict."""
         deadline = 30 + count * 0.2
         done = self.run(
             "client", PYTHON, CLIENT_TOOL, "get", host, "--port", port, "--count", count,
             "--concurrency", concurrency, "--timeout", timeout, "--deadline", deadline,
+            "--source-port", self.source_ports(count),
             timeout=deadline + 15, check=False,
         )
         if not done.stdout.strip():
@@ -158,7 +169,8 @@ class Lab:
     def stream(self, host, seconds, port=80):
         """Starts a long-lived GET /stream?seconds=S from the client (a Stream)."""
         argv = ["nsenter", f"--net=/run/netns/{self.name}-client", "--", PYTHON, str(CLIENT_TOOL),
-                "stream", host, "--port", str(port), "--seconds", str(seconds)]
+                "stream", host, "--port", str(port), "--seconds", str(seconds),
+                "--source-port", str(self.source_ports(1))]
         process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         stream = Stream(process, seconds)
         self.streams.append(stream)
