@@ -20,18 +20,36 @@ enum ExitStatus {
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
+    } catch {
+        throw report(error)
+    }
+}
+
+/// The same for commands that run asynchronously.
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        throw report(error)
+    }
+}
+
+/// Prints `error` for a person and returns the exit status it maps to.
+private func report(_ error: Error) -> ExitCode {
+    do {
+        throw error
     } catch let errors as ConfigErrors {
         for error in errors.errors { printError("\(error)") }
         printError("usher: configuration rejected (\(errors.errors.count) error\(errors.errors.count == 1 ? "" : "s")); nothing was changed")
-        throw ExitCode(ExitStatus.invalidConfig)
+        return ExitCode(ExitStatus.invalidConfig)
     } catch let error as ExitCode {
-        throw error
+        return error
     } catch let error as CLIError {
         printError("usher: \(error.description)")
-        throw ExitCode(ExitStatus.failure)
+        return ExitCode(ExitStatus.failure)
     } catch {
         printError("usher: \(error)")
-        throw ExitCode(ExitStatus.failure)
+        return ExitCode(ExitStatus.failure)
     }
 }
 

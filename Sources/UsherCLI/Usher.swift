@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 
 /// The root command: it only lists the subcommands.
-public struct Usher: ParsableCommand {
+public struct Usher: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "usher",
-        abstract: "Usher: an XDP layer-4 load balancer with a Swift control plane.",
+        abstract: "Usher: an XDP layer-4 load balancer and an L7/TLS proxy, with a Swift control plane.",
         discussion: """
         Tables live in BPF maps pinned under --pin-dir, so the data plane keeps forwarding when no \
         usher process runs and every invocation of this command is stateless. The last applied \
@@ -26,6 +26,7 @@ public struct Usher: ParsableCommand {
             MapsCommand.self,
             StatusCommand.self,
             DebugCommand.self,
+            ProxyCommand.self,
         ]
     )
 
@@ -35,7 +36,7 @@ public struct Usher: ParsableCommand {
     /// subcommand (`usher --pin-dir DIR apply …`) are accepted as well as after it: they are
     /// handed to the subcommand through their environment variables, which `GlobalOptions`
     /// reads as its defaults.
-    public static func runCommandLine() {
+    public static func runCommandLine() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
         let leading: [String: String] = ["--pin-dir": "USHER_PIN_DIR", "--state-dir": "USHER_STATE_DIR"]
         while let first = arguments.first, first.hasPrefix("--") {
@@ -52,6 +53,6 @@ public struct Usher: ParsableCommand {
             }
             setenv(variable, value, 1)
         }
-        main(arguments)
+        await main(arguments)
     }
 }

@@ -1,3 +1,3 @@
 import UsherCLI
 
-Usher.runCommandLine()
+await Usher.runCommandLine()
