@@ -62,7 +62,7 @@ enum ReportText {
         out += "| path | verdict (counted as) | ns per packet | own ns | ratio to floor | target |\n|---|---|---|---|---|---|\n"
         for row in r.rows {
             let counted = [row.reason, row.event].compactMap { $0 }.joined(separator: ", ")
-            let target = r.targets.first { $0.caseID == row.id }
+            let target = r.targets.first { $0.caseName == row.id }
                 .map { "≤ \(String(format: "%.1f", $0.limit))×: **\($0.met ? "met" : "missed")**" } ?? ""
             out += "| \(row.title) | \(row.verdict)\(counted.isEmpty ? "" : " (\(counted))") | \(Fmt.ns(row.ns)) | "
             out += "\(Fmt.ns(row.ownNs)) | \(row.path == .floor ? "1" : Fmt.ratio(row.ratioToFloor)) | \(target) |\n"
@@ -75,7 +75,7 @@ enum ReportText {
         let missed = Dictionary(grouping: r.targets.filter { !$0.met }, by: \.what)
         if missed.isEmpty { out += "\n\n" } else {
             out += "Missed: " + missed.sorted { $0.key < $1.key }.map { what, list in
-                "\(what) (\(list.map { "\($0.caseID) \(String(format: "%.2f", $0.ratio))×" }.joined(separator: ", ")))"
+                "\(what) (\(list.map { "\($0.caseName) \(String(format: "%.2f", $0.ratio))×" }.joined(separator: ", ")))"
             }.joined(separator: "; ") + ".\n\n"
         }
         out += whereTimeGoes(r)
@@ -96,7 +96,7 @@ enum ReportText {
             out += "Maglev lookup, and above all the insert into the LRU table, which takes its lock).\n\n"
         }
         for p in r.profiles where !p.symbols.isEmpty {
-            out += "`perf record -e cpu-clock` while `\(p.caseID)` runs (this process's samples; *harness* marks the "
+            out += "`perf record -e cpu-clock` while `\(p.caseName)` runs (this process's samples; *harness* marks the "
             out += "wrapper and the test-run loop):\n\n| symbol | % |\n|---|---|\n"
             for s in p.symbols.prefix(10) {
                 out += "| `\(s.name)`\(s.harness ? " (harness)" : "") | \(String(format: "%.1f", s.percent)) |\n"

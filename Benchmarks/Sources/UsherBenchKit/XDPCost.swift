@@ -45,7 +45,7 @@ public struct XDPCost {
                                    cases: cases, samples: samples)
         if profile, Profile.perf != nil {
             // One path of each kind that misses its target (IPv4, dsr-l2).
-            let missed = Set(result.targets.filter { !$0.met }.map(\.caseID))
+            let missed = Set(result.targets.filter { !$0.met }.map(\.caseName))
             for id in ["non-vip-v4", "established-dsr-l2-v4", "first-dsr-l2-v4"] where missed.contains(id) {
                 guard let c = cases.first(where: { $0.id == id }) else { continue }
                 Progress.say("xdp-cost: profiling \(id) with perf")
@@ -56,7 +56,7 @@ public struct XDPCost {
                     _ = try bench.run(c.target, repeat: c.flow == .newEveryIteration ? 20000 : 200_000, firstIteration: first)
                     first += 200_000
                 }
-                result.profiles.append(.init(caseID: id, symbols: symbols))
+                result.profiles.append(.init(caseName: id, symbols: symbols))
             }
         }
         return result

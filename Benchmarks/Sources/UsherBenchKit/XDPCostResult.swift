@@ -27,7 +27,7 @@ public struct XDPCostResult: Codable, Sendable {
     /// A target of the issue, met or missed.
     public struct Target: Codable, Sendable {
         public var what: String
-        public var caseID: String
+        public var caseName: String
         public var limit: Double
         public var ratio: Double
         public var met: Bool
@@ -43,7 +43,7 @@ public struct XDPCostResult: Codable, Sendable {
 
     /// The profile of one path (perf, cpu-clock).
     public struct PathProfile: Codable, Sendable {
-        public var caseID: String
+        public var caseName: String
         public var symbols: [Symbol]
     }
 
@@ -87,7 +87,7 @@ public struct XDPCostResult: Codable, Sendable {
         ]
         targets = rows.compactMap { row in
             guard let (_, what, limit) = limits.first(where: { $0.0 == row.path }), let ratio = row.ratioToFloor?.median else { return nil }
-            return Target(what: what, caseID: row.id, limit: limit, ratio: ratio, met: ratio <= limit)
+            return Target(what: what, caseName: row.id, limit: limit, ratio: ratio, met: ratio <= limit)
         }
     }
 }
