@@ -83,7 +83,10 @@ def test_vip_answers_from_real_server_loopback_and_replies_bypass_the_lb(bare_la
     assert {(e["client"], e["local"], e["local_port"]) for e in entries} == {(client, vip, 80)}
     sent = client_out() - before_out
     assert sent >= 20 * 4
-    assert forwarded() - before_forwarded == sent, "replies must go real → router → client, not via the lb"
+    # Replies through the lb would add three or more packets per request; a packet of the
+    # client's lost on the way (TCP resends it, both count) may take one or two off.
+    assert sent - 3 <= forwarded() - before_forwarded <= sent, (
+        "replies must go real → router → client, not through the lb")
 
 
 def test_facts_describe_the_lab(bare_lab):
