@@ -50,9 +50,14 @@ struct {
 	__array(values, struct usher_maglev_table);
 } usher_maglev_v1 SEC(".maps");
 
-/* Connection tracking: the real each client flow was sent to, least recently used evicted. */
+/* Connection tracking: the real each client flow was sent to, least recently used evicted.
+ * BPF_F_NO_COMMON_LRU gives each CPU its own LRU list and free list: inserting a first packet's
+ * flow takes no lock shared with the other CPUs. A flow's packets reach one CPU (RSS), so the
+ * lookup still finds it from any CPU (one hash table); only eviction is per CPU, each CPU
+ * owning max_entries / CPUs of the entries (Docs/ARCHITECTURE.md, connection tracking). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct usher_flow_key);
 	__type(value, struct usher_flow);
 	__uint(max_entries, USHER_CONNTRACK_DEFAULT_ENTRIES);
