@@ -18,18 +18,26 @@ extension Dataplane {
     /// - Parameter previous: the state the last apply returned; used to skip rebuilding tables
     ///   whose inputs did not change. Ids are always taken from the maps themselves.
     public func apply(_ config: BalancerConfig, previous: DataplaneState?, resolver: NeighborResolving) throws -> DataplaneState {
+        let timer = ApplyTimer()
         let live = try maps.readLive()
+        timer.mark("read live tables")
+        let fills = MaglevTableFills()
         let planner = ApplyPlanner(config: config, previous: previous, live: live, resolver: resolver) { id, slots in
-            try self.buildMaglevTable(serviceID: id, slots: slots)
+            try timer.measure("create inner tables") { try self.createMaglevTable(serviceID: id, slots: slots, fills: fills) }
         }
         let plan = try planner.plan()
-        try write(plan)
+        timer.mark("plan")
+        try fills.run()
+        timer.mark("fill \(plan.tableSwaps.count) inner tables")
+        try write(plan, timer: timer)
+        timer.mark("write")
+        timer.report()
         var state = plan.state
         state.warnings = plan.warnings
         return state
     }
 
-    private func write(_ plan: ApplyPlan) throws {
+    private func write(_ plan: ApplyPlan, timer: ApplyTimer) throws {
         for write in plan.realWrites where write.isNew {
             try maps.realStats.zeroPerCPU(write.id, valueSize: MemoryLayout<usher_real_stats>.size)
         }
@@ -39,10 +47,12 @@ extension Dataplane {
         for id in plan.newServiceIDs {
             try maps.serviceStats.zeroPerCPU(id, valueSize: MemoryLayout<usher_service_stats>.size)
         }
-        for swap in plan.tableSwaps {
-            if let table = swap.table {
-                try maps.maglev.update(swap.serviceID, table.fd)
-            } else {
+        try timer.measure("outer table swaps") {
+            // One batch: each slot is still swapped atomically by its own element update, but the
+            // kernel waits for running programs (an RCU grace period) once per call, not per slot.
+            let swaps = plan.tableSwaps.compactMap { swap in swap.table.map { (swap.serviceID, UInt32(bitPattern: $0.fd)) } }
+            try maps.maglev.updateBatch(keys: swaps.map(\.0), values: swaps.map(\.1))
+            for swap in plan.tableSwaps where swap.table == nil {
                 try maps.maglev.delete(swap.serviceID)
             }
         }
@@ -66,6 +76,14 @@ extension Dataplane {
     /// A new inner Maglev map: BPF_MAP_TYPE_ARRAY of u32 with BPF_F_INNER_MAP, `slots.count`
     /// entries (slot 0 = M, then the real ids), filled. Returns its fd and kernel id.
     func buildMaglevTable(serviceID: UInt32, slots: [UInt32]) throws -> (OwnedFD, UInt32) {
+        let fills = MaglevTableFills()
+        let table = try createMaglevTable(serviceID: serviceID, slots: slots, fills: fills)
+        try fills.run(workers: 1)
+        return table
+    }
+
+    /// The same map, created empty; its slots are queued on `fills`, to be written before it is used.
+    func createMaglevTable(serviceID: UInt32, slots: [UInt32], fills: MaglevTableFills) throws -> (OwnedFD, UInt32) {
         var opts = bpf_map_create_opts()
         opts.sz = MemoryLayout<bpf_map_create_opts>.size
         opts.map_flags = UInt32(BPF_F_INNER_MAP)
@@ -75,8 +93,8 @@ extension Dataplane {
             throw BPFError.call("bpf_map_create", on: "Maglev table of service id \(serviceID) (\(slots.count) slots)", errno: errno)
         }
         let owned = OwnedFD(fd)
-        let map = MapFD(fd: fd, name: name)
-        try map.updateArray(slots)
-        return (owned, try map.info().id)
+        let id = try MapFD(fd: fd, name: name).info().id
+        try fills.add(owned, name: name, slots: slots)
+        return (owned, id)
     }
 }

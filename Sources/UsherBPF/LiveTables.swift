@@ -43,8 +43,7 @@ extension DataplaneMaps {
     /// interrupted apply must not be mistaken for an empty one).
     func readLive() throws -> LiveTables {
         var live = LiveTables()
-        for key in try vips.keys(as: usher_vip_key.self) {
-            guard let value = try vips.lookup(key, as: usher_service.self) else { continue }
+        for (key, value) in try vips.entries(as: (usher_vip_key, usher_service).self) {
             guard let serviceKey = ServiceKey(abi: key) else {
                 live.strayVIPKeys.append(key)
                 continue
@@ -55,8 +54,8 @@ extension DataplaneMaps {
         for (id, real) in all.enumerated() where real.flags & UInt8(USHER_REAL_F_PRESENT) != 0 {
             live.reals[UInt32(id)] = real
         }
-        for id in 0..<UInt32(USHER_MAX_SERVICES) {
-            if let mapID = try maglevSlot(id) { live.maglevMapIDs[id] = mapID }
+        for (id, mapID) in try maglev.entries(as: (UInt32, UInt32).self) where id < UInt32(USHER_MAX_SERVICES) {
+            live.maglevMapIDs[id] = mapID
         }
         live.global = try global.lookup(UInt32(0), as: usher_global.self) ?? zeroed()
         return live

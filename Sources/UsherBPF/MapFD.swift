@@ -102,28 +102,7 @@ struct MapFD {
 
     /// Writes `values` at indices 0..<values.count of an array map in batches.
     func updateArray(_ values: [UInt32]) throws {
-        let chunk = 65536
-        var start = 0
-        while start < values.count {
-            let end = min(values.count, start + chunk)
-            var keys = (start..<end).map { UInt32($0) }
-            var slice = Array(values[start..<end])
-            var n = UInt32(end - start)
-            var opts = bpf_map_batch_opts()
-            opts.sz = MemoryLayout<bpf_map_batch_opts>.size
-            opts.elem_flags = UInt64(BPF_ANY)
-            guard bpf_map_update_batch(fd, &keys, &slice, &n, &opts) == 0 else {
-                let code = errno
-                if code == EINVAL || code == ENOTSUP || code == EOPNOTSUPP {
-                    // Kernels without batch updates: one element at a time.
-                    for (offset, value) in slice.enumerated() { try update(keys[offset], value) }
-                    start = end
-                    continue
-                }
-                throw BPFError.call("bpf_map_update_batch", on: subject, errno: code)
-            }
-            start = end
-        }
+        try updateBatch(keys: (0..<UInt32(values.count)).map { $0 }, values: values)
     }
 
     /// The per-CPU values at `key` of a per-CPU map, one per possible CPU.

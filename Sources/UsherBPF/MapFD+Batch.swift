@@ -1,0 +1,83 @@
+import CLibBPF
+import Foundation
+
+/// Whole-map reads and many-element writes in a few system calls (BPF_MAP_LOOKUP_BATCH and
+/// BPF_MAP_UPDATE_BATCH, kernel ≥ 5.6), falling back to one call per element where the kernel
+/// or the map type has no batch operation.
+extension MapFD {
+    /// Every (key, value) present in the map, in the kernel's order. Array-of-maps values are the
+    /// inner maps' kernel ids; empty slots are left out (the kernel skips them).
+    func entries<K: BitwiseCopyable, V: BitwiseCopyable>(as _: (K, V).Type = (K, V).self,
+                                                         chunk: Int = 4096) throws -> [(K, V)] {
+        let keySize = MemoryLayout<K>.stride, valueSize = MemoryLayout<V>.stride
+        let keys = UnsafeMutableRawPointer.allocate(byteCount: chunk * keySize, alignment: 8)
+        let values = UnsafeMutableRawPointer.allocate(byteCount: chunk * valueSize, alignment: 8)
+        // The batch token of hash maps is a bucket index (u32); of arrays, the next key. Either fits 8 bytes
+        // when the key is small; a bigger key gets a buffer of its size.
+        let tokenSize = max(8, keySize)
+        let token = UnsafeMutableRawPointer.allocate(byteCount: tokenSize, alignment: 8)
+        let nextToken = UnsafeMutableRawPointer.allocate(byteCount: tokenSize, alignment: 8)
+        defer { keys.deallocate(); values.deallocate(); token.deallocate(); nextToken.deallocate() }
+        var out: [(K, V)] = []
+        var first = true
+        while true {
+            var got = UInt32(chunk)
+            var opts = bpf_map_batch_opts()
+            opts.sz = MemoryLayout<bpf_map_batch_opts>.size
+            let result = bpf_map_lookup_batch(fd, first ? nil : token, nextToken, keys, values, &got, &opts)
+            let code = result == 0 ? 0 : errno
+            if result != 0 && code != ENOENT {
+                if first && Self.batchUnsupported(code) { return try entriesOneByOne() }
+                throw BPFError.call("bpf_map_lookup_batch", on: "map \(name)", errno: code)
+            }
+            for i in 0..<Int(got) {
+                out.append((keys.load(fromByteOffset: i * keySize, as: K.self),
+                            values.load(fromByteOffset: i * valueSize, as: V.self)))
+            }
+            if code == ENOENT { return out }
+            token.copyMemory(from: nextToken, byteCount: tokenSize)
+            first = false
+        }
+    }
+
+    /// Writes `values[i]` at `keys[i]` (BPF_ANY), in order, in batches of `chunk`.
+    func updateBatch<K: BitwiseCopyable, V: BitwiseCopyable>(keys: [K], values: [V], chunk: Int = 65536) throws {
+        precondition(keys.count == values.count, "updateBatch: one value per key")
+        var start = 0
+        while start < keys.count {
+            let end = min(keys.count, start + chunk)
+            var done = UInt32(end - start)
+            var opts = bpf_map_batch_opts()
+            opts.sz = MemoryLayout<bpf_map_batch_opts>.size
+            opts.elem_flags = UInt64(BPF_ANY)
+            let result = keys.withUnsafeBufferPointer { k in
+                values.withUnsafeBufferPointer { v in
+                    bpf_map_update_batch(fd, k.baseAddress! + start, v.baseAddress! + start, &done, &opts)
+                }
+            }
+            if result != 0 {
+                let code = errno
+                // No batch operation here: nothing was written (count 0); go one element at a time.
+                guard done == 0, Self.batchUnsupported(code) else {
+                    throw BPFError.call("bpf_map_update_batch", on: "map \(name) (\(done) of \(end - start) written)", errno: code)
+                }
+                for i in start..<keys.count { try update(keys[i], values[i]) }
+                return
+            }
+            start = end
+        }
+    }
+
+    /// The errno of a batch call the kernel or this map type does not offer.
+    static func batchUnsupported(_ code: Int32) -> Bool {
+        code == EINVAL || code == ENOTSUP || code == EOPNOTSUPP || code == 524 /* ENOTSUPP */
+    }
+
+    private func entriesOneByOne<K: BitwiseCopyable, V: BitwiseCopyable>() throws -> [(K, V)] {
+        var out: [(K, V)] = []
+        for key in try keys(as: K.self) {
+            if let value = try lookup(key, as: V.self) { out.append((key, value)) }
+        }
+        return out
+    }
+}

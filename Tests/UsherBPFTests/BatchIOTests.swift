@@ -1,0 +1,71 @@
+import CLibBPF
+import CUsherABI
+import Foundation
+import Testing
+@testable import UsherBPF
+import UsherCore
+import UsherTestSupport
+
+/// The batched map I/O of `apply` (BPF_MAP_UPDATE_BATCH / BPF_MAP_LOOKUP_BATCH), read back from
+/// the kernel one element at a time, so a batch that writes or reads the wrong entries fails here.
+@Suite("Batched map I/O", .serialized, .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))
+struct BatchIOTests {
+    /// Every slot of an inner map, read with one lookup per slot (not the batch path under test).
+    static func slotsOneByOne(mapID: UInt32) throws -> [UInt32] {
+        let fd = bpf_map_get_fd_by_id(mapID)
+        try #require(fd >= 0, "map id \(mapID) exists")
+        let owned = OwnedFD(fd)
+        let map = MapFD(fd: owned.fd, name: "inner \(mapID)")
+        let count = try map.info().max_entries
+        return try (0..<count).map { try #require(try map.lookup($0, as: UInt32.self)) }
+    }
+
+    @Test("a Maglev table of 65537 slots written in batches reads back exactly, slot for slot")
+    func fullTableRoundTrip() throws {
+        let pins = PinDir()
+        defer { pins.remove() }
+        let dp = try Dataplane(pinDirectory: pins.path)
+        var rng = SystemRandomNumberGenerator()
+        let slots = [UInt32(65537)] + (0..<65537).map { _ in UInt32.random(in: 0..<UInt32(USHER_MAX_REALS), using: &rng) }
+        let (table, mapID) = try dp.buildMaglevTable(serviceID: 9, slots: slots)
+        #expect(try Self.slotsOneByOne(mapID: mapID) == slots)
+        let map = MapFD(fd: table.fd, name: "inner")
+        #expect(try map.arrayEntries(as: UInt32.self, count: slots.count) == slots, "the batched read agrees")
+    }
+
+    @Test("apply of several services: every outer slot holds the recorded table, slot for slot the Maglev computation")
+    func applyMatchesMaglev() throws {
+        let pins = PinDir()
+        defer { pins.remove() }
+        let dp = try Dataplane(pinDirectory: pins.path)
+        let services = (0..<6).map { s in
+            VirtualService(
+                name: "svc-\(s)", vip: ip("203.0.113.\(10 + s)"), port: 80, proto: .tcp, mode: .dsrL2,
+                maglevTableSize: s == 0 ? 65537 : 251,
+                reals: (0..<(3 + s)).map { r in
+                    RealServer(address: ip("198.51.100.\(20 + r)"), weight: UInt32(1 + r % 3),
+                               mac: mac("02:00:00:00:01:\(String(format: "%02x", 20 + r))"))
+                })
+        }
+        let config = BalancerConfig(services: services)
+        let state = try dp.apply(config, previous: nil, resolver: FixedResolver([:]))
+
+        let live = try dp.maps.readLive()
+        #expect(live.maglevMapIDs.count == services.count, "one outer slot per service, read by the batched scan")
+        #expect(live.vips.count == services.count, "every VIP read by the batched scan")
+        for entry in state.services {
+            let mapID = try #require(entry.tableMapID)
+            #expect(live.maglevMapIDs[entry.id] == mapID, "outer slot \(entry.id) holds the table of \(entry.name)")
+            let expected = Maglev.table(
+                backends: entry.backends.map { MaglevBackend(key: $0.address.bytes, weight: $0.weight) },
+                size: Int(entry.tableSize))
+            let want = [entry.tableSize] + expected.map { $0 < 0 ? UInt32(USHER_NO_REAL) : entry.backends[Int($0)].realID }
+            #expect(try Self.slotsOneByOne(mapID: mapID) == want, "\(entry.name): slot for slot")
+        }
+
+        // Unchanged re-apply swaps nothing; the outer scan still finds the same tables.
+        let again = try dp.apply(config, previous: state, resolver: FixedResolver([:]))
+        #expect(again.services.map(\.tableMapID) == state.services.map(\.tableMapID))
+        #expect(try dp.maps.readLive().maglevMapIDs == live.maglevMapIDs)
+    }
+}
