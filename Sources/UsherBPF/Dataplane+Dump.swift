@@ -60,13 +60,12 @@ extension Dataplane {
     }
 
     private func conntrack(limit: Int) throws -> MapsDump.Conntrack {
-        let keys = try maps.conntrack.keys(as: usher_flow_key.self, limit: limit + 1)
+        let entries = try maps.conntrack.entries(as: (usher_flow_key, usher_flow).self, limit: limit + 1)
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let nowNs = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
         var flows: [MapsDump.Flow] = []
-        for key in keys.prefix(limit) {
-            guard let value = try maps.conntrack.lookup(key, as: usher_flow.self) else { continue }
+        for (key, value) in entries.prefix(limit) {
             let src = IPAddress(abiBytes: getBytes(key.src), family: key.family)
             let dst = IPAddress(abiBytes: getBytes(key.dst), family: key.family)
             let idle = nowNs > value.last_seen_ns ? Double(nowNs - value.last_seen_ns) / 1e9 : 0
@@ -75,7 +74,7 @@ extension Dataplane {
                 proto: key.proto == 6 ? "tcp" : key.proto == 17 ? "udp" : String(key.proto),
                 realID: value.real_id, serviceID: value.service_id, idleSeconds: idle))
         }
-        return MapsDump.Conntrack(flows: flows, limit: limit, truncated: keys.count > limit)
+        return MapsDump.Conntrack(flows: flows, limit: limit, truncated: entries.count > limit)
     }
 
     private static func endpoint(_ address: IPAddress?, _ port: UInt16) -> String {

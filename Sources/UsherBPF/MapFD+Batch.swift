@@ -5,9 +5,10 @@ import Foundation
 /// BPF_MAP_UPDATE_BATCH, kernel ≥ 5.6), falling back to one call per element where the kernel
 /// or the map type has no batch operation.
 extension MapFD {
-    /// Every (key, value) present in the map, in the kernel's order. Array-of-maps values are the
-    /// inner maps' kernel ids; empty slots are left out (the kernel skips them).
-    func entries<K: BitwiseCopyable, V: BitwiseCopyable>(as _: (K, V).Type = (K, V).self,
+    /// Every (key, value) present in the map (at least the first `limit`, possibly a few more),
+    /// in the kernel's order. Array-of-maps values are the inner maps' kernel ids; empty slots
+    /// are left out (the kernel skips them).
+    func entries<K: BitwiseCopyable, V: BitwiseCopyable>(as _: (K, V).Type = (K, V).self, limit: Int = .max,
                                                          chunk: Int = 4096) throws -> [(K, V)] {
         let keySize = MemoryLayout<K>.stride, valueSize = MemoryLayout<V>.stride
         let keys = UnsafeMutableRawPointer.allocate(byteCount: chunk * keySize, alignment: 8)
@@ -27,14 +28,15 @@ extension MapFD {
             let result = bpf_map_lookup_batch(fd, first ? nil : token, nextToken, keys, values, &got, &opts)
             let code = result == 0 ? 0 : errno
             if result != 0 && code != ENOENT {
-                if first && Self.batchUnsupported(code) { return try entriesOneByOne() }
+                // ENOSPC: one hash bucket holds more entries than a chunk (not expected at 4096).
+                if first && (Self.batchUnsupported(code) || code == ENOSPC) { return try entriesOneByOne(limit: limit) }
                 throw BPFError.call("bpf_map_lookup_batch", on: "map \(name)", errno: code)
             }
             for i in 0..<Int(got) {
                 out.append((keys.load(fromByteOffset: i * keySize, as: K.self),
                             values.load(fromByteOffset: i * valueSize, as: V.self)))
             }
-            if code == ENOENT { return out }
+            if code == ENOENT || out.count >= limit { return out }
             token.copyMemory(from: nextToken, byteCount: tokenSize)
             first = false
         }
@@ -73,9 +75,9 @@ extension MapFD {
         code == EINVAL || code == ENOTSUP || code == EOPNOTSUPP || code == 524 /* ENOTSUPP */
     }
 
-    private func entriesOneByOne<K: BitwiseCopyable, V: BitwiseCopyable>() throws -> [(K, V)] {
+    private func entriesOneByOne<K: BitwiseCopyable, V: BitwiseCopyable>(limit: Int) throws -> [(K, V)] {
         var out: [(K, V)] = []
-        for key in try keys(as: K.self) {
+        for key in try keys(as: K.self, limit: limit) {
             if let value = try lookup(key, as: V.self) { out.append((key, value)) }
         }
         return out

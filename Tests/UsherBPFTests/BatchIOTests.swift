@@ -68,4 +68,35 @@ struct BatchIOTests {
         #expect(again.services.map(\.tableMapID) == state.services.map(\.tableMapID))
         #expect(try dp.maps.readLive().maglevMapIDs == live.maglevMapIDs)
     }
+
+    @Test("the flow dump reads tracked flows in batches: every flow once with its own value, truncated at the limit")
+    func conntrackDump() throws {
+        let pins = PinDir()
+        defer { pins.remove() }
+        let dp = try Dataplane(pinDirectory: pins.path)
+        for i in 0..<300 {
+            var key = zeroed(usher_flow_key.self)
+            setBytes(&key.src, [192, 0, 2, UInt8(i % 250)] + [UInt8](repeating: 0, count: 12))
+            setBytes(&key.dst, [203, 0, 113, 10] + [UInt8](repeating: 0, count: 12))
+            key.sport = UInt16(10_000 + i).bigEndian
+            key.dport = UInt16(80).bigEndian
+            key.proto = 6
+            key.family = 4
+            var flow = zeroed(usher_flow.self)
+            flow.real_id = UInt32(i)
+            flow.service_id = UInt32(i % 7)
+            try dp.maps.conntrack.update(key, flow)
+        }
+        let all = try dp.dump(flowLimit: 1000).conntrack
+        #expect(!all.truncated)
+        #expect(all.flows.count == 300)
+        #expect(Set(all.flows.map(\.client)).count == 300, "no flow read twice")
+        for flow in all.flows {
+            let port = try #require(flow.client.split(separator: ":").last.flatMap { Int($0) })
+            #expect(flow.realID == UInt32(port - 10_000), "\(flow.client) comes with its own value")
+            #expect(flow.serviceID == UInt32((port - 10_000) % 7))
+        }
+        let some = try dp.dump(flowLimit: 100).conntrack
+        #expect(some.truncated && some.flows.count == 100)
+    }
 }
