@@ -73,7 +73,10 @@ def _base(encapsulation):
             _one("ipip-udp6", VIP_IPIP_6, 53, "udp", "dsr-ipip"),
             _one("any-port", VIP_ANY, "*", "tcp", "dsr-l2"),
             _one("exact-443", VIP_ANY, 443, "tcp", "dsr-l2"),
-            _one("http", VIP_HTTP, 80, "tcp", "http"),
+            # An L7 service: the XDP program only passes it up to the host (and its proxy).
+            {"name": "http", "vip": VIP_HTTP, "port": 80, "protocol": "tcp", "mode": "http",
+             "pools": [{"name": "app", "reals": [{"address": REALS["http"][0], "port": 8080}]}],
+             "default-pool": "app"},
             service("empty", VIP_EMPTY, 80, "tcp", "dsr-l2", []),
             service("drained", VIP_DRAINED, 80, "tcp", "dsr-l2",
                     [real(*REALS["drained"], weight=0)]),
