@@ -30,7 +30,7 @@ struct StatusAndHelpTests {
         #expect(text.contains("Packets seen: 1, forwarded: 1, new flows: 1\n"), "\(text)")
     }
 
-    static let subcommands = ["apply", "service", "real", "attach", "detach", "decap", "stats", "maps", "status", "debug"]
+    static let subcommands = ["apply", "service", "real", "attach", "detach", "decap", "stats", "maps", "status", "debug", "proxy"]
 
     @Test("usher --help lists every subcommand and the exit statuses")
     func rootHelp() throws {
