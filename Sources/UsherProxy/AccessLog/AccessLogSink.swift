@@ -15,6 +15,7 @@ final class AccessLogSink: Sendable {
     private let thread: NIOThreadPool
     /// Lines dropped because a loop's backlog was full or a write failed.
     let droppedBatches = Atomic<Int>(0)
+    private let closed = Atomic<Bool>(false)
 
     init(target: AccessLogTarget) throws {
         self.target = target
@@ -55,6 +56,7 @@ final class AccessLogSink: Sendable {
 
     /// Waits for queued batches, stops the thread and closes the file.
     func shutdown() async {
+        guard closed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         try? await thread.shutdownGracefully()
         if fd >= 0 { close(fd) }
     }

@@ -9,7 +9,9 @@ struct LocalResponse {
     var headers: HTTPHeaders
     var close: Bool
 
-    init(status: HTTPResponseStatus, body: String, close: Bool, extraHeaders: HTTPHeaders = [:]) {
+    /// The body reads `503 Service Unavailable: <reason>`.
+    init(status: HTTPResponseStatus, reason: String, close: Bool, extraHeaders: HTTPHeaders = [:]) {
+        let body = "\(status.code) \(status.reasonPhrase): \(reason)"
         self.status = status
         self.body = body
         self.close = close
@@ -22,18 +24,21 @@ struct LocalResponse {
     }
 
     init(_ rejection: Rejection) {
-        self.init(status: rejection.status, body: "\(rejection.status.code) \(rejection.status.reasonPhrase): \(rejection.reason)", close: true)
+        self.init(status: rejection.status, reason: rejection.reason, close: true)
     }
 
     /// Writes head, body and end (flushed); the returned future completes with the end.
-    func write(to context: ChannelHandlerContext, version: HTTPVersion = .http1_1, wrap: (HTTPServerResponsePart) -> NIOAny) -> EventLoopFuture<Void> {
-        let head = HTTPResponseHead(version: version.major == 1 ? version : .http1_1, status: status, headers: headers)
-        context.write(wrap(.head(head)), promise: nil)
-        var buffer = context.channel.allocator.buffer(capacity: body.utf8.count + 1)
+    func write(to context: ChannelHandlerContext, wrap: (HTTPServerResponsePart) -> NIOAny) -> EventLoopFuture<Void> {
+        context.write(wrap(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrap(.body(.byteBuffer(bodyBuffer(context.channel.allocator)))), promise: nil)
+        return context.writeAndFlush(wrap(.end(nil)))
+    }
+
+    func bodyBuffer(_ allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: body.utf8.count + 1)
         buffer.writeString(body)
         buffer.writeInteger(UInt8(ascii: "\n"))
-        context.write(wrap(.body(.byteBuffer(buffer))), promise: nil)
-        return context.writeAndFlush(wrap(.end(nil)))
+        return buffer
     }
 
     var bodyBytes: Int { body.utf8.count + 1 }

@@ -22,8 +22,9 @@ extension ProxyHandler {
             exchange = ex
             upstream.completedExchanges += 1
             release(upstream, reusable: ex.upstreamKeepAlive && ex.requestEnded)
-            let done = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
-            endOfResponse(done)
+            finishLogging(ex, realServer: upstream.member.label)
+            memberDone()
+            endResponse(context, trailers: trailers, ex)
         }
     }
 
@@ -77,15 +78,17 @@ extension ProxyHandler {
                        realServer: member.label)
     }
 
-    func armTimeout(_ delay: TimeAmount) {
+    /// The real server may stay silent for `limit` (no response head, or a stalled body).
+    /// Activity only updates a timestamp; the timer re-arms itself for the time left.
+    func armTimeout(_ limit: TimeAmount, firingIn wait: TimeAmount? = nil) {
         timeout?.cancel()
         let expected = generation
-        timeout = loopContext.loop.assumeIsolated().scheduleTask(in: delay) { [self] in
+        timeout = loopContext.loop.assumeIsolated().scheduleTask(in: wait ?? limit) { [self] in
             self.timeout = nil
             guard self.generation == expected, case .forwarding(let upstream) = self.phase, let ex = self.exchange else { return }
             let idle = NIODeadline.now() - ex.lastActivity
-            if idle < delay {
-                self.armTimeout(delay - idle)
+            if idle < limit {
+                self.armTimeout(limit, firingIn: limit - idle)
                 return
             }
             self.upstreamTimedOut(upstream, ex)
@@ -128,23 +131,27 @@ extension ProxyHandler {
         }
     }
 
-    /// The response to the client is complete (its end written, `done` completes when sent).
-    func endOfResponse(_ done: EventLoopFuture<Void>) {
+    /// Writes the response's end, having first moved to the next state: writing the end lets
+    /// NIO's pipelining handler hand over the next request at once, within this call.
+    func endResponse(_ context: ChannelHandlerContext, trailers: HTTPHeaders?, _ ex: Exchange) {
         cancelTimeout()
-        guard let ex = exchange else { return }
-        finishLogging(ex, realServer: ex.member?.label)
-        memberDone()
         if !ex.clientKeepAlive {
             phase = .closed
             exchange = nil
-            let loopBound = context?.loopBound
-            done.assumeIsolated().whenComplete { _ in loopBound?.value.close(promise: nil) }
-            return
-        }
-        if ex.requestEnded {
-            finishExchange()
+            let loopBound = context.loopBound
+            context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
+                loopBound.value.close(promise: nil)
+            }
+        } else if ex.requestEnded {
+            phase = .idle
+            exchange = nil
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            resumeClientReads()
         } else {
+            // The rest of the request body is read and dropped; then the next request.
             phase = .discardingRequest
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            resumeClientReads()
         }
     }
 
@@ -156,27 +163,19 @@ extension ProxyHandler {
     }
 
     /// The proxy answers itself (404, redirect, 502, 503, 504).
-    func respondLocally(_ status: HTTPResponseStatus, _ body: String, extraHeaders: HTTPHeaders = [:], realServer: String? = nil) {
+    func respondLocally(_ status: HTTPResponseStatus, _ reason: String, extraHeaders: HTTPHeaders = [:], realServer: String? = nil) {
         guard let context, var ex = exchange else { return }
-        cancelTimeout()
-        let response = LocalResponse(status: status, body: body, close: !ex.clientKeepAlive, extraHeaders: extraHeaders)
+        let response = LocalResponse(status: status, reason: reason, close: !ex.clientKeepAlive, extraHeaders: extraHeaders)
         ex.status = status.code
         ex.responseStarted = true
         ex.bytesSent = response.bodyBytes
         ex.firstByte = .now()
         exchange = ex
-        let done = response.write(to: context, version: ex.head.version, wrap: wrapOutboundOut)
         finishLogging(ex, realServer: realServer)
-        if !ex.clientKeepAlive {
-            phase = .closed
-            exchange = nil
-            let loopBound = context.loopBound
-            done.assumeIsolated().whenComplete { _ in loopBound.value.close(promise: nil) }
-        } else if ex.requestEnded {
-            finishExchange()
-        } else {
-            phase = .discardingRequest
-            resumeClientReads()
-        }
+        memberDone()
+        let version = ex.head.version.major == 1 ? ex.head.version : .http1_1
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: response.headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(response.bodyBuffer(context.channel.allocator)))), promise: nil)
+        endResponse(context, trailers: nil, ex)
     }
 }

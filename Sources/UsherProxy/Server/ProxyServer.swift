@@ -145,6 +145,7 @@ public final class ProxyServer: Sendable {
             $0.phase = .stopped
             $0.listeners = [:]
             $0.quiesce = nil
+            $0.compiled = CompiledServices()
             return result
         }
         if let quiesce {
