@@ -135,6 +135,19 @@ struct GuardedChannel {
         #expect(g.recorder.heads.isEmpty)
     }
 
+    @Test func aBadPipelinedRequestIsAnsweredAfterTheGoodOnesResponse() throws {
+        let g = try GuardedChannel(limits: Self.limits)
+        g.send("GET /ok HTTP/1.1\r\n\(Self.host)\r\nGET /bad HTTP/1.1\r\nHost : x\r\n\r\n")
+        #expect(g.recorder.heads.map(\.uri) == ["/ok"])
+        #expect(try g.output().isEmpty, "NIO holds the parser error until the first response ends")
+        try g.channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok,
+                                                                                 headers: ["content-length": "0"])))
+        try g.channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        let out = try g.output()
+        #expect(out.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(out.contains("HTTP/1.1 400 Bad Request\r\n"))
+    }
+
     @Test func noSecondAnswerOnceTheResponseStarted() throws {
         let g = try GuardedChannel(limits: Self.limits)
         g.send("POST / HTTP/1.1\r\n\(Self.host)Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")

@@ -84,7 +84,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             onReject(rejection, currentHead)
         }
         guard respond, context.channel.isActive else {
-            context.close(promise: nil)
+            context.closeAfterPendingWrites()
             return
         }
         let loopBound = context.loopBound

@@ -74,9 +74,13 @@ struct RequestGuardState {
     }
     mutating func responseEndWritten() { responseInProgress = false }
 
+    /// A response may be written if none is being written and, when the refused request is
+    /// one whose body is still arriving, it has not been answered already.
     private mutating func reject(_ r: Rejection) -> Action {
+        let midRequest: Bool
+        if case .inBody = state { midRequest = true } else { midRequest = false }
         state = .rejected
-        return .reject(r, respond: !responseInProgress && !answeredCurrent)
+        return .reject(r, respond: !responseInProgress && !(midRequest && answeredCurrent))
     }
 }
 

@@ -24,7 +24,7 @@ extension ProxyHandler {
     func closeClient() {
         phase = .closed
         exchange = nil
-        context?.close(promise: nil)
+        context?.closeAfterPendingWrites()
     }
 
     /// The guard refused the request after its head was passed on (body past the limit, bad

@@ -172,3 +172,10 @@ public final class ProxyServer: Sendable {
         }
     }
 }
+
+extension ProxyServer {
+    /// The counters of a running service (tests, and the statistics command to come).
+    func counters(service name: String) -> ServiceCounters? {
+        state.withLock { $0.compiled.runtimes[name]?.counters }
+    }
+}

@@ -1,0 +1,107 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+import UsherCore
+@testable import UsherProxy
+
+/// Limits a hostile client cannot get around, over real sockets: every refused request gets
+/// its status (or a close) and never reaches a real server.
+@Suite(.timeLimit(.minutes(2))) struct ProxyLimitsEndToEndTests {
+    static let limits = HTTPLimits(maxRequestLineBytes: 100, maxHeaderBytes: 300, maxHeaderCount: 8, maxBodyBytes: 20,
+                                   headerTimeoutSeconds: 5, idleTimeoutSeconds: 10)
+
+    static func service(_ r: [String: TestRealServer], limits: HTTPLimits = limits) -> [VirtualService] {
+        [TestServices.http(pools: [TestServices.pool("p", [r["a"]!])], limits: limits)]
+    }
+
+    @Test(arguments: RequestGuardHandlerTests.refusedHeads)
+    func refusedHeadsNeverReachARealServer(_ c: (String, String, Int)) async throws {
+        try await withProxy(reals: ["a"], services: { Self.service($0) }) { h in
+            let reply = try await h.raw([c.1])
+            #expect(reply.status == c.2, "\(c.0): \(reply.text.prefix(80))")
+            #expect(reply.closedByPeer, "\(c.0)")
+            #expect(h.real("a").acceptedConnections == 0, "\(c.0): the proxy contacted a real server")
+        }
+    }
+
+    @Test(arguments: [
+        ("a chunked body over the limit", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n", 413),
+        ("a chunk size that is not hex", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400),
+        ("a chunk without its CRLF", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n", 400),
+    ])
+    func refusedBodiesNeverCompleteAtARealServer(_ c: (String, String, Int)) async throws {
+        try await withProxy(reals: ["a"], services: { Self.service($0) }) { h in
+            let reply = try await h.raw([c.1])
+            #expect(reply.status == c.2, "\(c.0)")
+            #expect(reply.closedByPeer)
+            try await Task.sleep(nanoseconds: 200_000_000)
+            #expect(h.real("a").completedRequests == 0, "\(c.0): a complete request reached the real server")
+        }
+    }
+
+    @Test func aSmugglingAttemptAfterAGoodRequestStopsThere() async throws {
+        try await withProxy(reals: ["a"], services: { Self.service($0) }) { h in
+            let reply = try await h.raw([
+                "GET /ok HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                    + "GET /admin HTTP/1.1\r\nHost: a\r\n\r\n",
+            ])
+            #expect(reply.statuses == [200, 400])
+            #expect(reply.closedByPeer)
+            #expect(h.real("a").received.map(\.uri) == ["/ok"])
+        }
+    }
+
+    @Test func slowlorisIsClosedAfterTheHeaderTimeout() async throws {
+        var limits = Self.limits
+        limits.headerTimeoutSeconds = 1
+        try await withProxy(reals: ["a"], services: { Self.service($0, limits: limits) }) { h in
+            // A header line every 250 ms, each well within any per-read timeout.
+            let chunks = ["GET / HTTP/1.1\r\n"] + (0..<12).map { "X-\($0): v\r\n" }
+            let reply = try await h.raw(chunks, pause: .milliseconds(250), wait: .seconds(1))
+            #expect(reply.status == 408)
+            #expect(reply.closedByPeer)
+            let after = reply.closedAfter ?? .seconds(99)
+            #expect(after >= .milliseconds(900) && after < .milliseconds(2000), "closed after \(after)")
+            #expect(h.real("a").acceptedConnections == 0)
+        }
+    }
+
+    @Test func idleKeptAliveConnectionIsClosed() async throws {
+        var limits = Self.limits
+        limits.idleTimeoutSeconds = 1
+        try await withProxy(reals: ["a"], services: { Self.service($0, limits: limits) }) { h in
+            let reply = try await h.raw(["GET / HTTP/1.1\r\nHost: a\r\n\r\n"], wait: .seconds(3))
+            #expect(reply.status == 200)
+            #expect(reply.closedByPeer)
+            let after = reply.closedAfter ?? .seconds(99)
+            #expect(after >= .milliseconds(900) && after < .milliseconds(2000), "closed after \(after)")
+        }
+    }
+
+    @Test func maxConnectionsClosesNewOnesAtOnce() async throws {
+        var limits = Self.limits
+        limits.maxConnections = 3
+        try await withProxy(reals: ["a"], services: { Self.service($0, limits: limits) }) { h in
+            var clients: [TestHTTPClient] = []
+            for _ in 0..<3 {
+                let c = try await h.client()
+                #expect(try await c.send(TestRequest()).status == 200)
+                clients.append(c)
+            }
+            let refused = try await h.raw(["GET / HTTP/1.1\r\nHost: a\r\n\r\n"], wait: .seconds(2))
+            #expect(refused.closedByPeer && refused.text.isEmpty)
+            #expect((refused.closedAfter ?? .seconds(99)) < .milliseconds(500))
+            #expect(h.proxy.counters(service: "web")?.refusedConnections.load(ordering: .relaxed) == 1)
+            await clients[0].close()
+            // The slot frees when the proxy sees the close: a new connection gets in.
+            var admitted = false
+            for _ in 0..<50 where !admitted {
+                try await Task.sleep(nanoseconds: 20_000_000)
+                admitted = try await h.raw(["GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"]).status == 200
+            }
+            #expect(admitted)
+            for c in clients { await c.close() }
+        }
+    }
+}
