@@ -28,7 +28,7 @@ enum FrontPipeline {
         let log = loopContext.logBuffer(for: service.accessLog)
         let name = service.name
         let client = channel.remoteAddress ?? channel.parent?.remoteAddress
-        try sync.addHandler(RequestGuardHandler(limits: limits, onReject: { rejection, head in
+        try sync.addHandler(RequestGuardHandler(limits: limits, http2Stream: isHTTP2Stream, onReject: { rejection, head in
             counters.rejectedRequests.add(1, ordering: .relaxed)
             log.append(AccessLogRecord(
                 client: client, service: name, method: head?.method.rawValue ?? "-", target: head?.uri ?? "-",

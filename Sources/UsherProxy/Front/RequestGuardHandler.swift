@@ -19,8 +19,9 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// `onReject` is told of each refusal of a request the proxy handler never saw (for the
     /// access log and counters); the proxy handler logs those it had started.
-    init(limits: HTTPLimits, onReject: @escaping (Rejection, HTTPRequestHead?) -> Void = { _, _ in }) {
-        self.state = RequestGuardState(limits: limits)
+    init(limits: HTTPLimits, http2Stream: Bool = false,
+         onReject: @escaping (Rejection, HTTPRequestHead?) -> Void = { _, _ in }) {
+        self.state = RequestGuardState(limits: limits, http2Stream: http2Stream)
         self.onReject = onReject
     }
 

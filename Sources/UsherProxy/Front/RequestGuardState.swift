@@ -27,8 +27,8 @@ struct RequestGuardState {
     private(set) var answeredCurrent = false
     let validator: RequestHeadValidator
 
-    init(limits: HTTPLimits) {
-        validator = RequestHeadValidator(limits: limits)
+    init(limits: HTTPLimits, http2Stream: Bool = false) {
+        validator = RequestHeadValidator(limits: limits, http2Stream: http2Stream)
     }
 
     mutating func head(_ head: HTTPRequestHead) -> Action {

@@ -31,9 +31,12 @@ struct Rejection: Equatable, Error {
 /// - 505: an HTTP version other than 1.0 and 1.1.
 struct RequestHeadValidator: Sendable {
     let limits: HTTPLimits
+    /// On an HTTP/2 stream (heads arrive as HTTP/2.0 from NIO's HTTP/2-to-HTTP/1 codec).
+    var http2Stream = false
 
     func validate(_ head: HTTPRequestHead) -> Result<BodyFraming, Rejection> {
-        guard head.version.major == 1, head.version.minor <= 1 else {
+        let version = (head.version.major, head.version.minor)
+        guard version == (1, 0) || version == (1, 1) || (http2Stream && version == (2, 0)) else {
             return .failure(.init(status: .httpVersionNotSupported, reason: "HTTP version not supported"))
         }
         // "METHOD SP target SP HTTP/1.1"
@@ -63,7 +66,7 @@ struct RequestHeadValidator: Sendable {
         if head.method == .CONNECT {
             return .failure(.init(status: .methodNotAllowed, reason: "CONNECT is not served"))
         }
-        if head.version.minor == 1 {
+        if version == (1, 1) {
             let hosts = head.headers["host"]
             guard hosts.count == 1 else {
                 return .failure(.init(status: .badRequest, reason: hosts.isEmpty ? "no Host header" : "more than one Host header"))
@@ -79,8 +82,8 @@ struct RequestHeadValidator: Sendable {
             if !lengths.isEmpty {
                 return .failure(.init(status: .badRequest, reason: "both Content-Length and Transfer-Encoding"))
             }
-            if head.version.minor == 0 {
-                return .failure(.init(status: .badRequest, reason: "Transfer-Encoding in an HTTP/1.0 request"))
+            if head.version != .http1_1 {
+                return .failure(.init(status: .badRequest, reason: "Transfer-Encoding in an HTTP/\(head.version.major).\(head.version.minor) request"))
             }
             let tokens = codings.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
                 .map { $0.trimmingHTTPWhitespace().lowercased() }
