@@ -164,6 +164,24 @@ public final class ProxyServer: Sendable {
         await compiled.shutdown()
     }
 
+    /// Reads every https service's certificates and keys again (after an operator replaced
+    /// the files): new handshakes use them, open connections are not touched. A service whose
+    /// files cannot be used keeps its old certificates; the first such error is thrown once
+    /// every service has been tried.
+    public func reloadCertificates() throws {
+        let stores = state.withLock { $0.compiled.runtimes.values.compactMap(\.certificates) }
+        var firstError: Error?
+        for store in stores {
+            do { try store.reload() } catch { firstError = firstError ?? error }
+        }
+        if let firstError { throw firstError }
+    }
+
+    /// Where each running service listens, by service name (port 0 resolved).
+    public var listeningAddresses: [String: SocketAddress] {
+        state.withLock { $0.listeners.mapValues(\.address) }
+    }
+
     /// Makes `runtimes` the services new connections get, on every loop.
     func install(_ runtimes: [String: ServiceRuntime]) async {
         await loops.forEach { context in

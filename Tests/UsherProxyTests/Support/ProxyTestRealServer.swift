@@ -73,6 +73,8 @@ final class TestRealServerState: Sendable {
     let completed = Atomic<Int>(0)
     let connections = Atomic<Int>(0)
     let inFlight = Atomic<Int>(0)
+    /// Body bytes written by `x-test-stream-bytes` responses (as the socket took them).
+    let streamed = Atomic<Int>(0)
     /// The most recent requests (at most 1,000 kept).
     let requests = Mutex<[RecordedRequest]>([])
 
@@ -132,6 +134,8 @@ final class TestRealServerHandler: ChannelInboundHandler {
     let sniffer: ProxyHeaderSniffer
     private var current: RecordedRequest?
     private var keepAlive = true
+    /// Bytes still to send of a streamed response.
+    private var streamRemaining = 0
 
     init(name: String, state: TestRealServerState, sniffer: ProxyHeaderSniffer) {
         self.name = name
@@ -145,6 +149,15 @@ final class TestRealServerHandler: ChannelInboundHandler {
             keepAlive = h.isKeepAlive
             current = RecordedRequest(method: h.method.rawValue, uri: h.uri, headers: h.headers.map { ($0.name, $0.value) },
                                       bodyBytes: 0, proxyHeader: sniffer.header)
+            if let stall = Int64(h.headers.first(name: "x-test-stall-ms") ?? "") {
+                // Stop reading the body for a while (a busy server).
+                let channel = context.channel
+                channel.setOption(.autoRead, value: false).whenComplete { _ in
+                    channel.eventLoop.scheduleTask(in: .milliseconds(stall)) {
+                        channel.setOption(.autoRead, value: true).whenComplete { _ in channel.read() }
+                    }
+                }
+            }
         case .body(let b):
             current?.bodyBytes += b.readableBytes
         case .end:
@@ -168,6 +181,15 @@ final class TestRealServerHandler: ChannelInboundHandler {
         state.inFlight.subtract(1, ordering: .relaxed)
         let status = Int(r.values("x-test-status").first ?? "") ?? 200
         let close = !keepAlive || r.values("x-test-close").first == "1"
+        if let n = Int(r.values("x-test-stream-bytes").first ?? "") {
+            // Written 64 KiB at a time, only while the socket takes them (like a real file server).
+            let head = HTTPResponseHead(version: .http1_1, status: .ok,
+                                        headers: HTTPHeaders([("x-real", name), ("content-length", "\(n)")]))
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            streamRemaining = n
+            pump(context)
+            return
+        }
         var body = context.channel.allocator.buffer(capacity: 512)
         if let n = Int(r.values("x-test-response-bytes").first ?? "") {
             body.writeRepeatingByte(UInt8(ascii: "x"), count: n)
@@ -186,6 +208,24 @@ final class TestRealServerHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             if close { loopBound.value.close(promise: nil) }
         }
+    }
+
+    private func pump(_ context: ChannelHandlerContext) {
+        while streamRemaining > 0, context.channel.isWritable {
+            let n = min(streamRemaining, 65536)
+            var chunk = context.channel.allocator.buffer(capacity: n)
+            chunk.writeRepeatingByte(UInt8(ascii: "s"), count: n)
+            streamRemaining -= n
+            state.streamed.add(n, ordering: .relaxed)
+            context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
+            if streamRemaining == 0 { context.write(wrapOutboundOut(.end(nil)), promise: nil) }
+        }
+        context.flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if streamRemaining > 0 { pump(context) }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
