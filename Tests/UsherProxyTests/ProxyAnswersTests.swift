@@ -44,15 +44,14 @@ import UsherCore
     }
 
     @Test func healthChecksTakeADeadMemberOut() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let dead = try await deadPort(group: group)
-        try? await group.shutdownGracefully()
+        let dead = try RefusingPort()
+        defer { dead.close() }
         try await withProxy(reals: ["alive"]) { r in
             var p = TestServices.pool("p", [r["alive"]!])
-            p.members.insert(PoolMember(address: .v4(127, 0, 0, 1), port: dead), at: 0)
+            p.members.insert(dead.member, at: 0)
             p.healthCheck = HealthCheck(kind: .tcp, intervalSeconds: 0.1, timeoutSeconds: 0.5, rise: 1, fall: 1)
             var lonely = TestServices.pool("lonely", [])
-            lonely.members = [PoolMember(address: .v4(127, 0, 0, 1), port: dead)]
+            lonely.members = [dead.member]
             lonely.healthCheck = p.healthCheck
             return [TestServices.http(pools: [p, lonely], rules: [
                 ContentRule(match: RuleMatch(path: .prefix("/lonely")), action: .pool("lonely")),
@@ -69,15 +68,13 @@ import UsherCore
     }
 
     @Test func connectFailureTriesAnotherMemberThen502() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let dead = try await deadPort(group: group)
-        let dead2 = try await deadPort(group: group)
-        try? await group.shutdownGracefully()
+        let dead = try RefusingPort(), dead2 = try RefusingPort()
+        defer { dead.close(); dead2.close() }
         try await withProxy(reals: ["alive"]) { r in
             var mixed = TestServices.pool("mixed", [r["alive"]!])
-            mixed.members.insert(PoolMember(address: .v4(127, 0, 0, 1), port: dead), at: 0)
+            mixed.members.insert(dead.member, at: 0)
             var allDead = TestServices.pool("dead", [])
-            allDead.members = [PoolMember(address: .v4(127, 0, 0, 1), port: dead), PoolMember(address: .v4(127, 0, 0, 1), port: dead2)]
+            allDead.members = [dead.member, dead2.member]
             return [TestServices.http(pools: [mixed, allDead], rules: [
                 ContentRule(match: RuleMatch(path: .prefix("/dead")), action: .pool("dead")),
             ], defaultPool: "mixed")]

@@ -68,8 +68,9 @@ final class UploadPump: ChannelInboundHandler, Sendable {
             try await channel.writeAndFlush(ByteBuffer(string: "GET /big HTTP/1.1\r\nHost: a\r\nx-test-stream-bytes: \(1 << 30)\r\n\r\n"))
             try await Task.sleep(nanoseconds: 1_500_000_000)
             let stalled = h.real("a").state.streamed.load(ordering: .relaxed)
-            // Only socket buffers and the channels' write watermarks fill up: a few MiB of 1 GiB.
-            #expect(stalled < 16 << 20, "the real server wrote \(stalled >> 20) MiB to a client reading nothing")
+            // Only socket buffers (loopback autotunes them to a few MiB each) and the channels' write
+            // watermarks fill up: tens of MiB at most, of 1 GiB.
+            #expect(stalled < 40 << 20, "the real server wrote \(stalled >> 20) MiB to a client reading nothing")
             try await channel.setOption(.autoRead, value: true)
             channel.read()
             var waited = 0
@@ -83,7 +84,7 @@ final class UploadPump: ChannelInboundHandler, Sendable {
     }
 
     @Test func aRealServerThatDoesNotReadHoldsTheClientBack() async throws {
-        let total = 64 << 20
+        let total = 256 << 20
         try await withProxy(reals: ["a"]) { r in
             [TestServices.http(pools: [TestServices.pool("p", [r["a"]!], responseTimeout: 30)],
                                limits: HTTPLimits(maxBodyBytes: 1 << 30))]
@@ -92,9 +93,11 @@ final class UploadPump: ChannelInboundHandler, Sendable {
             let channel = try await ClientBootstrap(group: h.group)
                 .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(pump) } }
                 .connect(to: h.address).get()
-            try await Task.sleep(nanoseconds: 1_000_000_000) // the real server reads nothing for 1.5 s
+            // The real server reads nothing for 1.5 s; without back-pressure all 256 MiB would be
+            // taken by now.
+            try await Task.sleep(nanoseconds: 1_000_000_000)
             let stalled = pump.sent.load(ordering: .relaxed)
-            #expect(stalled < 16 << 20, "the proxy took \(stalled >> 20) MiB a real server was not reading")
+            #expect(stalled < 40 << 20, "the proxy took \(stalled >> 20) MiB a real server was not reading")
             var waited = 0
             while !pump.reply.withLock({ $0.contains("body-bytes=") }), waited < 300 {
                 try await Task.sleep(nanoseconds: 50_000_000)
@@ -139,7 +142,7 @@ final class UploadPump: ChannelInboundHandler, Sendable {
             try await Task.sleep(nanoseconds: 150_000_000)
             try await h.proxy.stop()
             #expect(try await slow.status == 200)
-            await #expect(throws: (any Error).self) { _ = try await h.client() }
+            #expect(h.proxy.listeningAddresses.isEmpty)
         }
     }
 

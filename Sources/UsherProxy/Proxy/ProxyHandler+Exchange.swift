@@ -122,6 +122,9 @@ extension ProxyHandler {
     func connectFailed(_ member: PoolMemberRuntime, error: Error) {
         memberDone()
         guard var ex = exchange, let pool = ex.pool else { return }
+        service.logger.warning("real server unreachable", metadata: [
+            "pool": "\(pool.name)", "member": "\(member.label)", "error": "\(error)",
+            "retry": "\(!ex.triedAnotherMember)"])
         if !ex.triedAnotherMember, let other = pool.choose(affinity: nil, excluding: member.index) {
             ex.triedAnotherMember = true
             exchange = ex

@@ -103,6 +103,8 @@ extension ProxyHandler {
     private func upstreamTimedOut(_ upstream: UpstreamConnection, _ ex: Exchange) {
         upstream.close()
         let label = upstream.member.label
+        service.logger.warning("real server timed out", metadata: [
+            "pool": "\(ex.pool?.name ?? "-")", "member": "\(label)", "response_started": "\(ex.responseStarted)"])
         if ex.responseStarted {
             finishLogging(ex, realServer: label)
             memberDone()

@@ -43,7 +43,8 @@ struct CompiledServices: Sendable {
                 }
                 built.runtimes[service.name] = try ServiceRuntime(
                     service, counters: previous?.runtimes[service.name]?.counters ?? ServiceCounters(),
-                    accessLog: sink, certificates: store, health: monitor, upstreamTLS: UpstreamTLSContext.make)
+                    accessLog: sink, certificates: store, health: monitor, logger: logger,
+                    upstreamTLS: UpstreamTLSContext.make)
             }
         } catch {
             for (target, sink) in built.sinks where previous?.sinks[target] !== sink {

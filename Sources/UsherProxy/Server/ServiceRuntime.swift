@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOSSL
 import UsherCore
@@ -15,12 +16,16 @@ final class ServiceRuntime: Sendable {
     let certificates: CertificateStore?
     /// `http` or `https`, as the client reached the service.
     let scheme: String
+    /// For events of the service worth an operator's attention (real servers failing), with
+    /// the service's name attached; never per successful request.
+    let logger: Logger
 
     var name: String { service.name }
     var limits: HTTPLimits { settings.limits }
 
     init(_ service: VirtualService, counters: ServiceCounters, accessLog: AccessLogSink,
-         certificates: CertificateStore?, health: any MemberHealthSource, upstreamTLS: (UpstreamTLS) throws -> NIOSSLContext) throws {
+         certificates: CertificateStore?, health: any MemberHealthSource, logger: Logger,
+         upstreamTLS: (UpstreamTLS) throws -> NIOSSLContext) throws {
         guard let settings = service.l7 else { throw ProxyConfigurationError.missingL7Settings(service: service.name) }
         if service.mode == .https, settings.tls?.certificates.isEmpty ?? true {
             throw ProxyConfigurationError.missingTLS(service: service.name)
@@ -52,5 +57,8 @@ final class ServiceRuntime: Sendable {
         self.accessLog = accessLog
         self.certificates = certificates
         self.scheme = service.mode == .https ? "https" : "http"
+        var logger = logger
+        logger[metadataKey: "service"] = "\(service.name)"
+        self.logger = logger
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import NIOCore
 import NIOPosix
@@ -85,10 +86,30 @@ enum TestServices {
     }
 }
 
-/// A TCP port on 127.0.0.1 with nothing listening (bound, then closed).
-func deadPort(group: EventLoopGroup) async throws -> UInt16 {
-    let channel = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
-    let port = UInt16(channel.localAddress!.port!)
-    try await channel.close()
-    return port
+/// A TCP port on 127.0.0.1 that refuses connections: bound (so no other test can take it while
+/// this lives) but not listening. `close()` releases it.
+final class RefusingPort: Sendable {
+    let port: UInt16
+    private let fd: Int32
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                bind(fd, sa, length) == 0 && getsockname(fd, sa, &length) == 0
+            }
+        }
+        guard fd >= 0, bound else { throw TestClientError(description: "cannot bind a refusing port") }
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    var member: PoolMember { PoolMember(address: .v4(127, 0, 0, 1), port: port) }
+
+    func close() { _ = Glibc.close(fd) }
 }
