@@ -91,7 +91,8 @@ public final class ProxyServer: Sendable {
     /// stay keep their listener and their open connections (which finish with the settings they
     /// started with); new connections get the new settings, certificates are read again;
     /// services gone stop listening; new ones start. Throws, changing nothing, if any
-    /// service is invalid.
+    /// service is invalid. If a new listener cannot be bound (address in use), everything
+    /// else is applied and that error is thrown. Health checks start over (members up).
     public func reload(services newServices: [VirtualService]) async throws {
         let services = newServices.filter { $0.mode == .http || $0.mode == .https }
         let (previous, listeners, quiesce): (CompiledServices, [String: Listener], ServerQuiescingHelper?) = try state.withLock {
