@@ -94,8 +94,8 @@ final class UploadPump: ChannelInboundHandler, Sendable {
                 .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(pump) } }
                 .connect(to: h.address).get()
             // The real server reads nothing for 1.5 s; without back-pressure all 256 MiB would be
-            // taken by now.
-            try await Task.sleep(nanoseconds: 1_000_000_000)
+            // taken well before 0.7 s (the margin keeps a slow scheduler from checking too late).
+            try await Task.sleep(nanoseconds: 700_000_000)
             let stalled = pump.sent.load(ordering: .relaxed)
             #expect(stalled < 40 << 20, "the proxy took \(stalled >> 20) MiB a real server was not reading")
             var waited = 0

@@ -58,11 +58,12 @@ import UsherCore
         try await withProxy(reals: ["a"], services: { Self.service($0, limits: limits) }) { h in
             // A header line every 250 ms, each well within any per-read timeout.
             let chunks = ["GET / HTTP/1.1\r\n"] + (0..<12).map { "X-\($0): v\r\n" }
-            let reply = try await h.raw(chunks, pause: .milliseconds(250), wait: .seconds(1))
+            let reply = try await h.raw(chunks, pause: .milliseconds(250), wait: .seconds(2))
             #expect(reply.status == 408)
             #expect(reply.closedByPeer)
+            // Not before the timeout; the upper bound only says "not waiting for the client".
             let after = reply.closedAfter ?? .seconds(99)
-            #expect(after >= .milliseconds(900) && after < .milliseconds(2000), "closed after \(after)")
+            #expect(after >= .milliseconds(900) && after < .milliseconds(3000), "closed after \(after)")
             #expect(h.real("a").acceptedConnections == 0)
         }
     }
@@ -71,11 +72,11 @@ import UsherCore
         var limits = Self.limits
         limits.idleTimeoutSeconds = 1
         try await withProxy(reals: ["a"], services: { Self.service($0, limits: limits) }) { h in
-            let reply = try await h.raw(["GET / HTTP/1.1\r\nHost: a\r\n\r\n"], wait: .seconds(3))
+            let reply = try await h.raw(["GET / HTTP/1.1\r\nHost: a\r\n\r\n"], wait: .seconds(5))
             #expect(reply.status == 200)
             #expect(reply.closedByPeer)
             let after = reply.closedAfter ?? .seconds(99)
-            #expect(after >= .milliseconds(900) && after < .milliseconds(2000), "closed after \(after)")
+            #expect(after >= .milliseconds(900) && after < .milliseconds(4000), "closed after \(after)")
         }
     }
 
