@@ -164,34 +164,9 @@ public final class XDPBench {
     }
 
     private func testRun(fd: Int32, input frame: [UInt8], repeat count: UInt32, subject: String) throws -> BenchRun {
-        var input = frame
-        var output = [UInt8](repeating: 0, count: frame.count + 512)
-        var opts = bpf_test_run_opts()
-        opts.sz = MemoryLayout<bpf_test_run_opts>.size
-        opts.repeat = Int32(clamping: max(count, 1))
-        var start = timespec(), end = timespec()
-        let result = input.withUnsafeMutableBytes { inBytes in
-            output.withUnsafeMutableBytes { outBytes in
-                opts.data_in = UnsafeRawPointer(inBytes.baseAddress)
-                opts.data_size_in = UInt32(inBytes.count)
-                opts.data_out = outBytes.baseAddress
-                opts.data_size_out = UInt32(outBytes.count)
-                clock_gettime(CLOCK_MONOTONIC, &start)
-                let r = bpf_prog_test_run_opts(fd, &opts)
-                clock_gettime(CLOCK_MONOTONIC, &end)
-                return r
-            }
-        }
-        guard result == 0 else {
-            throw BPFError.call("bpf_prog_test_run_opts", on: "program \(subject)", errno: errno)
-        }
-        guard let verdict = XDPVerdict(rawValue: opts.retval) else {
-            throw BPFError(call: "bpf_prog_test_run_opts", subject: "program \(subject)",
-                           message: "it returned \(opts.retval), which is no XDP action")
-        }
-        let wall = Double(end.tv_sec - start.tv_sec) * 1e9 + Double(end.tv_nsec - start.tv_nsec)
         let iterations = UInt32(max(count, 1))
-        return BenchRun(verdict: verdict, output: Array(output.prefix(Int(opts.data_size_out))), iterations: iterations,
-                        kernelNanoseconds: UInt64(opts.duration), wallNanosecondsPerIteration: wall / Double(iterations))
+        let run = try ProgramTestRun(fd: fd, frame: frame, iterations: iterations, outputRoom: 512, subject: subject)
+        return BenchRun(verdict: run.verdict, output: run.output, iterations: iterations,
+                        kernelNanoseconds: run.kernelNanoseconds, wallNanosecondsPerIteration: run.wallNanosecondsPerIteration)
     }
 }

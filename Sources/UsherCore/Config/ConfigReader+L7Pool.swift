@@ -76,18 +76,7 @@ extension ConfigReader {
                 if port == nil { report(path.key("port"), at: node.mark, "port \(p) is out of range", hint: hint) }
             }
         }
-        var weight: UInt32 = 1
-        if let node = fields["weight"] {
-            let hint = ConfigValidator.weightHint
-            if let w = integer(node, at: path.key("weight"), what: "weight", hint: hint) {
-                if let problem = ConfigValidator.weightProblem(w) {
-                    report(path.key("weight"), at: node.mark, problem, hint: hint)
-                    ok = false
-                } else {
-                    weight = UInt32(w)
-                }
-            } else { ok = false }
-        }
+        let weight = readWeight(fields["weight"], at: path.key("weight"), ok: &ok)
         guard ok, let memberAddress, let port else { return nil }
         return PoolMember(address: memberAddress, port: port, weight: weight)
     }

@@ -77,18 +77,7 @@ extension ConfigReader {
         let realAddress = fields["address"].flatMap {
             address($0, at: path.key("address"), what: "the real's address", example: "198.51.100.11")
         }
-        var weight: UInt32 = 1
-        if let node = fields["weight"] {
-            let hint = ConfigValidator.weightHint
-            if let w = integer(node, at: path.key("weight"), what: "weight", hint: hint) {
-                if let problem = ConfigValidator.weightProblem(w) {
-                    report(path.key("weight"), at: node.mark, problem, hint: hint)
-                    ok = false
-                } else {
-                    weight = UInt32(w)
-                }
-            } else { ok = false }
-        }
+        let weight = readWeight(fields["weight"], at: path.key("weight"), ok: &ok)
         var mac: MACAddress?
         if let node = fields["mac"] {
             let hint = "write six hex bytes such as 02:00:00:00:00:11, or leave mac out to use the neighbour table"
@@ -135,5 +124,22 @@ extension ConfigReader {
             return nil
         }
         return value
+    }
+
+    /// A real's `weight` (default 1), reported and `ok` cleared when it is no whole number in
+    /// range; shared by L4 reals and L7 pool members.
+    mutating func readWeight(_ node: Node?, at path: FieldPath, ok: inout Bool) -> UInt32 {
+        guard let node else { return 1 }
+        let hint = ConfigValidator.weightHint
+        guard let w = integer(node, at: path, what: "weight", hint: hint) else {
+            ok = false
+            return 1
+        }
+        if let problem = ConfigValidator.weightProblem(w) {
+            report(path, at: node.mark, problem, hint: hint)
+            ok = false
+            return 1
+        }
+        return UInt32(w)
     }
 }
