@@ -132,7 +132,7 @@ static __always_inline bool usher_encap(struct xdp_md *ctx, struct usher_packet 
 					const struct usher_real *real)
 {
 	__u32 zero = 0;
-	const struct usher_global *g = bpf_map_lookup_elem(&usher_global_v1, &zero);
+	const struct usher_global *g = bpf_map_lookup_elem(&usher_global_v2, &zero);
 
 	if (!g || real->family != pkt->flow.family)
 		return false;

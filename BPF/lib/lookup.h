@@ -35,7 +35,7 @@ usher_lookup_service(const struct usher_flow_key *flow)
  * NULL. Draining reals (weight 0) are present: only Maglev leaves them out. */
 static __always_inline const struct usher_real *usher_lookup_real(__u32 real_id)
 {
-	const struct usher_real *real = bpf_map_lookup_elem(&usher_reals_v1, &real_id);
+	const struct usher_real *real = bpf_map_lookup_elem(&usher_reals_v2, &real_id);
 
 	if (!real || !(real->flags & USHER_REAL_F_PRESENT))
 		return NULL;

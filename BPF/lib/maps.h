@@ -29,7 +29,7 @@ struct {
 	__type(value, struct usher_real);
 	__uint(max_entries, USHER_MAX_REALS);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} usher_reals_v1 SEC(".maps");
+} usher_reals_v2 SEC(".maps");
 
 /* Template of a service's Maglev table: slot 0 = size M, slots 1..M = real ids. Real tables
  * are sized per service; BPF_F_INNER_MAP lets their max_entries differ from this one. */
@@ -64,14 +64,56 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } usher_ct_v1 SEC(".maps");
 
-/* Settings shared by every service: the IP-in-IP outer source addresses. One entry, key 0. */
+/* Address filter, indexed by USHER_ADDR_SLOT of an address: USHER_ADDR_F_* of the VIPs, SNAT
+ * addresses and gateway reals in that slot. A packet to (and from) no such address costs one
+ * array read here instead of hash lookups. Written by the control plane before the tables. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, USHER_ADDR_SLOTS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_addrs_v1 SEC(".maps");
+
+/* SNAT pools by pool id (usher_service.snat_pool). A hash map: a pool is replaced whole. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct usher_snat_pool);
+	__uint(max_entries, USHER_MAX_SNAT_POOLS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_snat_v1 SEC(".maps");
+
+/* NAT flows, forward direction: by the client's tuple, how to rewrite towards the real.
+ * Per-CPU LRU lists like usher_ct_v1. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct usher_flow_key);
+	__type(value, struct usher_nat_flow);
+	__uint(max_entries, USHER_NAT_DEFAULT_ENTRIES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_nat_v1 SEC(".maps");
+
+/* NAT flows, reply direction: by the real's reply tuple, how to rewrite back to the client.
+ * An entry's existence is what reserves its SNAT port (inserted with BPF_NOEXIST). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct usher_flow_key);
+	__type(value, struct usher_nat_reply);
+	__uint(max_entries, USHER_NAT_DEFAULT_ENTRIES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_natrev_v1 SEC(".maps");
+
+/* Settings shared by every service: IP-in-IP outer sources, NAT knobs. One entry, key 0. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct usher_global);
 	__uint(max_entries, 1);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} usher_global_v1 SEC(".maps");
+} usher_global_v2 SEC(".maps");
 
 /* Global counters per CPU, indexed by USHER_STAT_*. */
 struct {
@@ -80,7 +122,7 @@ struct {
 	__type(value, struct usher_counter);
 	__uint(max_entries, USHER_STAT_MAX);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} usher_stats_v1 SEC(".maps");
+} usher_stats_v2 SEC(".maps");
 
 /* Counters per CPU of each virtual service, by service id. */
 struct {
@@ -89,7 +131,7 @@ struct {
 	__type(value, struct usher_service_stats);
 	__uint(max_entries, USHER_MAX_SERVICES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} usher_sstats_v1 SEC(".maps");
+} usher_sstats_v2 SEC(".maps");
 
 /* Counters per CPU of each real server in each service, by real id (per (service, real)). */
 struct {

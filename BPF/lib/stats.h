@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * Counters and verdicts. Every packet is counted under exactly one verdict reason
- * (USHER_STAT_* 0..10), and that reason alone decides the XDP action. Flow events (11..13),
+ * (USHER_STAT_* below USHER_STAT_VERDICT_MAX), and that reason alone decides the XDP action. Flow events,
  * services and reals have counters of their own. All maps are per CPU: plain increments.
  */
 #ifndef USHER_LIB_STATS_H
@@ -17,7 +17,7 @@
 /* Adds the frame to global counter `index` (a verdict reason or a flow event). */
 static __always_inline void usher_count(const struct usher_packet *pkt, __u32 index)
 {
-	struct usher_counter *c = bpf_map_lookup_elem(&usher_stats_v1, &index);
+	struct usher_counter *c = bpf_map_lookup_elem(&usher_stats_v2, &index);
 
 	if (c) {
 		c->packets++;
@@ -28,7 +28,7 @@ static __always_inline void usher_count(const struct usher_packet *pkt, __u32 in
 /* Adds the frame to the counters of the service it was addressed to. */
 static __always_inline void usher_count_service(__u32 service_id, const struct usher_packet *pkt)
 {
-	struct usher_service_stats *s = bpf_map_lookup_elem(&usher_sstats_v1, &service_id);
+	struct usher_service_stats *s = bpf_map_lookup_elem(&usher_sstats_v2, &service_id);
 
 	if (s) {
 		s->packets++;
@@ -39,7 +39,7 @@ static __always_inline void usher_count_service(__u32 service_id, const struct u
 /* Counts a packet the service dropped for want of a real server. */
 static __always_inline void usher_count_no_real(__u32 service_id)
 {
-	struct usher_service_stats *s = bpf_map_lookup_elem(&usher_sstats_v1, &service_id);
+	struct usher_service_stats *s = bpf_map_lookup_elem(&usher_sstats_v2, &service_id);
 
 	if (s)
 		s->no_real++;
@@ -48,7 +48,7 @@ static __always_inline void usher_count_no_real(__u32 service_id)
 /* Counts a flow that Maglev has just given to a real server of the service. */
 static __always_inline void usher_count_new_flow(__u32 service_id, __u32 real_id)
 {
-	struct usher_service_stats *s = bpf_map_lookup_elem(&usher_sstats_v1, &service_id);
+	struct usher_service_stats *s = bpf_map_lookup_elem(&usher_sstats_v2, &service_id);
 	struct usher_real_stats *r = bpf_map_lookup_elem(&usher_rstats_v1, &real_id);
 
 	if (s)
@@ -71,7 +71,7 @@ static __always_inline void usher_count_real(__u32 real_id, const struct usher_p
 /* Returns the XDP action a verdict reason stands for (abi.h orders them: PASS_* first). */
 static __always_inline int usher_action(__u32 reason)
 {
-	if (reason <= USHER_STAT_PASS_L7)
+	if (reason <= USHER_STAT_PASS_LAST)
 		return XDP_PASS;
 	if (reason == USHER_STAT_TX)
 		return XDP_TX;

@@ -4,14 +4,21 @@ import UsherCore
 /// The names of the maps of `BPF/usher_xdp.c` (contracts.md), and of its programs.
 enum MapName {
     static let vips = "usher_vips_v1"
-    static let reals = "usher_reals_v1"
+    static let reals = "usher_reals_v2"
     static let maglev = "usher_maglev_v1"
     static let conntrack = "usher_ct_v1"
-    static let global = "usher_global_v1"
-    static let stats = "usher_stats_v1"
-    static let serviceStats = "usher_sstats_v1"
+    static let global = "usher_global_v2"
+    static let stats = "usher_stats_v2"
+    static let serviceStats = "usher_sstats_v2"
     static let realStats = "usher_rstats_v1"
-    static let all = [vips, reals, maglev, conntrack, global, stats, serviceStats, realStats]
+    static let addresses = "usher_addrs_v1"
+    static let snatPools = "usher_snat_v1"
+    static let natFlows = "usher_nat_v1"
+    static let natReplies = "usher_natrev_v1"
+    static let all = [
+        vips, reals, maglev, conntrack, global, stats, serviceStats, realStats,
+        addresses, snatPools, natFlows, natReplies,
+    ]
 }
 
 enum ProgramName {
@@ -117,7 +124,7 @@ extension VirtualService {
 }
 
 extension Encapsulation {
-    /// The value of usher_global_v1: outer source bases and host masks, network order.
+    /// The value of usher_global_v2: outer source bases and host masks, network order.
     var abiGlobal: usher_global {
         var global = zeroed(usher_global.self)
         if let v4 = sourceV4, v4.address.isV4 {

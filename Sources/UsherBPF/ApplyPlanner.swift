@@ -168,7 +168,7 @@ struct ApplyPlanner {
             .sorted { $0.address < $1.address }
     }
 
-    /// The usher_reals_v1 value of one membership. Service ids are below USHER_MAX_SERVICES
+    /// The usher_reals_v2 value of one membership. Service ids are below USHER_MAX_SERVICES
     /// (4096), so they fit service_id's 16 bits.
     private func realEntry(_ member: LiveTables.Membership, mac: MACAddress?, hop: NextHop?) -> usher_real {
         var value = zeroed(usher_real.self)

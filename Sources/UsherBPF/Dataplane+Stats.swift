@@ -29,7 +29,7 @@ extension Dataplane {
 }
 
 extension DataplaneMaps {
-    /// The ids in use: services in usher_vips_v1 and present reals in usher_reals_v1.
+    /// The ids in use: services in usher_vips_v1 and present reals in usher_reals_v2.
     func readLiveIDs() throws -> (services: Set<UInt32>, reals: Set<UInt32>) {
         var services = Set<UInt32>()
         for key in try vips.keys(as: usher_vip_key.self) {

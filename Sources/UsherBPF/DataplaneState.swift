@@ -29,7 +29,7 @@ public struct DataplaneState: Hashable, Codable, Sendable {
         public var weight: UInt32
     }
 
-    /// A real server as a member of one service, as written to usher_reals_v1: a real listed by
+    /// A real server as a member of one service, as written to usher_reals_v2: a real listed by
     /// two services has two entries (two ids, two sets of counters), with the same next hop.
     public struct Real: Hashable, Codable, Sendable {
         /// The service this entry belongs to, by key and by id.

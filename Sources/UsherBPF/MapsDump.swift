@@ -30,14 +30,14 @@ public struct MapsDump: Hashable, Codable, Sendable {
 
     public struct Share: Hashable, Codable, Sendable {
         public var realID: UInt32
-        /// The real's address, if the id is present in usher_reals_v1.
+        /// The real's address, if the id is present in usher_reals_v2.
         public var address: IPAddress?
         public var slots: UInt32
         /// slots / M.
         public var fraction: Double
     }
 
-    /// One present entry of usher_reals_v1: a real server as a member of one service.
+    /// One present entry of usher_reals_v2: a real server as a member of one service.
     public struct Real: Hashable, Codable, Sendable {
         public var id: UInt32
         /// The service the entry belongs to (the id in usher_vips_v1).
@@ -69,7 +69,7 @@ public struct MapsDump: Hashable, Codable, Sendable {
         public var truncated: Bool
     }
 
-    /// usher_global_v1.
+    /// usher_global_v2.
     public struct Global: Hashable, Codable, Sendable {
         /// `198.51.100.64/26`: base address and the bits taken from the flow hash.
         public var encapSourceV4: String?

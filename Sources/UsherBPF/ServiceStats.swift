@@ -1,4 +1,4 @@
-/// What the data plane counted for one virtual service (usher_sstats_v1), summed over CPUs.
+/// What the data plane counted for one virtual service (usher_sstats_v2), summed over CPUs.
 public struct ServiceStats: Hashable, Codable, Sendable {
     public var packets: UInt64
     public var bytes: UInt64

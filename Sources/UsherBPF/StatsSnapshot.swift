@@ -2,12 +2,12 @@ import CUsherABI
 
 /// The data plane's counters at one moment, each summed over CPUs.
 public struct StatsSnapshot: Hashable, Codable, Sendable {
-    /// The global counters (usher_stats_v1), by name: the USHER_STAT_* constants in lower case
+    /// The global counters (usher_stats_v2), by name: the USHER_STAT_* constants in lower case
     /// without the prefix (`pass_not_ip`, …, `ct_rescheduled`).
     public var global: [String: CounterValue]
     /// Per service id, for every service in usher_vips_v1.
     public var services: [UInt32: ServiceStats]
-    /// Per real id, for every present entry of usher_reals_v1: one per (service, real), see
+    /// Per real id, for every present entry of usher_reals_v2: one per (service, real), see
     /// ``DataplaneState/realID(service:address:)``.
     public var reals: [UInt32: RealStats]
 
@@ -20,8 +20,9 @@ public struct StatsSnapshot: Hashable, Codable, Sendable {
     /// The names of the global counters in index order (USHER_STAT_0 ... USHER_STAT_MAX-1).
     public static let counterNames: [String] = [
         "pass_not_ip", "pass_not_vip", "pass_not_l4", "pass_fragment", "pass_malformed",
-        "pass_unsupported", "pass_l7", "tx", "redirect", "drop_no_real", "drop_encap",
-        "ct_hit", "ct_new", "ct_rescheduled",
+        "pass_unsupported", "pass_l7", "pass_no_flow", "tx", "redirect", "drop_no_real",
+        "drop_encap", "drop_nat_exhausted",
+        "ct_hit", "ct_new", "ct_rescheduled", "nat_reply", "nat_icmp", "nat_reclaimed",
     ]
 
     /// The counters that are verdict reasons (each packet is counted under exactly one).

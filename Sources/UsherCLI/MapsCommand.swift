@@ -47,7 +47,7 @@ struct MapsCommand: ParsableCommand {
                 reals.add([String(r.id), r.address?.description ?? "?", r.dstMAC?.description ?? "-",
                            r.srcMAC.flatMap { $0.isZero ? nil : $0.description } ?? "-", r.ifindex == 0 ? "0 (XDP_TX)" : String(r.ifindex)])
             }
-            out.append("usher_reals_v1:")
+            out.append("usher_reals_v2:")
             out.append(dump.reals.isEmpty ? "  (empty)" : reals.render())
             out.append("")
 
@@ -59,7 +59,7 @@ struct MapsCommand: ParsableCommand {
             out.append("usher_ct_v1\(more):")
             out.append(dump.conntrack.flows.isEmpty ? "  (empty)" : flows.render())
             out.append("")
-            out.append("usher_global_v1: ipip source v4 \(dump.global.encapSourceV4 ?? "(unset)"), v6 \(dump.global.encapSourceV6 ?? "(unset)")")
+            out.append("usher_global_v2: ipip source v4 \(dump.global.encapSourceV4 ?? "(unset)"), v6 \(dump.global.encapSourceV6 ?? "(unset)")")
             return out.joined(separator: "\n")
         }
     }

@@ -26,10 +26,10 @@ struct LayoutTests {
 
     static let layouts: [Layout] = [
         Layout("usher_vip_key", usher_vip_key.self, ["addr": \.addr, "port": \.port, "proto": \.proto, "family": \.family]),
-        Layout("usher_service", usher_service.self, ["id": \.id, "mode": \.mode, "flags": \.flags, "pad": \.pad]),
+        Layout("usher_service", usher_service.self, ["id": \.id, "mode": \.mode, "flags": \.flags, "snat_pool": \.snat_pool]),
         Layout("usher_real", usher_real.self, [
             "addr": \.addr, "family": \.family, "flags": \.flags, "dst_mac": \.dst_mac, "src_mac": \.src_mac,
-            "service_id": \.service_id, "ifindex": \.ifindex,
+            "service_id": \.service_id, "ifindex": \.ifindex, "port": \.port, "pad": \.pad,
         ]),
         Layout("usher_flow_key", usher_flow_key.self, [
             "src": \.src, "dst": \.dst, "sport": \.sport, "dport": \.dport, "proto": \.proto, "family": \.family, "pad": \.pad,
@@ -37,11 +37,24 @@ struct LayoutTests {
         Layout("usher_flow", usher_flow.self, ["real_id": \.real_id, "service_id": \.service_id, "last_seen_ns": \.last_seen_ns]),
         Layout("usher_global", usher_global.self, [
             "encap_src4": \.encap_src4, "encap_src4_hostmask": \.encap_src4_hostmask, "encap_src6": \.encap_src6,
-            "encap_src6_hostmask": \.encap_src6_hostmask, "flags": \.flags,
+            "encap_src6_hostmask": \.encap_src6_hostmask, "flags": \.flags, "nr_cpus": \.nr_cpus,
+            "nat_tcp_idle_s": \.nat_tcp_idle_s, "nat_tcp_closed_s": \.nat_tcp_closed_s, "nat_udp_idle_s": \.nat_udp_idle_s,
+        ]),
+        Layout("usher_snat_pool", usher_snat_pool.self, [
+            "addrs": \.addrs, "port_min": \.port_min, "port_max": \.port_max, "count": \.count, "family": \.family, "pad": \.pad,
+        ]),
+        Layout("usher_nat_flow", usher_nat_flow.self, [
+            "snat_addr": \.snat_addr, "last_seen_ns": \.last_seen_ns, "real_id": \.real_id, "service_id": \.service_id,
+            "snat_port": \.snat_port, "real_port": \.real_port, "state": \.state, "pad": \.pad,
+        ]),
+        Layout("usher_nat_reply", usher_nat_reply.self, [
+            "client": \.client, "last_seen_ns": \.last_seen_ns, "real_id": \.real_id, "service_id": \.service_id,
+            "ifindex": \.ifindex, "client_mac": \.client_mac, "local_mac": \.local_mac, "state": \.state, "pad": \.pad,
         ]),
         Layout("usher_counter", usher_counter.self, ["packets": \.packets, "bytes": \.bytes]),
         Layout("usher_service_stats", usher_service_stats.self, [
             "packets": \.packets, "bytes": \.bytes, "new_flows": \.new_flows, "no_real": \.no_real,
+            "nat_exhausted": \.nat_exhausted, "reply_packets": \.reply_packets, "reply_bytes": \.reply_bytes, "pad": \.pad,
         ]),
         Layout("usher_real_stats", usher_real_stats.self, [
             "packets": \.packets, "bytes": \.bytes, "new_flows": \.new_flows, "pad": \.pad,

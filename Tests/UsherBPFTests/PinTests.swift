@@ -27,15 +27,15 @@ struct PinTests {
         let pins = PinDir()
         defer { pins.remove() }
         _ = try Dataplane(pinDirectory: pins.path)
-        // Replace usher_global_v1 by a map of another value size.
-        unlink(pins.path + "/usher_global_v1")
-        let fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "usher_global_v1", 4, 8, 1, nil)
+        // Replace usher_global_v2 by a map of another value size.
+        unlink(pins.path + "/usher_global_v2")
+        let fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "usher_global_v2", 4, 8, 1, nil)
         #expect(fd >= 0)
         defer { close(fd) }
-        #expect(bpf_obj_pin(fd, pins.path + "/usher_global_v1") == 0)
+        #expect(bpf_obj_pin(fd, pins.path + "/usher_global_v2") == 0)
         let error = #expect(throws: BPFError.self) { try Dataplane(pinDirectory: pins.path) }
         let text = error?.description ?? ""
-        #expect(text.contains("pinned map usher_global_v1 has another layout"))
+        #expect(text.contains("pinned map usher_global_v2 has another layout"))
         #expect(text.contains("remove \(pins.path) or use another --pin-dir"))
     }
 

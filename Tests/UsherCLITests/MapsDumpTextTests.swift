@@ -27,12 +27,12 @@ struct MapsDumpTextTests {
             #expect(row.range(of: service)?.lowerBound.utf16Offset(in: row) == serviceColumn, "\n\(vips.joined(separator: "\n"))")
         }
 
-        let reals = Self.table(text, after: "usher_reals_v1:")
+        let reals = Self.table(text, after: "usher_reals_v2:")
         try #require(reals.count == 4, "a header and three reals: \(text)")
         let addressColumn = try #require(reals[0].range(of: "ADDRESS")).lowerBound.utf16Offset(in: reals[0])
         for (row, address) in zip(reals.dropFirst(), ["198.51.100.11", "198.51.100.12", "198.51.100.21"]) {
             #expect(row.range(of: address)?.lowerBound.utf16Offset(in: row) == addressColumn, "\n\(reals.joined(separator: "\n"))")
         }
-        #expect(text.contains("usher_global_v1: ipip source v4 198.51.100.64/26, v6 (unset)"), "\(text)")
+        #expect(text.contains("usher_global_v2: ipip source v4 198.51.100.64/26, v6 (unset)"), "\(text)")
     }
 }

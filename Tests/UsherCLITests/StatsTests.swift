@@ -10,7 +10,8 @@ struct StatsTests {
     /// One key per USHER_STAT_* of abi.h, lower case, without the prefix.
     static let counters: Set<String> = [
         "pass_not_ip", "pass_not_vip", "pass_not_l4", "pass_fragment", "pass_malformed", "pass_unsupported",
-        "pass_l7", "tx", "redirect", "drop_no_real", "drop_encap", "ct_hit", "ct_new", "ct_rescheduled",
+        "pass_l7", "pass_no_flow", "tx", "redirect", "drop_no_real", "drop_encap", "drop_nat_exhausted",
+        "ct_hit", "ct_new", "ct_rescheduled", "nat_reply", "nat_icmp", "nat_reclaimed",
     ]
 
     struct Reading {
