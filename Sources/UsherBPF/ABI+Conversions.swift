@@ -96,6 +96,8 @@ extension ForwardingMode {
         case .dsrL2: return UInt8(USHER_MODE_DSR_L2)
         case .dsrIPIP: return UInt8(USHER_MODE_DSR_IPIP)
         case .http, .https: return UInt8(USHER_MODE_L7)
+        case .nat: return UInt8(USHER_MODE_NAT)
+        case .gateway: return UInt8(USHER_MODE_GATEWAY)
         }
     }
 

@@ -58,8 +58,8 @@ extension ConfigValidator {
                 out.append(.init(path.key("protocol"), "mode \(service.mode.rawValue) runs over TCP, not \(service.proto.rawValue)",
                                  hint: "write `protocol: tcp`, or use dsr-l2 or dsr-ipip for UDP"))
             }
-        case .dsrL2:
-            break
+        case .dsrL2, .nat, .gateway:
+            break // nat/gateway rules: ConfigValidator+NAT (the NAT work)
         }
     }
 

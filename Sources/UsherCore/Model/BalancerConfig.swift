@@ -5,16 +5,44 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     public var interfaces: [InterfaceConfig]
     public var encapsulation: Encapsulation
     public var services: [VirtualService]
+    /// Source address pools of `nat` services, by name.
+    public var snatPools: [SNATPool]
+    /// Timeouts of `nat`/`gateway` flows.
+    public var nat: NATSettings
 
-    public init(interfaces: [InterfaceConfig] = [], encapsulation: Encapsulation = .init(), services: [VirtualService] = []) {
+    public init(
+        interfaces: [InterfaceConfig] = [], encapsulation: Encapsulation = .init(), services: [VirtualService] = [],
+        snatPools: [SNATPool] = [], nat: NATSettings = .init()
+    ) {
         self.interfaces = interfaces
         self.encapsulation = encapsulation
         self.services = services
+        self.snatPools = snatPools
+        self.nat = nat
     }
 
     /// The service with this name, if any.
     public func service(named name: String) -> VirtualService? {
         services.first { $0.name == name }
+    }
+
+    /// The SNAT pool with this name, if any.
+    public func snatPool(named name: String) -> SNATPool? {
+        snatPools.first { $0.name == name }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case interfaces, encapsulation, services, snatPools, nat
+    }
+
+    /// Decodes a saved state; one written before NAT existed has no pools and default timeouts.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        interfaces = try container.decode([InterfaceConfig].self, forKey: .interfaces)
+        encapsulation = try container.decode(Encapsulation.self, forKey: .encapsulation)
+        services = try container.decode([VirtualService].self, forKey: .services)
+        snatPools = try container.decodeIfPresent([SNATPool].self, forKey: .snatPools) ?? []
+        nat = try container.decodeIfPresent(NATSettings.self, forKey: .nat) ?? NATSettings()
     }
 }
 

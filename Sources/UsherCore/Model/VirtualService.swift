@@ -16,11 +16,14 @@ public struct VirtualService: Hashable, Sendable, Codable {
     public var reals: [RealServer]
     /// For `http` and `https` services: how the proxy serves them (nil for L4 modes).
     public var l7: L7Settings?
+    /// For `nat` services: the name of the SNAT pool (`BalancerConfig.snatPools`) whose
+    /// addresses and ports the real servers see as the source (nil for every other mode).
+    public var snatPool: String?
 
     public init(
         name: String, vip: IPAddress, port: UInt16, proto: TransportProtocol, mode: ForwardingMode,
         maglevTableSize: UInt32 = VirtualService.defaultMaglevTableSize, hashSourceOnly: Bool = false,
-        reals: [RealServer] = [], l7: L7Settings? = nil
+        reals: [RealServer] = [], l7: L7Settings? = nil, snatPool: String? = nil
     ) {
         self.name = name
         self.vip = vip
@@ -31,6 +34,7 @@ public struct VirtualService: Hashable, Sendable, Codable {
         self.hashSourceOnly = hashSourceOnly
         self.reals = reals
         self.l7 = l7
+        self.snatPool = snatPool
     }
 
     /// What identifies the service to the data plane.
@@ -77,9 +81,18 @@ public enum ForwardingMode: String, Hashable, Sendable, Codable, CaseIterable {
     case http
     /// Pass to the host stack, where the TLS proxy listens.
     case https
+    /// Full NAT ("single leg"): destination rewritten to the real, source to an address and port
+    /// of the service's SNAT pool; replies come back to the balancer and are rewritten back.
+    case nat
+    /// Gateway NAT ("two leg"): destination rewritten to the real; the balancer is the reals'
+    /// gateway and rewrites their replies back to the VIP. Reals see the client's address.
+    case gateway
 
     /// Whether the XDP program forwards this mode itself (as opposed to passing it up).
-    public var isLayer4: Bool { self == .dsrL2 || self == .dsrIPIP }
+    public var isLayer4: Bool { self == .dsrL2 || self == .dsrIPIP || isNAT }
+
+    /// Whether the balancer rewrites addresses and sees the replies (nat, gateway).
+    public var isNAT: Bool { self == .nat || self == .gateway }
 }
 
 /// A real server (backend) of a virtual service.
@@ -89,11 +102,15 @@ public struct RealServer: Hashable, Sendable, Codable {
     public var weight: UInt32
     /// Next-hop MAC given in the config; when nil it comes from the neighbour table.
     public var mac: MACAddress?
+    /// `nat` and `gateway` services: the port the real listens on; nil keeps the port the
+    /// client connected to (DSR modes cannot change it: the real answers from the VIP's port).
+    public var port: UInt16?
 
-    public init(address: IPAddress, weight: UInt32 = 1, mac: MACAddress? = nil) {
+    public init(address: IPAddress, weight: UInt32 = 1, mac: MACAddress? = nil, port: UInt16? = nil) {
         self.address = address
         self.weight = weight
         self.mac = mac
+        self.port = port
     }
 
     public var isDraining: Bool { weight == 0 }
