@@ -84,6 +84,81 @@ def _base(encapsulation):
     }
 
 
+# ---- nat and gateway (nat.md) ----------------------------------------------------------
+# name -> (address, MAC, port at the real or None: the client's port) of the one real of each
+# NAT service; gw-twin shares gw-tcp4's real so that both services map a client to one reply
+# tuple.
+NAT_REALS = {
+    "nat-tcp4": ("198.51.100.71", "02:00:00:00:00:71", 8080),
+    "nat-udp4": ("198.51.100.72", "02:00:00:00:00:72", None),
+    "nat-tcp6": ("2001:db8:1::71", "02:00:00:00:01:71", 8080),
+    "nat-udp6": ("2001:db8:1::72", "02:00:00:00:01:72", None),
+    "gw-tcp4": ("198.51.100.81", "02:00:00:00:00:81", 8080),
+    "gw-udp4": ("198.51.100.82", "02:00:00:00:00:82", None),
+    "gw-tcp6": ("2001:db8:1::81", "02:00:00:00:01:81", 8080),
+    "gw-udp6": ("2001:db8:1::82", "02:00:00:00:01:82", None),
+    "nat-any": ("198.51.100.91", "02:00:00:00:00:91", None),
+    "gw-any": ("198.51.100.92", "02:00:00:00:00:92", None),
+    "gw-twin": ("198.51.100.81", "02:00:00:00:00:81", 8080),
+}
+VIP_NAT4 = "203.0.113.70"
+VIP_NAT6 = "2001:db8:f::70"
+VIP_GW4 = "203.0.113.80"
+VIP_GW6 = "2001:db8:f::80"
+VIP_GW_TWIN = "203.0.113.81"
+VIP_NAT_ANY = "203.0.113.90"
+VIP_GW_ANY = "203.0.113.91"
+SNAT4 = ["198.51.100.3", "198.51.100.4"]
+SNAT6 = ["2001:db8:1::3", "2001:db8:1::4"]
+
+
+def nat_real(address, mac, port=None, weight=None):
+    entry = real(address, mac, weight)
+    if port is not None:
+        entry["port"] = port
+    return entry
+
+
+def nat_service(name, vip, port, proto, mode, reals, pool=None, table_size=None):
+    entry = service(name, vip, port, proto, mode, reals, table_size=table_size)
+    if pool is not None:
+        entry["snat-pool"] = pool
+    return entry
+
+
+def snat_pool(name, addresses, ports=None):
+    entry = {"name": name, "addresses": list(addresses)}
+    if ports is not None:
+        entry["ports"] = f"{ports[0]}-{ports[1]}"
+    return entry
+
+
+def _nat_one(name, vip, port, proto):
+    address, mac, real_port = NAT_REALS[name]
+    mode = "nat" if name.startswith("nat") else "gateway"
+    pool = None if mode == "gateway" else ("snat6" if ":" in vip else "snat4")
+    return nat_service(name, vip, port, proto, mode, [nat_real(address, mac, real_port)], pool)
+
+
+def _nat():
+    return {
+        "snat-pools": [snat_pool("snat4", SNAT4), snat_pool("snat6", SNAT6)],
+        "services": [
+            _nat_one("nat-tcp4", VIP_NAT4, 80, "tcp"),
+            _nat_one("nat-udp4", VIP_NAT4, 53, "udp"),
+            _nat_one("nat-tcp6", VIP_NAT6, 80, "tcp"),
+            _nat_one("nat-udp6", VIP_NAT6, 53, "udp"),
+            _nat_one("gw-tcp4", VIP_GW4, 80, "tcp"),
+            _nat_one("gw-udp4", VIP_GW4, 53, "udp"),
+            _nat_one("gw-tcp6", VIP_GW6, 80, "tcp"),
+            _nat_one("gw-udp6", VIP_GW6, 53, "udp"),
+            _nat_one("nat-any", VIP_NAT_ANY, "*", "tcp"),
+            _nat_one("gw-any", VIP_GW_ANY, "*", "udp"),
+            _nat_one("gw-twin", VIP_GW_TWIN, 80, "tcp"),
+        ],
+    }
+
+
 SCENARIOS = {
     # One real per service, IP-in-IP sources with host bits from the hash.
     "base": _base(ENCAP_HASHED),
@@ -91,6 +166,8 @@ SCENARIOS = {
     "fixed-source": _base(ENCAP_FIXED),
     # Wide prefixes: 8 host bits for IPv4; for IPv6 /64 the hash fills all of the last 32 bits.
     "wide-source": _base(ENCAP_WIDE),
+    # nat and gateway services of both families and protocols, one real each, two SNAT pools.
+    "nat": _nat(),
 }
 
 

@@ -5,6 +5,7 @@ never touches the defaults)."""
 
 import json
 import os
+import shutil
 import subprocess
 
 import scenarios
@@ -23,9 +24,12 @@ class UsherCLI:
         self.scenario = None
         self.env = dict(os.environ, USHER_PIN_DIR=pin_dir, USHER_STATE_DIR=state_dir)
 
-    def call(self, command, *args, check=True, timeout=60):
-        """`usher COMMAND… --pin-dir P --state-dir S ARGS…`; raises UsherError on failure."""
+    def call(self, command, *args, check=True, timeout=60, cpu=None):
+        """`usher COMMAND… --pin-dir P --state-dir S ARGS…`; raises UsherError on failure.
+        `cpu`: run the process on that CPU only (what BPF_PROG_TEST_RUN runs the program on)."""
         argv = [self.binary, *command, "--pin-dir", self.pin_dir, "--state-dir", self.state_dir, *args]
+        if cpu is not None:  # taskset, not preexec_fn: callers run CPUs from threads
+            argv = [shutil.which("taskset") or "/usr/bin/taskset", "-c", str(cpu), *argv]
         result = subprocess.run(argv, capture_output=True, text=True, env=self.env, timeout=timeout)
         if check and result.returncode != 0:
             raise UsherError(f"`{' '.join(argv)}` exited {result.returncode}\n"
@@ -45,9 +49,10 @@ class UsherCLI:
             self.apply_config(scenarios.SCENARIOS[scenario], scenario)
             self.scenario = scenario
 
-    def run_packet(self, frame):
-        """(verdict, output bytes) of one frame through the balancer program."""
-        result = self.call(["debug", "run-packet"], frame.hex(), "--json")
+    def run_packet(self, frame, cpu=0):
+        """(verdict, output bytes) of one frame through the balancer program, run on CPU `cpu`
+        (always pinned: the SNAT ports a nat flow gets depend on the CPU)."""
+        result = self.call(["debug", "run-packet"], frame.hex(), "--json", cpu=cpu)
         report = self._json(result)
         if not isinstance(report, dict) or "verdict" not in report or "output" not in report:
             raise UsherError(f"run-packet --json printed {result.stdout!r}, not "
@@ -65,6 +70,31 @@ class UsherCLI:
 
     def maps_dump(self):
         return self._json(self.call(["maps", "dump"], "--json"))
+
+    def flows(self, *args):
+        """`usher flows --json ARGS…` (nat.md): {"flows": [...], "shown": N, "total": M}."""
+        return self._json(self.call(["flows"], "--json", *args))
+
+    def read_map(self, name):
+        """Entries of the pinned map `name` as bpftool formats them with BTF:
+        [{"key": ..., "value": ...}] (what the program itself reads)."""
+        bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
+        path = os.path.join(self.pin_dir, name)
+        out = subprocess.run([bpftool, "-j", "map", "dump", "pinned", path],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise UsherError(f"bpftool map dump pinned {path} exited {out.returncode}: {out.stderr}")
+        entries = json.loads(out.stdout)
+        missing = [e for e in entries if "formatted" not in e]
+        if missing:
+            raise UsherError(f"bpftool gave no BTF-formatted entries for {name}: {missing[:1]}")
+        return [e["formatted"] for e in entries]
+
+    def global_settings(self):
+        """The one usher_global_v2 entry: nr_cpus, nat timeouts, flags."""
+        entries = self.read_map("usher_global_v2")
+        assert len(entries) == 1, f"usher_global_v2 has {len(entries)} entries"
+        return entries[0]["value"]
 
     @staticmethod
     def _json(result):
