@@ -28,23 +28,33 @@ def snat_for(l3, cpu=0, pool=None):
 
 
 class NatFlow:
-    def __init__(self, service, l3, cpu=0, vlans=()):
+    """`service` names a service of the "nat" scenario (its real from S.NAT_REALS, its SNAT
+    port the pool's first candidate), unless `real` = (address, MAC, port or None) and, for a
+    nat service, `snat` = (address, port) say otherwise."""
+
+    def __init__(self, service, l3, cpu=0, vlans=(), real=None, snat=None, gateway=None):
         self.service, self.l3, self.cpu, self.vlans = service, l3, cpu, vlans
-        self.real, self.mac, port = S.NAT_REALS[service]
+        self.real, self.mac, port = real or S.NAT_REALS[service]
         l4 = N.l4_of(l3)
         self.client, self.client_port, self.vip, self.vip_port = l3.src, l4.sport, l3.dst, l4.dport
         self.real_port = port or l4.dport
-        self.gateway = service.startswith("gw")
+        self.gateway = service.startswith("gw") if gateway is None else gateway
         if self.gateway:
             self.snat, self.snat_port = self.client, self.client_port
             self.sent = N.to_real(l3, self.real, self.real_port)
         else:
-            self.snat, self.snat_port = snat_for(l3, cpu)
+            self.snat, self.snat_port = snat or snat_for(l3, cpu)
             self.sent = N.to_real(l3, self.real, self.real_port, self.snat, self.snat_port)
 
+    @property
+    def proto(self):
+        return "tcp" if isinstance(N.l4_of(self.l3), TCP) else "udp"
+
     # ---- the client's packets ----
-    def forward(self, l3=None, new=True):
-        """The client's packet (the flow's first by default) reaching the real."""
+    def forward(self, l3=None, new=True, reclaimed=False):
+        """The client's packet (the flow's first by default) reaching the real; `new`: the
+        first packet of the flow (ct_new), else a tracked one (ct_hit); `reclaimed`: its SNAT
+        port was taken over from a closed or idle flow."""
         l3 = l3 or self.l3
         frame = P.frame(l3, vlans=self.vlans)
         sent = self.sent if l3 is self.l3 else self.rewritten(l3)
@@ -55,7 +65,16 @@ class NatFlow:
                              f"real.{self.real}.new_flows": 1})
         else:
             counters["global.ct_hit.packets"] = 1
+        if reclaimed:
+            counters["global.nat_reclaimed.packets"] = 1
         return Step(frame, "tx", N.forwarded(sent, self.mac, self.vlans), counters, cpu=self.cpu)
+
+    def dropped(self, l3=None):
+        """The client's packet refused for want of a free SNAT port (or reply tuple)."""
+        frame = P.frame(l3 or self.l3, vlans=self.vlans)
+        return Step(frame, "drop_nat_exhausted", None,
+                    {f"service.{self.service}.packets": 1, f"service.{self.service}.bytes": len(frame),
+                     f"service.{self.service}.nat_exhausted": 1}, cpu=self.cpu)
 
     def rewritten(self, l3):
         if self.gateway:
