@@ -1,18 +1,28 @@
 #!/usr/bin/python3
-"""A real server of the lab (Tools/lab): a small threaded HTTP/1.1 server.
+"""A real server of the lab (Tools/lab): a small threaded HTTP/1.1 server and a UDP responder.
 
     GET /                    -> "<name>\\n" (the body names the real server)
     GET /stream?seconds=S    -> chunked body, one line "<name> <n>" every 100 ms for S seconds,
                                 then "<name> end <count>" (for long-lived connection tests)
+    GET /healthz             -> "ok" (for the proxy's health checks)
+    GET /data?bytes=N        -> N bytes (at most 64 MiB) of a fixed pattern (see pattern())
+    POST /upload             -> "<name> <bytes> <sha256>" of the request body (at most 64 MiB)
+    UDP datagram             -> one JSON datagram {"real", "client", "client_port", "local",
+                                "local_port", "bytes"}: the addresses as this server saw them
 
 It listens on every address of its namespace (IPv4 and IPv6, so also on the VIPs held on
-loopback) on each port of --ports, and appends one JSON line per request to --log:
-{"time", "real", "client", "client_port", "local", "local_port", "path"}.
+loopback) on each TCP port of --ports and each UDP port of --udp-ports, answers each datagram
+from the address it was sent to (IP_PKTINFO, so source-based routing sees the right source),
+and appends one JSON line per request or datagram to --log: {"time", "real", "proto", "client",
+"client_port", "local", "local_port", "path", "forwarded_for"} (path "udp" for datagrams;
+forwarded_for is the X-Forwarded-For header a proxy added, or null).
 """
 import argparse
+import hashlib
 import http.server
 import json
 import os
+import resource
 import signal
 import socket
 import socketserver
@@ -23,6 +33,14 @@ import urllib.parse
 
 STREAM_INTERVAL = 0.1
 STREAM_MAX_SECONDS = 120
+MAX_TRANSFER = 64 << 20
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux's value; Python 3.11 does not name it
+
+
+def pattern(size):
+    """The body of GET /data?bytes=N: bytes 0..255 over and over, cut at N (clients check it)."""
+    block = bytes(range(256)) * 256
+    return (block * (size // len(block) + 1))[:size]
 
 
 def plain(address):
@@ -34,7 +52,7 @@ class Server(http.server.ThreadingHTTPServer):
     address_family = socket.AF_INET6
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 256
+    request_queue_size = 4096  # thousands of connections may arrive at once (capped by somaxconn)
 
     def server_bind(self):
         # Dual stack; and no reverse lookup of our own name (HTTPServer.server_bind does one,
@@ -49,26 +67,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "usher-lab-real"
     real_name = "real"
-    log_file = None
-    log_lock = threading.Lock()
 
     def log_message(self, format, *args):  # the request log below replaces stderr chatter
         pass
 
     def record(self, path):
         local = self.connection.getsockname()
-        entry = {
-            "time": time.time(),
-            "real": self.real_name,
-            "client": plain(self.client_address[0]),
-            "client_port": self.client_address[1],
-            "local": plain(local[0]),
-            "local_port": local[1],
-            "path": path,
-        }
-        with self.log_lock:
-            self.log_file.write(json.dumps(entry) + "\n")
-            self.log_file.flush()
+        log(self.real_name, "tcp", self.client_address, local, path, self.headers.get("X-Forwarded-For"))
 
     def send_body(self, status, text):
         body = text.encode()
@@ -83,10 +88,52 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.record(self.path)
         if url.path == "/":
             self.send_body(200, f"{self.real_name}\n")
+        elif url.path == "/healthz":
+            self.send_body(200, "ok\n")
         elif url.path == "/stream":
             self.stream(urllib.parse.parse_qs(url.query))
+        elif url.path == "/data":
+            self.data(urllib.parse.parse_qs(url.query))
         else:
             self.send_body(404, f"{self.real_name}: no such path {url.path}\n")
+
+    def do_POST(self):
+        url = urllib.parse.urlsplit(self.path)
+        self.record(self.path)
+        if url.path != "/upload":
+            self.send_body(404, f"{self.real_name}: no such path {url.path}\n")
+            return
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self.send_body(411, "POST /upload needs a Content-Length\n")
+            return
+        if not 0 <= length <= MAX_TRANSFER:
+            self.send_body(413, f"at most {MAX_TRANSFER} bytes\n")
+            return
+        digest, left = hashlib.sha256(), length
+        while left > 0:
+            chunk = self.rfile.read(min(left, 1 << 16))
+            if not chunk:
+                return  # the client went away mid-body
+            digest.update(chunk)
+            left -= len(chunk)
+        self.send_body(200, f"{self.real_name} {length} {digest.hexdigest()}\n")
+
+    def data(self, query):
+        try:
+            size = int(query.get("bytes", ["0"])[0])
+        except ValueError:
+            size = -1
+        if not 0 <= size <= MAX_TRANSFER:
+            self.send_body(400, f"bytes must be 0..{MAX_TRANSFER}\n")
+            return
+        self.send_response(200)
+        self.send_header("X-Lab-Real", self.real_name)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        self.wfile.write(pattern(size))
 
     def stream(self, query):
         try:
@@ -116,24 +163,101 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+LOG_LOCK = threading.Lock()
+LOG_FILE = None
+
+
+def log(real, proto, client, local, path, forwarded_for=None):
+    entry = {
+        "time": time.time(),
+        "real": real,
+        "proto": proto,
+        "client": plain(client[0]),
+        "client_port": client[1],
+        "local": plain(local[0]),
+        "local_port": local[1],
+        "path": path,
+        "forwarded_for": forwarded_for,
+    }
+    with LOG_LOCK:
+        LOG_FILE.write(json.dumps(entry) + "\n")
+        LOG_FILE.flush()
+
+
+def udp_sockets(port):
+    """An IPv4 and an IPv6 socket on `port` that report each datagram's destination address."""
+    v4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    v4.setsockopt(socket.SOL_IP, IP_PKTINFO, 1)
+    v4.bind(("0.0.0.0", port))
+    v6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+    v6.bind(("::", port))
+    return [v4, v6]
+
+
+def serve_udp(sock, name):
+    """Answers every datagram with what this server saw, from the address it was sent to."""
+    v6 = sock.family == socket.AF_INET6
+    port = sock.getsockname()[1]
+    while True:
+        try:
+            data, ancillary, _, client = sock.recvmsg(65535, 256)
+        except OSError:
+            continue
+        local = None
+        for level, kind, value in ancillary:
+            if v6 and level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO:
+                local = socket.inet_ntop(socket.AF_INET6, value[:16])
+            elif not v6 and level == socket.SOL_IP and kind == IP_PKTINFO:
+                local = socket.inet_ntop(socket.AF_INET, value[8:12])  # ipi_addr: the header's
+        if local is None:
+            continue
+        log(name, "udp", client, (local, port), "udp")
+        answer = json.dumps({"real": name, "client": client[0], "client_port": client[1],
+                             "local": local, "local_port": port, "bytes": len(data)}).encode()
+        if v6:
+            info = (socket.IPPROTO_IPV6, socket.IPV6_PKTINFO,
+                    socket.inet_pton(socket.AF_INET6, local) + (0).to_bytes(4, "little"))
+        else:  # in_pktinfo {ifindex 0, ipi_spec_dst = our address, ipi_addr unused}
+            info = (socket.SOL_IP, IP_PKTINFO, bytes(4) + socket.inet_aton(local) + bytes(4))
+        try:
+            sock.sendmsg([answer], [info], 0, client)
+        except OSError:
+            pass  # no route back: the client retries or gives up
+
+
 def main():
+    global LOG_FILE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", required=True, help="the real server's name, sent in every body")
     parser.add_argument("--ports", default="80,8080", help="comma-separated TCP ports")
+    parser.add_argument("--udp-ports", default="", help="comma-separated UDP ports (default none)")
     parser.add_argument("--log", required=True, help="request log (JSON lines, appended)")
     parser.add_argument("--ready", help="file created once every port listens")
     args = parser.parse_args()
 
+    # A thread per connection, and thousands of connections at once in the lab's load tests.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+    threading.stack_size(512 << 10)
     Handler.real_name = args.name
-    Handler.log_file = open(args.log, "a", encoding="utf-8")
-    servers = []
-    for port in (int(p) for p in args.ports.split(",")):
+    LOG_FILE = open(args.log, "a", encoding="utf-8")
+    servers, udp = [], []
+    for port in (int(p) for p in args.ports.split(",") if p):
         try:
             servers.append(Server(("::", port), Handler))
         except OSError as error:
-            sys.exit(f"{args.name}: cannot listen on port {port}: {error}")
+            sys.exit(f"{args.name}: cannot listen on TCP port {port}: {error}")
+    for port in (int(p) for p in args.udp_ports.split(",") if p):
+        try:
+            udp += udp_sockets(port)
+        except OSError as error:
+            sys.exit(f"{args.name}: cannot listen on UDP port {port}: {error}")
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
+    for sock in udp:
+        threading.Thread(target=serve_udp, args=(sock, args.name), daemon=True).start()
     if args.ready:
         open(args.ready, "w").close()
 

@@ -152,18 +152,44 @@ class Lab:
         assert self.next_port < 32768, "the test used up the lab's client ports"
         return first
 
-    def get(self, host, count, port=80, concurrency=4, timeout=3.0):
+    def get(self, host, count, port=80, concurrency=4, timeout=3.0, tls=False):
         """`count` GET / requests from the client, one TCP connection (and client port) each:
-        the summary dict."""
+        the summary dict. tls: HTTPS, verified against the lab's certificate."""
         deadline = 30 + count * 0.2
+        extra = ["--tls", "--ca", f"{self.facts['dir']}/l7.pem"] if tls else []
         done = self.run(
             "client", PYTHON, CLIENT_TOOL, "get", host, "--port", port, "--count", count,
             "--concurrency", concurrency, "--timeout", timeout, "--deadline", deadline,
-            "--source-port", self.source_ports(count),
+            "--source-port", self.source_ports(count), *extra,
             timeout=deadline + 15, check=False,
         )
         if not done.stdout.strip():
             raise AssertionError(f"the HTTP client printed nothing; stderr: {done.stderr}")
+        return json.loads(done.stdout)
+
+    def udp(self, host, count, port=9000):
+        """`count` UDP request/response exchanges from the client, each from its own port: the
+        summary dict ({"ok", "by_real", "seen": [[real, client, local, local_port, n]], ...})."""
+        deadline = 10 + count * 3
+        done = self.run(
+            "client", PYTHON, CLIENT_TOOL, "udp", host, "--port", port, "--count", count,
+            "--source-port", self.source_ports(count), "--deadline", deadline,
+            timeout=deadline + 15, check=False,
+        )
+        if not done.stdout.strip():
+            raise AssertionError(f"the UDP client printed nothing; stderr: {done.stderr}")
+        return json.loads(done.stdout)
+
+    def transfer(self, host, size, port=80, timeout=10.0):
+        """An upload and a download of `size` bytes, checked byte for byte:
+        {"upload": {"ok", "real", "seconds", "error"}, "download": {...}}."""
+        done = self.run(
+            "client", PYTHON, CLIENT_TOOL, "transfer", host, "--port", port, "--bytes", size,
+            "--timeout", timeout, "--source-port", self.source_ports(2),
+            timeout=4 * timeout + 30, check=False,
+        )
+        if not done.stdout.strip():
+            raise AssertionError(f"the transfer client printed nothing; stderr: {done.stderr}")
         return json.loads(done.stdout)
 
     def stream(self, host, seconds, port=80):
@@ -185,12 +211,12 @@ class Lab:
             return []
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
-    def log_marks(self):
+    def log_marks(self, reals=("real1", "real2", "real3")):
         """How many requests each real has logged so far (pass to `requests_since`)."""
-        return {real: len(self.log(real)) for real in ("real1", "real2", "real3")}
+        return {real: len(self.log(real)) for real in reals}
 
     def requests_since(self, marks, path="/"):
-        """Requests for `path` each real logged after `marks`."""
+        """Requests for `path` ("udp": datagrams) each real logged after `marks`."""
         return {real: [e for e in self.log(real)[mark:] if e["path"] == path] for real, mark in marks.items()}
 
 

@@ -91,7 +91,7 @@ def test_vip_answers_from_real_server_loopback_and_replies_bypass_the_lb(bare_la
 
 def test_facts_describe_the_lab(bare_lab):
     facts = bare_lab.facts
-    assert set(facts["hosts"]) == {"client", "router", "lb", "real1", "real2", "real3"}
+    assert set(facts["hosts"]) == {"client", "router", "lb", "real1", "real2", "real3", "router2", "real4"}
     for host, entry in facts["hosts"].items():
         assert entry["netns"] == f"{bare_lab.name}-{host}"
         for iface, details in entry["interfaces"].items():
@@ -133,3 +133,54 @@ def test_up_refuses_a_name_in_use_and_bad_names(bare_lab):
     assert bare_lab.get(bare_lab.real_address("real1"), count=1)["ok"] == 1, "the refused 'up' must not touch the lab"
     bad = subprocess.run([str(LAB_TOOL), "up", "Bad_Name"], capture_output=True, text=True, timeout=30)
     assert bad.returncode != 0 and "invalid" in bad.stderr
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_traffic_from_a_reals_own_address_goes_through_the_lb(bare_lab, family):
+    """Policy routing on the reals: what they send from their own address (gateway-mode replies)
+    is routed by the lb, which forwards it like the reals' gateway; what they send from a VIP
+    (DSR replies) is not (test_vip_answers_from_real_server_loopback_and_replies_bypass_the_lb)."""
+    lab = bare_lab
+    counter = (lambda: snmp(lab, "lb", "Ip", "ForwDatagrams")) if family == 4 else (
+        lambda: snmp(lab, "lb", "Ip6", "Ip6OutForwDatagrams"))
+    before = counter()
+
+    result = lab.get(lab.real_address("real2", family), count=10)
+
+    assert result["by_body"] == {"real2": 10}, result
+    # Each request's replies (SYN-ACK, the answer, FIN at least) went real2 → lb → router.
+    assert counter() - before >= 10 * 3, "replies from the real's own address must go through the lb"
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_udp_responder_answers_from_the_address_it_was_sent_to(bare_lab, family):
+    lab = bare_lab
+    address = lab.real_address("real3", family)
+    client = lab.client_address if family == 4 else lab.client_address6
+
+    result = lab.udp(address, count=5, port=9001)
+
+    assert result["ok"] == 5, result
+    assert result["seen"] == [["real3", client, address, 9001, 5]], result
+    entries = [e for e in lab.log("real3") if e["proto"] == "udp"]
+    assert [(e["client"], e["local"], e["local_port"]) for e in entries] == [(client, address, 9001)] * 5
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_router2_limits_the_path_to_real4_to_1280_bytes(bare_lab, family):
+    """Without the balancer: a client's full-size segments to real4 (which advertises a 1500-byte
+    MSS) get "fragmentation needed" / "packet too big" from router2, and 2 MB still go both ways.
+    This is the lab's half of the NAT path-MTU test: the ICMP really is sent."""
+    lab = bare_lab
+    real4 = lab.real_address("real4", family)
+    if family == 4:
+        icmp = lambda: snmp(lab, "router2", "Icmp", "OutDestUnreachs")
+    else:
+        icmp = lambda: snmp(lab, "router2", "Ip6", "Icmp6OutPktTooBigs")
+    before = icmp()
+
+    report = lab.transfer(real4, port=8080, size=2 << 20)
+
+    assert report["upload"]["ok"] and report["download"]["ok"], report
+    assert report["upload"]["real"] == "real4" and report["download"]["real"] == "real4", report
+    assert icmp() > before, "router2 sent no fragmentation-needed / packet-too-big"

@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+"""Writes a lab's usher config (usher.yaml) and its facts (facts.json) for Tools/lab.
+
+    lab-config.py --name NAME --dir DIR config   writes DIR/usher.yaml
+    lab-config.py --name NAME --dir DIR facts    writes DIR/facts.json (after the lab is built:
+                                                 reads the pids of DIR/*.pid and DIR/usher-bin)
+
+The addressing plan here and the network Tools/lab builds are the same plan written twice;
+Tests/EndToEnd/test_lab.py checks every interface of the facts against the namespaces.
+"""
+import argparse
+import json
+import os
+
+SERVER_MTU = 1600  # room for an IP-in-IP header on the server segment; the client side stays 1500
+FAR_MTU = 1280     # the link from router2 to real4: path MTU discovery through the balancer
+
+SNAT = {4: "198.51.100.3", 6: "2001:db8:2::3"}
+POOLS = {4: "lb-snat", 6: "lb-snat-v6"}
+L7_VIP = {4: "203.0.113.14", 6: "2001:db8:100::14"}
+TCP_PORTS = [80, 8080]
+# The nat and gateway services (and the SNAT pools) go into usher.yaml once usher reads them
+# (issue 3: the config reader is being written); until then the lab builds their network only.
+NAT_SERVICES = False
+UDP_PORTS = [9000, 9001]
+
+
+def mac(segment, host):
+    """02:00:00:SS:HH:HH, SS = segment (1 client side, 2 server side, 3 bridge ports, 4 far side)."""
+    return f"02:00:00:{segment:02x}:{host >> 8:02x}:{host & 0xff:02x}"
+
+
+def real_mac(i):
+    return mac(2, 0x10 + i)
+
+
+REALS = [{"name": f"real{i}", "ipv4": f"198.51.100.1{i}", "ipv6": f"2001:db8:2::1{i}", "mac": real_mac(i)}
+         for i in (1, 2, 3)]
+# Behind router2: the balancer reaches it through router2's MAC (its next hop).
+REAL4 = {"name": "real4", "ipv4": "198.51.100.140", "ipv6": "2001:db8:3::14", "mac": mac(2, 4),
+         "behind": "router2"}
+
+
+def service(name, vip, mode, family, port=80, protocol="tcp", real_port=None, reals=REALS):
+    entry = {"name": name, "vip": vip, "port": port, "protocol": protocol, "mode": mode, "family": family,
+             "reals": [r["name"] for r in reals], "real_port": real_port or port}
+    if mode == "nat":
+        entry["snat_pool"] = POOLS[family]
+        entry["snat"] = SNAT[family]
+    return entry, reals
+
+
+def services():
+    """Every service of the lab, with the reals (dicts) each one balances over."""
+    plan = []
+    for family, v in ((4, "203.0.113."), (6, "2001:db8:100::")):
+        suffix = "" if family == 4 else "-v6"
+        plan += [
+            service(f"web-l2{suffix}", f"{v}10", "dsr-l2", family),
+            service(f"web-ipip{suffix}", f"{v}11", "dsr-ipip", family),
+        ]
+        if not NAT_SERVICES:
+            continue
+        plan += [
+            service(f"web-nat{suffix}", f"{v}12", "nat", family, real_port=8080),
+            service(f"udp-nat{suffix}", f"{v}12", "nat", family, port=9000, protocol="udp", real_port=9001),
+            service(f"web-gw{suffix}", f"{v}13", "gateway", family),
+            service(f"udp-gw{suffix}", f"{v}13", "gateway", family, port=9000, protocol="udp"),
+            service(f"web-pmtu{suffix}", f"{v}15", "nat", family, real_port=8080, reals=[REAL4]),
+        ]
+    plan.append(service("web-l7", L7_VIP[4], "http", 4))
+    plan.append(service("web-l7s", L7_VIP[4], "https", 4, port=443))
+    return plan
+
+
+def config(name, directory):
+    lines = [
+        f"# The usher config of lab {name}, written by Tools/lab up: the balancer applies it with",
+        f"#   Tools/lab usher {name} apply -f {directory}/usher.yaml",
+        "# and the lab's proxy (usher proxy -c, in namespace {name}-lb) serves its http/https services.",
+        "interfaces:",
+        "  - name: eth0",
+        "    xdp-mode: native",
+        "encapsulation:",
+        "  source-v4: 198.51.100.64/26",
+        "  source-v6: 2001:db8:2::1:0/112",
+    ]
+    for family in (4, 6) if NAT_SERVICES else ():
+        lines += ["snat-pools:"] if family == 4 else []
+        lines += [f"  - name: {POOLS[family]}", f"    addresses: [{SNAT[family]}]", "    ports: 1024-65535"]
+    lines.append("services:")
+    for entry, reals in services():
+        lines += [f"  - name: {entry['name']}", f"    vip: {entry['vip']}", f"    port: {entry['port']}",
+                  f"    protocol: {entry['protocol']}", f"    mode: {entry['mode']}"]
+        if entry["mode"] in ("http", "https"):
+            lines += l7_fields(entry, directory)
+            continue
+        if entry["mode"] == "nat":
+            lines.append(f"    snat-pool: {entry['snat_pool']}")
+        lines.append("    reals:")
+        for real in reals:
+            lines.append(f"      - address: {real['ipv4' if entry['family'] == 4 else 'ipv6']}")
+            lines.append(f"        mac: {real['mac']}")
+            if entry["mode"] in ("nat", "gateway") and entry["real_port"] != entry["port"]:
+                lines.append(f"        port: {entry['real_port']}")
+    return "\n".join(lines) + "\n"
+
+
+def l7_fields(entry, directory):
+    lines = []
+    if entry["mode"] == "https":
+        lines += ["    tls:", "      certificates:",
+                  f"        - cert: {directory}/l7.pem", f"          key: {directory}/l7.key"]
+    lines += [f"    access-log: {directory}/proxy-access.log",
+              "    pools:", "      - name: reals", "        scheduler: round-robin",
+              "        health-check: { type: http, path: /healthz, expect-status: 200, interval: 2s, "
+              "timeout: 1s, rise: 1, fall: 2 }",
+              "        reals:"]
+    for real in REALS:
+        lines += [f"          - address: {real['ipv4']}", "            port: 80"]
+    lines.append("    default-pool: reals")
+    return lines
+
+
+def pid(directory, what):
+    try:
+        return int(open(f"{directory}/{what}.pid").read())
+    except (OSError, ValueError):
+        return None
+
+
+def iface(mac_address, mtu, peer=None, **extra):
+    entry = {"mac": mac_address, "mtu": mtu, **extra}
+    if peer:
+        entry["peer"] = peer
+    return entry
+
+
+def facts(name, directory):
+    ns = lambda host: f"{name}-{host}"
+    usher = open(f"{directory}/usher-bin").read().strip() if os.path.exists(f"{directory}/usher-bin") else ""
+    proxy = pid(directory, "proxy")
+    hosts = {
+        "client": {"netns": ns("client"), "interfaces": {
+            "eth0": iface(mac(1, 0x10), 1500, "cl0", ipv4="192.0.2.10/24", ipv6="2001:db8:1::10/64")},
+            "gateway4": "192.0.2.1", "gateway6": "2001:db8:1::1"},
+        "router": {"netns": ns("router"), "interfaces": {
+            "cl0": iface(mac(1, 1), 1500, "eth0", ipv4="192.0.2.1/24", ipv6="2001:db8:1::1/64"),
+            "br0": iface(mac(2, 1), SERVER_MTU, ipv4="198.51.100.1/25", ipv6="2001:db8:2::1/64",
+                         ports=["lb0", "r1", "r2", "r3", "rt2"]),
+            "lb0": iface(mac(3, 2), SERVER_MTU, "eth0", xdp="pass"),
+            **{f"r{i}": iface(mac(3, 0x10 + i), SERVER_MTU, "eth0") for i in (1, 2, 3)},
+            "rt2": iface(mac(3, 4), SERVER_MTU, "eth0")},
+            "routes": {"203.0.113.0/24": "198.51.100.2", "2001:db8:100::/64": "2001:db8:2::2",
+                       "198.51.100.128/25": "198.51.100.4", "2001:db8:3::/64": "2001:db8:2::4"}},
+        "lb": {"netns": ns("lb"), "interfaces": {
+            "eth0": iface(mac(2, 2), SERVER_MTU, "lb0", ipv4="198.51.100.2/25", ipv6="2001:db8:2::2/64",
+                          snat4=SNAT[4], snat6=SNAT[6])},
+            "loopback": [L7_VIP[4], L7_VIP[6]],
+            "gateway4": "198.51.100.1", "gateway6": "2001:db8:2::1", "forwarding": True,
+            "proxy": {"pid": proxy, "log": f"{directory}/proxy.out", "access_log": f"{directory}/proxy-access.log",
+                      "cert": f"{directory}/l7.pem"} if proxy else None},
+        "router2": {"netns": ns("router2"), "interfaces": {
+            "eth0": iface(mac(2, 4), SERVER_MTU, "rt2", ipv4="198.51.100.4/25", ipv6="2001:db8:2::4/64"),
+            "r4": iface(mac(4, 1), FAR_MTU, "eth0", ipv4="198.51.100.129/25", ipv6="2001:db8:3::1/64")},
+            "gateway4": "198.51.100.1", "gateway6": "2001:db8:2::1"},
+    }
+    for i, real in enumerate(REALS, start=1):
+        hosts[real["name"]] = {"netns": ns(real["name"]), "interfaces": {
+            "eth0": iface(real["mac"], SERVER_MTU, f"r{i}", ipv4=f"{real['ipv4']}/25", ipv6=f"{real['ipv6']}/64")},
+            "gateway4": "198.51.100.1", "gateway6": "2001:db8:2::1",
+            "policy_routing": {"from": [real["ipv4"], real["ipv6"]], "table": 100,
+                               "gateway4": "198.51.100.2", "gateway6": "2001:db8:2::2"},
+            "log": f"{directory}/{real['name']}.log", "pid": pid(directory, real["name"])}
+    hosts["real4"] = {"netns": ns("real4"), "interfaces": {
+        "eth0": iface(mac(4, 0x14), FAR_MTU, "r4", ipv4=f"{REAL4['ipv4']}/25", ipv6=f"{REAL4['ipv6']}/64")},
+        "gateway4": "198.51.100.129", "gateway6": "2001:db8:3::1", "advmss4": 1460, "advmss6": 1440,
+        "log": f"{directory}/real4.log", "pid": pid(directory, "real4")}
+    return {
+        "name": name, "dir": directory, "config": f"{directory}/usher.yaml",
+        "pin_dir": f"/sys/fs/bpf/usher-{name}", "state_dir": f"{directory}/state", "usher": usher,
+        "hosts": hosts,
+        "reals": [{k: v for k, v in r.items() if k != "behind"} for r in REALS] +
+                 [{k: v for k, v in REAL4.items()}],
+        "snat": {"ipv4": SNAT[4], "ipv6": SNAT[6], "pools": {POOLS[4]: SNAT[4], POOLS[6]: SNAT[6]}},
+        "http_ports": TCP_PORTS, "udp_ports": UDP_PORTS,
+        "services": [entry for entry, _ in services()],
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("what", choices=["config", "facts"])
+    args = parser.parse_args()
+    if args.what == "config":
+        text, path = config(args.name, args.dir), f"{args.dir}/usher.yaml"
+    else:
+        text, path = json.dumps(facts(args.name, args.dir), indent=2) + "\n", f"{args.dir}/facts.json"
+    with open(path + ".tmp", "w") as file:
+        file.write(text)
+    os.replace(path + ".tmp", path)
+
+
+if __name__ == "__main__":
+    main()
