@@ -34,9 +34,10 @@ def unique_name():
 class Stream:
     """A long-lived GET /stream in the client namespace (Tools/lab-client.py stream)."""
 
-    def __init__(self, process, seconds):
+    def __init__(self, process, seconds, port):
         self.process = process
         self.seconds = seconds
+        self.port = port  # the client's source port
         self.first = None
 
     def wait_first(self, timeout=5.0):
@@ -180,6 +181,18 @@ class Lab:
             raise AssertionError(f"the UDP client printed nothing; stderr: {done.stderr}")
         return json.loads(done.stdout)
 
+    def hold(self, host, connections, port=80, deadline=90):
+        """`connections` TCP connections held open at once, then a GET / on each: the summary
+        ({"established", "open_at_once", "ok", "failed", "by_body", "errors", "seconds", ...})."""
+        done = self.run(
+            "client", PYTHON, CLIENT_TOOL, "hold", host, "--port", port, "--connections", connections,
+            "--source-port", self.source_ports(connections), "--deadline", deadline,
+            timeout=deadline + 20, check=False,
+        )
+        if not done.stdout.strip():
+            raise AssertionError(f"the client printed nothing; stderr: {done.stderr}")
+        return json.loads(done.stdout)
+
     def transfer(self, host, size, port=80, timeout=10.0):
         """An upload and a download of `size` bytes, checked byte for byte:
         {"upload": {"ok", "real", "seconds", "error"}, "download": {...}}."""
@@ -194,11 +207,12 @@ class Lab:
 
     def stream(self, host, seconds, port=80):
         """Starts a long-lived GET /stream?seconds=S from the client (a Stream)."""
+        source_port = self.source_ports(1)
         argv = ["nsenter", f"--net=/run/netns/{self.name}-client", "--", PYTHON, str(CLIENT_TOOL),
                 "stream", host, "--port", str(port), "--seconds", str(seconds),
-                "--source-port", str(self.source_ports(1))]
+                "--source-port", str(source_port)]
         process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        stream = Stream(process, seconds)
+        stream = Stream(process, seconds, source_port)
         self.streams.append(stream)
         return stream
 
