@@ -202,6 +202,11 @@ UNTRANSLATED = [
          "untouched (pass_not_l4).", passed(_untracked_error(), "pass_not_l4")),
     case("icmp6-no-flow", "An ICMPv6 error about a tuple of no flow is passed untouched.",
          passed(_untracked_error(v6=True), "pass_not_l4")),
+    case("icmp4-error-without-nat", "Without any nat or gateway service ICMP errors are not "
+         "examined: fragmentation needed quoting a packet to a dsr VIP's real is pass_not_l4.",
+         passed(N.real_frame(N.icmp4_error(N.REAL_ROUTER4, P.CLIENT4, N.quote(
+             N.client(S.REALS["l2-tcp4"][0], P.l4_tcp(), src=P.CLIENT4))), ROUTER_MAC_REALS),
+             "pass_not_l4"), scenario="base"),
     case("icmp4-echo-to-snat", "An echo request to a SNAT address is for the host: pass_not_l4.",
          passed(P.icmp4_echo(S.SNAT4[0]), "pass_not_l4")),
     case("no-flow-to-snat4", "TCP to a SNAT address and port no flow holds is passed untouched "
