@@ -28,8 +28,9 @@ import argparse
 import collections
 import concurrent.futures
 import http.client
-import json
 import hashlib
+import json
+import os
 import resource
 import selectors
 import socket
@@ -76,7 +77,7 @@ def run_get(args):
         nonlocal issued
         while True:
             with lock:
-                if issued >= args.count or time.monotonic() > deadline:
+                if issued >= args.count or time.monotonic() > deadline or sum(errors.values()) >= args.max_errors:
                     return
                 source_port = args.source_port + issued if args.source_port else None
                 issued += 1
@@ -148,8 +149,8 @@ def run_udp(args):
     by_real, seen, errors = collections.Counter(), collections.Counter(), collections.Counter()
     deadline = time.monotonic() + args.deadline
     for i in range(args.count):
-        if time.monotonic() > deadline:
-            errors["deadline reached before every request was sent"] += args.count - i
+        if time.monotonic() > deadline or sum(errors.values()) >= args.max_errors:
+            errors["not sent: the deadline passed or too many failed"] += args.count - i
             break
         with socket.socket(family, socket.SOCK_DGRAM) as sock:
             sock.settimeout(args.timeout)
@@ -207,6 +208,8 @@ def run_hold(args):
 
     # 1. Connect, at most --pace handshakes in flight; nothing is sent until all are open.
     while (pending or any(v == "connecting" for v in state.values())) and time.monotonic() < deadline:
+        if established == 0 and time.monotonic() > start + 10:
+            break  # not one handshake in 10 s: the path is broken, waiting longer shows nothing
         connecting = sum(1 for v in state.values() if v == "connecting")
         while pending and connecting < args.pace:
             i = pending.pop(0)
@@ -329,6 +332,7 @@ def main():
     get.add_argument("--timeout", type=float, default=3.0, help="seconds per socket operation")
     get.add_argument("--deadline", type=float, default=120.0, help="seconds for the whole run")
     get.add_argument("--source-port", type=int, help="request i uses source port N+i (default: the kernel's choice)")
+    get.add_argument("--max-errors", type=int, default=1 << 30, help="stop issuing requests after this many failed")
     get.add_argument("--tls", action="store_true", help="HTTPS, the certificate verified")
     get.add_argument("--ca", help="the CA (or self-signed certificate) to trust with --tls")
     stream = sub.add_parser("stream", help="one long-lived streaming request")
@@ -345,6 +349,7 @@ def main():
     udp.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for each answer")
     udp.add_argument("--deadline", type=float, default=60.0, help="seconds for the whole run")
     udp.add_argument("--source-port", type=int, help="request i uses source port N+i")
+    udp.add_argument("--max-errors", type=int, default=1 << 30, help="stop after this many failed")
     hold = sub.add_parser("hold", help="N connections open at once, then a request on each")
     hold.add_argument("host")
     hold.add_argument("--port", type=int, default=80)

@@ -153,15 +153,16 @@ class Lab:
         assert self.next_port < 32768, "the test used up the lab's client ports"
         return first
 
-    def get(self, host, count, port=80, concurrency=4, timeout=3.0, tls=False):
+    def get(self, host, count, port=80, concurrency=4, timeout=3.0, tls=False, max_errors=20):
         """`count` GET / requests from the client, one TCP connection (and client port) each:
-        the summary dict. tls: HTTPS, verified against the lab's certificate."""
+        the summary dict. tls: HTTPS, verified against the lab's certificate. After `max_errors`
+        failures no more requests are issued (they count as failed): a broken path fails fast."""
         deadline = 30 + count * 0.2
         extra = ["--tls", "--ca", f"{self.facts['dir']}/l7.pem"] if tls else []
         done = self.run(
             "client", PYTHON, CLIENT_TOOL, "get", host, "--port", port, "--count", count,
             "--concurrency", concurrency, "--timeout", timeout, "--deadline", deadline,
-            "--source-port", self.source_ports(count), *extra,
+            "--source-port", self.source_ports(count), "--max-errors", max_errors, *extra,
             timeout=deadline + 15, check=False,
         )
         if not done.stdout.strip():
@@ -174,7 +175,7 @@ class Lab:
         deadline = 10 + count * 3
         done = self.run(
             "client", PYTHON, CLIENT_TOOL, "udp", host, "--port", port, "--count", count,
-            "--source-port", self.source_ports(count), "--deadline", deadline,
+            "--source-port", self.source_ports(count), "--deadline", deadline, "--max-errors", 5,
             timeout=deadline + 15, check=False,
         )
         if not done.stdout.strip():
