@@ -5,7 +5,8 @@ import UsherCore
 
 extension Dataplane {
     /// Reads the maps back: every VIP with its Maglev table's share per real, the present
-    /// reals (one entry per service that lists a real), up to `flowLimit` tracked flows, and the global entry.
+    /// reals (one entry per service that lists a real), up to `flowLimit` tracked flows (dsr, and
+    /// as many nat/gateway flows), the global entry, the SNAT pools and the address filter.
     public func dump(flowLimit: Int = 1000) throws -> MapsDump {
         let live = try maps.readLive()
         let realAddresses = live.reals.compactMapValues { IPAddress(abiBytes: getBytes($0.addr), family: $0.family) }
@@ -22,19 +23,32 @@ extension Dataplane {
             MapsDump.Real(id: id, serviceID: UInt32(real.service_id), address: realAddresses[id], dstMAC: MACAddress(bytes: getBytes(real.dst_mac)),
                           srcMAC: MACAddress(bytes: getBytes(real.src_mac)), ifindex: real.ifindex)
         }
-        return MapsDump(pinDirectory: pinDirectory, vips: vips, reals: reals,
-                        conntrack: try conntrack(limit: flowLimit), global: Self.describe(live.global))
+        var dump = MapsDump(pinDirectory: pinDirectory, vips: vips, reals: reals,
+                            conntrack: try conntrack(limit: flowLimit), global: Self.describe(live.global))
+        dump.snatPools = try snatPoolsDump()
+        dump.addressFilter = try addressFilterDump()
+        dump.nat = try natFlowsDump(limit: flowLimit, realAddresses: realAddresses)
+        return dump
     }
 
-    /// Empties the connection-tracking map; returns how many flows were removed. Flows the
-    /// data plane adds meanwhile may stay; the walk is bounded by twice the map's size.
+    /// Empties the flow tables: usher_ct_v1 (dsr) and both NAT maps (usher_nat_v1,
+    /// usher_natrev_v1, which frees every SNAT port); returns how many flows were removed (dsr
+    /// flows plus nat/gateway flows, each counted once). Flows the data plane adds meanwhile
+    /// may stay; each walk is bounded by twice its map's size.
     public func flushFlows() throws -> Int {
+        let flows = try Self.empty(maps.conntrack, bound: 2 * Int(USHER_CONNTRACK_DEFAULT_ENTRIES))
+        let natFlows = try Self.empty(maps.natFlows, bound: 2 * Int(USHER_NAT_DEFAULT_ENTRIES))
+        _ = try Self.empty(maps.natReplies, bound: 2 * Int(USHER_NAT_DEFAULT_ENTRIES))
+        return flows + natFlows
+    }
+
+    /// Deletes the entries of a hash map keyed by usher_flow_key; returns how many.
+    private static func empty(_ map: MapFD, bound: Int) throws -> Int {
         var removed = 0
-        let bound = 2 * Int(USHER_CONNTRACK_DEFAULT_ENTRIES)
         while removed < bound {
-            let keys = try maps.conntrack.keys(as: usher_flow_key.self, limit: 4096)
+            let keys = try map.keys(as: usher_flow_key.self, limit: 4096)
             if keys.isEmpty { break }
-            for key in keys where try maps.conntrack.delete(key) { removed += 1 }
+            for key in keys where try map.delete(key) { removed += 1 }
         }
         return removed
     }
@@ -61,9 +75,7 @@ extension Dataplane {
 
     private func conntrack(limit: Int) throws -> MapsDump.Conntrack {
         let entries = try maps.conntrack.entries(as: (usher_flow_key, usher_flow).self, limit: limit + 1)
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let nowNs = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+        let nowNs = Self.monotonicNanoseconds()
         var flows: [MapsDump.Flow] = []
         for (key, value) in entries.prefix(limit) {
             let src = IPAddress(abiBytes: getBytes(key.src), family: key.family)
@@ -77,7 +89,7 @@ extension Dataplane {
         return MapsDump.Conntrack(flows: flows, limit: limit, truncated: entries.count > limit)
     }
 
-    private static func endpoint(_ address: IPAddress?, _ port: UInt16) -> String {
+    static func endpoint(_ address: IPAddress?, _ port: UInt16) -> String {
         guard let address else { return "?:\(port)" }
         return address.isV4 ? "\(address):\(port)" : "[\(address)]:\(port)"
     }
@@ -92,6 +104,7 @@ extension Dataplane {
         return MapsDump.Global(
             encapSourceV4: prefix(getBytes(global.encap_src4), getBytes(global.encap_src4_hostmask), bits: 32),
             encapSourceV6: prefix(getBytes(global.encap_src6), getBytes(global.encap_src6_hostmask), bits: 128),
-            flags: global.flags)
+            flags: global.flags, nrCPUs: global.nr_cpus, natTCPIdleSeconds: global.nat_tcp_idle_s,
+            natTCPClosedSeconds: global.nat_tcp_closed_s, natUDPIdleSeconds: global.nat_udp_idle_s)
     }
 }

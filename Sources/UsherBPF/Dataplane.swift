@@ -58,6 +58,10 @@ struct DataplaneMaps {
     let stats: MapFD
     let serviceStats: MapFD
     let realStats: MapFD
+    let addresses: MapFD
+    let snatPools: MapFD
+    let natFlows: MapFD
+    let natReplies: MapFD
 
     init(_ object: BPFObject) throws {
         vips = try object.mapFD(named: MapName.vips)
@@ -68,6 +72,10 @@ struct DataplaneMaps {
         stats = try object.mapFD(named: MapName.stats)
         serviceStats = try object.mapFD(named: MapName.serviceStats)
         realStats = try object.mapFD(named: MapName.realStats)
+        addresses = try object.mapFD(named: MapName.addresses)
+        snatPools = try object.mapFD(named: MapName.snatPools)
+        natFlows = try object.mapFD(named: MapName.natFlows)
+        natReplies = try object.mapFD(named: MapName.natReplies)
     }
 }
 
