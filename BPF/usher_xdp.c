@@ -31,10 +31,16 @@ int usher_balance(struct xdp_md *ctx)
 	if (reason != USHER_PARSE_OK)
 		return usher_verdict(&pkt, reason);
 
-	/* Classify: a virtual service, and one this program forwards itself? */
-	svc = usher_lookup_service(&pkt.flow);
-	if (!svc)
-		return usher_verdict(&pkt, USHER_STAT_PASS_NOT_VIP);
+	/* Classify: through the address filter, a virtual service or a NAT flow's reply? */
+	svc = usher_classify(&pkt.flow, &reason);
+	if (!svc) {
+		if (reason != USHER_CLASS_NAT_REPLY)
+			return usher_verdict(&pkt, reason);
+		/* NAT replies: not yet translated. */
+		if (!bpf_map_lookup_elem(&usher_natrev_v1, &pkt.flow))
+			return usher_verdict(&pkt, USHER_STAT_PASS_NO_FLOW);
+		return usher_verdict(&pkt, USHER_STAT_PASS_UNSUPPORTED);
+	}
 	usher_count_service(svc->id, &pkt);
 	if (svc->mode == USHER_MODE_L7)
 		return usher_verdict(&pkt, USHER_STAT_PASS_L7);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * Lookups from raw map access up: the virtual service a packet is addressed to, a real server
- * by id (and as a member of a service), and the real Maglev gives a hash in a service's table.
+ * Lookups from raw map access up: what the address filter says of an address, the virtual
+ * service a packet is addressed to, a real server by id (and as a member of a service), and
+ * the real Maglev gives a hash in a service's table.
  */
 #ifndef USHER_LIB_LOOKUP_H
 #define USHER_LIB_LOOKUP_H
@@ -10,12 +11,24 @@
 #include <bpf/bpf_helpers.h>
 
 #include "usher/abi.h"
+#include "lib/hash.h"
 #include "lib/maps.h"
 
-/* Returns the service the flow is addressed to: its exact port first, then the VIP's
- * every-port service of that protocol; NULL if neither exists. */
+/* Returns the USHER_ADDR_F_* of the address filter's slot for addr (0: no VIP, SNAT address
+ * or gateway real there); one array read. */
+static __always_inline __u32 usher_addr_flags(const __u8 *addr, __u8 family)
+{
+	__u32 slot = USHER_ADDR_SLOT(usher_fold_addr(addr, family));
+	__u32 *flags = bpf_map_lookup_elem(&usher_addrs_v1, &slot);
+
+	return flags ? *flags : 0;
+}
+
+/* Returns the service the flow is addressed to, asking only what the destination's filter
+ * flags (dst_flags) say may exist: its exact port (USHER_ADDR_F_VIP_PORT), then the VIP's
+ * every-port service of that protocol (USHER_ADDR_F_VIP_ALL); NULL if neither exists. */
 static __always_inline const struct usher_service *
-usher_lookup_service(const struct usher_flow_key *flow)
+usher_lookup_service(const struct usher_flow_key *flow, __u32 dst_flags)
 {
 	struct usher_vip_key key __attribute__((aligned(8))) = {};
 	const struct usher_service *svc;
@@ -24,11 +37,39 @@ usher_lookup_service(const struct usher_flow_key *flow)
 	key.port = flow->dport;
 	key.proto = flow->proto;
 	key.family = flow->family;
-	svc = bpf_map_lookup_elem(&usher_vips_v1, &key);
-	if (svc)
-		return svc;
+	if (dst_flags & USHER_ADDR_F_VIP_PORT) {
+		svc = bpf_map_lookup_elem(&usher_vips_v1, &key);
+		if (svc)
+			return svc;
+	}
+	if (!(dst_flags & USHER_ADDR_F_VIP_ALL))
+		return NULL;
 	key.port = 0;
 	return bpf_map_lookup_elem(&usher_vips_v1, &key);
+}
+
+/* Returned by usher_classify instead of a verdict reason: the packet may be a reply of a NAT
+ * flow (to a SNAT address, or from a gateway real); never a USHER_STAT_* index. */
+#define USHER_CLASS_NAT_REPLY 0xFEu
+
+/* Classifies a parsed packet through the address filter; returns its service, or NULL with
+ * *reason USHER_CLASS_NAT_REPLY (look it up in usher_natrev_v1) or USHER_STAT_PASS_NOT_VIP. */
+static __always_inline const struct usher_service *usher_classify(const struct usher_flow_key *flow,
+								   __u32 *reason)
+{
+	__u32 dst_flags = usher_addr_flags(flow->dst, flow->family);
+	const struct usher_service *svc = NULL;
+
+	if (dst_flags & (USHER_ADDR_F_VIP_PORT | USHER_ADDR_F_VIP_ALL))
+		svc = usher_lookup_service(flow, dst_flags);
+	if (svc)
+		return svc;
+	if ((dst_flags & USHER_ADDR_F_SNAT) ||
+	    (usher_addr_flags(flow->src, flow->family) & USHER_ADDR_F_GW_REAL))
+		*reason = USHER_CLASS_NAT_REPLY;
+	else
+		*reason = USHER_STAT_PASS_NOT_VIP;
+	return NULL;
 }
 
 /* Returns the real server with this id if the slot holds one (USHER_REAL_F_PRESENT), else

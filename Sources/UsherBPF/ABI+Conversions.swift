@@ -115,10 +115,11 @@ extension ForwardingMode {
 }
 
 extension VirtualService {
-    /// The value of usher_vips_v1 for this service under `id`.
-    func abiService(id: UInt32) -> usher_service {
+    /// The value of usher_vips_v1 for this service under `id` (nat: using SNAT pool `snatPool`).
+    func abiService(id: UInt32, snatPool: UInt32 = 0) -> usher_service {
         var value = zeroed(usher_service.self)
         value.id = id
+        value.snat_pool = UInt16(truncatingIfNeeded: snatPool)
         value.mode = mode.abiMode
         value.flags = hashSourceOnly ? UInt8(USHER_SVC_F_SRC_HASH) : 0
         return value

@@ -23,14 +23,30 @@ struct ApplyPlan {
         var value: usher_service
     }
 
+    struct SNATWrite {
+        var id: UInt32
+        var value: usher_snat_pool
+    }
+
+    /// usher_addrs_v1 slots given their new bits before anything else is written.
+    var addressSets: [(slot: UInt32, value: UInt32)] = []
     var realWrites: [RealWrite] = []
     var newServiceIDs: [UInt32] = []
     var tableSwaps: [TableSwap] = []
+    /// SNAT pools written before the services that use them.
+    var snatWrites: [SNATWrite] = []
+    /// The global entry before the tables change (new knobs, old and new flags and sources).
+    var globalBefore: usher_global?
     var vipWrites: [VIPWrite] = []
+    /// The global entry as the config says, after the removals (when it differs from globalBefore).
     var global: usher_global?
     var vipDeletes: [usher_vip_key] = []
     var maglevClears: [UInt32] = []
     var realClears: [UInt32] = []
+    /// SNAT pools no nat service uses any more, removed after the services.
+    var snatDeletes: [UInt32] = []
+    /// usher_addrs_v1 slots losing bits, written last.
+    var addressClears: [(slot: UInt32, value: UInt32)] = []
     /// What the caller keeps for the next apply.
     var state = DataplaneState()
     /// Things the operator should know that did not stop the apply.
@@ -38,8 +54,9 @@ struct ApplyPlan {
 
     /// True when the maps already say what the config says.
     var changesNothing: Bool {
-        realWrites.isEmpty && tableSwaps.isEmpty && vipWrites.isEmpty && global == nil &&
-            vipDeletes.isEmpty && maglevClears.isEmpty && realClears.isEmpty
+        realWrites.isEmpty && tableSwaps.isEmpty && vipWrites.isEmpty && global == nil && globalBefore == nil &&
+            vipDeletes.isEmpty && maglevClears.isEmpty && realClears.isEmpty && snatWrites.isEmpty &&
+            snatDeletes.isEmpty && addressSets.isEmpty && addressClears.isEmpty
     }
 }
 

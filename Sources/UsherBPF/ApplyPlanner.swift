@@ -9,6 +9,8 @@ struct ApplyPlanner {
     let previous: DataplaneState?
     let live: LiveTables
     let resolver: NeighborResolving
+    /// Possible CPUs (libbpf_num_possible_cpus): each takes its own share of every SNAT pool's ports.
+    var nrCPUs: UInt32 = 1
     /// Creates and fills an inner Maglev map (slot 0 = M, then the real ids); returns it and
     /// its kernel map id. Injected so the planning can be tested without a kernel.
     let buildTable: (_ serviceID: UInt32, _ slots: [UInt32]) throws -> (OwnedFD, UInt32)
@@ -16,6 +18,8 @@ struct ApplyPlanner {
     func plan() throws -> ApplyPlan {
         var plan = ApplyPlan()
         try checkServices()
+        let poolIDs = try planSNATPools(into: &plan)
+        planAddressFilter(into: &plan)
 
         // Services: ids by key, reused; new ones lowest-first among ids no live VIP uses.
         let liveServiceIDs = Set(live.vips.values.map(\.id))
@@ -39,10 +43,15 @@ struct ApplyPlanner {
         }
         var services: [UInt32: VirtualService] = [:]
         var members = Set<LiveTables.Membership>()
+        var ports: [LiveTables.Membership: UInt16] = [:] // nat/gateway: the port at the real
         for service in balanced {
             guard let serviceID = serviceIDs[service.key] else { continue }
             services[serviceID] = service
-            for real in service.reals { members.insert(.init(serviceID: serviceID, address: real.address)) }
+            for real in service.reals {
+                let member = LiveTables.Membership(serviceID: serviceID, address: real.address)
+                members.insert(member)
+                if service.mode.isNAT, ports[member] == nil { ports[member] = real.port ?? 0 }
+            }
         }
         let memberships = members.sorted()
         var realIDs: [LiveTables.Membership: UInt32] = [:]
@@ -54,7 +63,7 @@ struct ApplyPlanner {
         for member in memberships {
             guard let id = realIDs[member], let service = services[member.serviceID] else { continue }
             let mac = explicitMACs[member.address] ?? hops[member.address]?.mac
-            let value = realEntry(member, mac: mac, hop: hops[member.address])
+            let value = realEntry(member, mac: mac, hop: hops[member.address], port: ports[member] ?? 0)
             if let current = live.reals[id], sameBytes(current, value) {
                 // unchanged
             } else {
@@ -81,15 +90,14 @@ struct ApplyPlanner {
             } else if live.maglevMapIDs[id] != nil {
                 plan.maglevClears.append(id) // turned into an L7 service: its table goes after the VIP entry changes
             }
-            let value = service.abiService(id: id)
+            let value = service.abiService(id: id, snatPool: service.mode == .nat ? service.snatPool.flatMap { poolIDs[$0] } ?? 0 : 0)
             if live.vips[service.key].map({ !sameBytes($0, value) }) ?? true {
                 plan.vipWrites.append(.init(key: service.key.abi, value: value))
             }
             plan.state.services.append(entry)
         }
 
-        let global = config.encapsulation.abiGlobal
-        if !sameBytes(global, live.global) { plan.global = global }
+        planGlobal(into: &plan)
 
         // Removals: VIPs of services no longer configured, their tables, and every membership
         // no longer configured (a real removed from one service, all reals of a removed service).
@@ -168,14 +176,16 @@ struct ApplyPlanner {
             .sorted { $0.address < $1.address }
     }
 
-    /// The usher_reals_v2 value of one membership. Service ids are below USHER_MAX_SERVICES
+    /// The usher_reals_v2 value of one membership (`port`: nat/gateway's port at the real, 0 =
+    /// the client's destination port). Service ids are below USHER_MAX_SERVICES
     /// (4096), so they fit service_id's 16 bits.
-    private func realEntry(_ member: LiveTables.Membership, mac: MACAddress?, hop: NextHop?) -> usher_real {
+    private func realEntry(_ member: LiveTables.Membership, mac: MACAddress?, hop: NextHop?, port: UInt16) -> usher_real {
         var value = zeroed(usher_real.self)
         setBytes(&value.addr, member.address.paddedBytes)
         value.family = member.address.familyCode
         value.flags = UInt8(USHER_REAL_F_PRESENT)
         value.service_id = UInt16(truncatingIfNeeded: member.serviceID)
+        value.port = port.bigEndian
         if let mac { setBytes(&value.dst_mac, mac.bytes) }
         if let hop {
             setBytes(&value.src_mac, hop.sourceMAC.bytes)
@@ -209,6 +219,7 @@ struct ApplyPlanner {
                 throw BPFError(call: "apply", subject: "service \(service.name)", message: "another service already has \(service.key)")
             }
             guard service.mode.isLayer4 else { continue }
+            if service.mode.isNAT { try checkNAT(service) }
             guard service.maglevTableSize >= 7, service.maglevTableSize <= UInt32(USHER_MAGLEV_MAX_SIZE) else {
                 throw BPFError(call: "apply", subject: "service \(service.name)",
                                message: "maglev-table-size \(service.maglevTableSize) is outside 7...\(USHER_MAGLEV_MAX_SIZE)")

@@ -8,10 +8,11 @@ extension Dataplane {
     ///
     /// First everything that can fail is done without touching the running tables: every
     /// next hop is resolved, every id given, every changed Maglev table computed and built in a
-    /// new inner map. Then, in an order that never exposes an id pointing at nothing: real
-    /// entries (new stats zeroed first), Maglev tables swapped in one update each, VIP entries,
-    /// the global entry; last, VIPs of removed services, their tables, and real entries no
-    /// longer configured. A real entry is one (service, real) membership, so a real removed
+    /// new inner map. Then, in an order that never exposes an id pointing at nothing: the new
+    /// bits of the address filter, real entries (new stats zeroed first), SNAT pools, the global
+    /// entry's new knobs, Maglev tables swapped in one update each, VIP entries; last, VIPs of
+    /// removed services, the global entry as configured, their tables, real entries and SNAT
+    /// pools no longer used, and the address filter's bits no longer wanted. A real entry is one (service, real) membership, so a real removed
     /// from one service loses that service's tracked flows (the data plane reschedules them)
     /// even while other services still list it.
     ///
@@ -22,7 +23,8 @@ extension Dataplane {
         let live = try maps.readLive()
         timer.mark("read live tables")
         let fills = MaglevTableFills()
-        let planner = ApplyPlanner(config: config, previous: previous, live: live, resolver: resolver) { id, slots in
+        let cpus = UInt32(try BPFSystem.possibleCPUs())
+        let planner = ApplyPlanner(config: config, previous: previous, live: live, resolver: resolver, nrCPUs: cpus) { id, slots in
             try timer.measure("create inner tables") { try self.createMaglevTable(serviceID: id, slots: slots, fills: fills) }
         }
         let plan = try planner.plan()
@@ -38,6 +40,7 @@ extension Dataplane {
     }
 
     private func write(_ plan: ApplyPlan, timer: ApplyTimer) throws {
+        try maps.addresses.updateBatch(keys: plan.addressSets.map(\.slot), values: plan.addressSets.map(\.value))
         for write in plan.realWrites where write.isNew {
             try maps.realStats.zeroPerCPU(write.id, valueSize: MemoryLayout<usher_real_stats>.size)
         }
@@ -46,6 +49,12 @@ extension Dataplane {
         }
         for id in plan.newServiceIDs {
             try maps.serviceStats.zeroPerCPU(id, valueSize: MemoryLayout<usher_service_stats>.size)
+        }
+        for write in plan.snatWrites {
+            try maps.snatPools.update(write.id, write.value)
+        }
+        if let global = plan.globalBefore {
+            try maps.global.update(UInt32(0), global)
         }
         try timer.measure("outer table swaps") {
             // One batch: each slot is still swapped atomically by its own element update, but the
@@ -59,11 +68,11 @@ extension Dataplane {
         for write in plan.vipWrites {
             try maps.vips.update(write.key, write.value)
         }
-        if let global = plan.global {
-            try maps.global.update(UInt32(0), global)
-        }
         for key in plan.vipDeletes {
             try maps.vips.delete(key)
+        }
+        if let global = plan.global {
+            try maps.global.update(UInt32(0), global)
         }
         for id in plan.maglevClears {
             try maps.maglev.delete(id)
@@ -71,6 +80,10 @@ extension Dataplane {
         for id in plan.realClears {
             try maps.reals.update(id, zeroed(usher_real.self))
         }
+        for id in plan.snatDeletes {
+            try maps.snatPools.delete(id)
+        }
+        try maps.addresses.updateBatch(keys: plan.addressClears.map(\.slot), values: plan.addressClears.map(\.value))
     }
 
     /// A new inner Maglev map: BPF_MAP_TYPE_ARRAY of u32 with BPF_F_INNER_MAP, `slots.count`

@@ -16,7 +16,9 @@ extension Dataplane {
             let values = try maps.serviceStats.lookupPerCPU(id, as: usher_service_stats.self)
             snapshot.services[id] = ServiceStats(
                 packets: values.reduce(0) { $0 &+ $1.packets }, bytes: values.reduce(0) { $0 &+ $1.bytes },
-                newFlows: values.reduce(0) { $0 &+ $1.new_flows }, noReal: values.reduce(0) { $0 &+ $1.no_real })
+                newFlows: values.reduce(0) { $0 &+ $1.new_flows }, noReal: values.reduce(0) { $0 &+ $1.no_real },
+                natExhausted: values.reduce(0) { $0 &+ $1.nat_exhausted },
+                replyPackets: values.reduce(0) { $0 &+ $1.reply_packets }, replyBytes: values.reduce(0) { $0 &+ $1.reply_bytes })
         }
         for id in live.reals {
             let values = try maps.realStats.lookupPerCPU(id, as: usher_real_stats.self)

@@ -44,8 +44,16 @@ public struct DataplaneState: Hashable, Codable, Sendable {
         public var nextHop: NextHop?
     }
 
+    /// A SNAT pool as written to usher_snat_v1: its name and the id its services refer to.
+    public struct SNATPool: Hashable, Codable, Sendable {
+        public var name: String
+        public var id: UInt32
+    }
+
     public var services: [Service]
     public var reals: [Real]
+    /// The pools used by nat services (a state saved before NAT existed has none).
+    public var snatPools: [SNATPool] = []
     /// What the apply that produced this state wants the operator to know (not saved).
     public var warnings: [String] = []
 
@@ -55,7 +63,14 @@ public struct DataplaneState: Hashable, Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case services, reals
+        case services, reals, snatPools
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        services = try container.decode([Service].self, forKey: .services)
+        reals = try container.decode([Real].self, forKey: .reals)
+        snatPools = try container.decodeIfPresent([SNATPool].self, forKey: .snatPools) ?? []
     }
 
     /// Service id by service key.

@@ -3,7 +3,8 @@ import CUsherABI
 import UsherCore
 
 /// What the maps hold now, as far as `apply` needs to know: the services, the present reals,
-/// which service ids have a Maglev table (and which inner map), and the global entry.
+/// which service ids have a Maglev table (and which inner map), the global entry, the SNAT pools
+/// and the address filter.
 /// Ids are always taken from here, so an apply is a reconciliation with the running tables.
 struct LiveTables {
     var vips: [ServiceKey: usher_service] = [:]
@@ -14,6 +15,10 @@ struct LiveTables {
     /// Kernel map id of the inner table, by service id (slots that hold one).
     var maglevMapIDs: [UInt32: UInt32] = [:]
     var global = zeroed(usher_global.self)
+    /// usher_snat_v1 by pool id.
+    var snatPools: [UInt32: usher_snat_pool] = [:]
+    /// The nonzero slots of usher_addrs_v1.
+    var addressSlots: [UInt32: UInt32] = [:]
 
     /// A real server as a member of one service: what a real id names.
     struct Membership: Hashable, Comparable {
@@ -58,6 +63,9 @@ extension DataplaneMaps {
             live.maglevMapIDs[id] = mapID
         }
         live.global = try global.lookup(UInt32(0), as: usher_global.self) ?? zeroed()
+        for (id, pool) in try snatPools.entries(as: (UInt32, usher_snat_pool).self) { live.snatPools[id] = pool }
+        let slots = try addresses.arrayEntries(as: UInt32.self, count: Int(USHER_ADDR_SLOTS))
+        for (slot, value) in slots.enumerated() where value != 0 { live.addressSlots[UInt32(slot)] = value }
         return live
     }
 
