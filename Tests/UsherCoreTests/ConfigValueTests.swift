@@ -76,7 +76,9 @@ import Testing
     }
 
     @Test(arguments: [("dsr", "did you mean \"dsr-l2\"?"), ("dsr-ipipp", "did you mean \"dsr-ipip\"?"),
-                      ("nat", "write dsr-l2, dsr-ipip, http or https")])
+                      ("fullnat", "did you mean \"nat\"?"), ("masq", "did you mean \"gateway\"?"),
+                      ("gatway", "did you mean \"gateway\"?"),
+                      ("proxy", "write dsr-l2, dsr-ipip, http, https, nat or gateway")])
     func unknownModes(value: String, hint: String) {
         expectOneError(serviceFile(mode: value), line: 6, field: "services[0].mode", message: "unknown mode \"\(value)\"", hint: hint)
     }

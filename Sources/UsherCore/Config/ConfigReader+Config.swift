@@ -9,6 +9,11 @@ struct ReadConfig {
     var interfaceIndex: [Int] = []
     /// For each service, the same for the lists of its L7 settings.
     var nestedIndex: [NestedIndex] = []
+    /// For each SNAT pool of the model, its index in `snat-pools`.
+    var poolIndex: [Int] = []
+    /// The file index of every SNAT pool whose name could be read, kept or not: a problem
+    /// caused by a missing pool (`snat-pools.NAME`, see `ConfigValidator`) maps to it.
+    var poolIndexByName: [String: Int] = [:]
 
     /// `path` (of the model) as the path of the same field in the file.
     func filePath(_ path: FieldPath) -> FieldPath {
@@ -28,23 +33,27 @@ struct ReadConfig {
             }
         } else if c.count >= 2, c[0] == .key("interfaces"), case let .index(i) = c[1], i < interfaceIndex.count {
             c[1] = .index(interfaceIndex[i])
+        } else if c.count >= 2, c[0] == .key("snat-pools"), case let .index(i) = c[1], i < poolIndex.count {
+            c[1] = .index(poolIndex[i])
+        } else if c.count >= 2, c[0] == .key("snat-pools"), case let .key(name) = c[1], let i = poolIndexByName[name] {
+            c[1] = .index(i)
         }
         return FieldPath(c)
     }
 }
 
 extension ConfigReader {
-    static let topFields = ["interfaces", "encapsulation", "services"]
+    static let topFields = ["interfaces", "encapsulation", "snat-pools", "nat", "services"]
     static let interfaceFields = ["name", "xdp-mode"]
     static let encapsulationFields = ["source-v4", "source-v6"]
-    static let serviceFields = ["name", "vip", "port", "protocol", "mode", "maglev-table-size", "hash", "reals"]
-    static let realFields = ["address", "weight", "mac"]
+    static let serviceFields = ["name", "vip", "port", "protocol", "mode", "snat-pool", "maglev-table-size", "hash", "reals"]
+    static let realFields = ["address", "port", "weight", "mac"]
 
     mutating func readConfig(_ root: Node) -> ReadConfig {
         var out = ReadConfig()
         let path = FieldPath.root
         guard let fields = mapping(root, at: path, what: "the config", fields: Self.topFields,
-                                   hint: "a config is a mapping with `services:` (and optionally `interfaces:` and `encapsulation:`)")
+                                   hint: "a config is a mapping with `services:` (and optionally `interfaces:`, `encapsulation:`, `snat-pools:` and `nat:`)")
         else { return out }
         require([("services", "add `services:` with a list of virtual services (`services: []` for none)")],
                 in: fields, at: path, what: "the config")
@@ -60,6 +69,21 @@ extension ConfigReader {
         }
         if let node = fields["encapsulation"], !Self.isNull(node) {
             out.config.encapsulation = readEncapsulation(node, at: path.key("encapsulation"))
+        }
+        if let node = fields["snat-pools"],
+           let items = list(node, at: path.key("snat-pools"), what: "SNAT pools",
+                            hint: "start each pool with `- name: lb-snat`, then `addresses: [198.51.100.3]`") {
+            for (i, item) in items.enumerated() {
+                let (pool, name) = readSNATPool(item, at: path.key("snat-pools").index(i))
+                if let name, out.poolIndexByName[name] == nil { out.poolIndexByName[name] = i }
+                if let pool {
+                    out.config.snatPools.append(pool)
+                    out.poolIndex.append(i)
+                }
+            }
+        }
+        if let node = fields["nat"], !Self.isNull(node) {
+            out.config.nat = readNATSettings(node, at: path.key("nat"))
         }
         if let node = fields["services"],
            let items = list(node, at: path.key("services"), what: "services", hint: "start each service with `- name: …`") {

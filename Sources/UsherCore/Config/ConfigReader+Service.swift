@@ -30,7 +30,15 @@ extension ConfigReader {
         }
         let mode = fields["mode"].flatMap {
             need(choice($0, at: path.key("mode"), what: "mode", choices: ForwardingMode.allCases.map { ($0.rawValue, $0) },
-                        synonyms: ["dsr": "dsr-l2", "l2": "dsr-l2", "ipip": "dsr-ipip", "tunnel": "dsr-ipip", "tls": "https"]))
+                        synonyms: ["dsr": "dsr-l2", "l2": "dsr-l2", "ipip": "dsr-ipip", "tunnel": "dsr-ipip", "tls": "https",
+                                   "fullnat": "nat", "full-nat": "nat", "snat": "nat", "one-arm": "nat", "single-leg": "nat",
+                                   "dnat": "gateway", "masq": "gateway", "masquerade": "gateway", "two-arm": "gateway",
+                                   "two-leg": "gateway", "routed": "gateway"]))
+        }
+        // Read for every mode; ConfigValidator refuses it for all but nat.
+        let snatPool = fields["snat-pool"].flatMap {
+            need(scalar($0, at: path.key("snat-pool"), what: "an SNAT pool name",
+                        hint: "write the name of one of the pools under `snat-pools:`, e.g. `snat-pool: lb-snat`"))
         }
         var tableSize = VirtualService.defaultMaglevTableSize
         if let node = fields["maglev-table-size"] {
@@ -64,7 +72,8 @@ extension ConfigReader {
         }
         guard ok, let name, let vip, let port, let proto, let mode else { return nil }
         let service = VirtualService(name: name, vip: vip, port: port, proto: proto, mode: mode,
-                                     maglevTableSize: tableSize, hashSourceOnly: sourceOnly, reals: reals, l7: l7)
+                                     maglevTableSize: tableSize, hashSourceOnly: sourceOnly, reals: reals, l7: l7,
+                                     snatPool: snatPool)
         return (service, realIndex, nested)
     }
 
@@ -77,6 +86,11 @@ extension ConfigReader {
         let realAddress = fields["address"].flatMap {
             address($0, at: path.key("address"), what: "the real's address", example: "198.51.100.11")
         }
+        var port: UInt16?
+        if let node = fields["port"] {
+            port = readRealPort(node, at: path.key("port"))
+            if port == nil { ok = false }
+        }
         let weight = readWeight(fields["weight"], at: path.key("weight"), ok: &ok)
         var mac: MACAddress?
         if let node = fields["mac"] {
@@ -88,7 +102,7 @@ extension ConfigReader {
             if mac == nil { ok = false }
         }
         guard ok, let realAddress else { return nil }
-        return RealServer(address: realAddress, weight: weight, mac: mac)
+        return RealServer(address: realAddress, weight: weight, mac: mac, port: port)
     }
 
     private mutating func readPort(_ node: Node, at path: FieldPath) -> UInt16? {

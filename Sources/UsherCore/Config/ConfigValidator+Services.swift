@@ -34,6 +34,7 @@ extension ConfigValidator {
             checkMode(service, encapsulation: config.encapsulation, at: path, into: &out)
             checkTableSize(service, at: path, into: &out)
             checkReals(service, index: i, at: path, macs: &macs, into: &out)
+            checkNAT(service, config: config, at: path, into: &out)
             checkLayer7(service, at: path, into: &out)
         }
     }
@@ -59,7 +60,7 @@ extension ConfigValidator {
                                  hint: "write `protocol: tcp`, or use dsr-l2 or dsr-ipip for UDP"))
             }
         case .dsrL2, .nat, .gateway:
-            break // nat/gateway rules: ConfigValidator+NAT (the NAT work)
+            break // nat/gateway rules: ConfigValidator+NAT
         }
     }
 

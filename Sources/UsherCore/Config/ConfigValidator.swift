@@ -17,10 +17,13 @@ public enum ConfigValidator {
         issues(config).map { ConfigError(field: $0.path.description, message: $0.fullMessage(), hint: $0.hint) }
     }
 
-    static func issues(_ config: BalancerConfig) -> [ValidationIssue] {
+    /// `cpus`: the CPUs the data plane splits each SNAT port range between.
+    static func issues(_ config: BalancerConfig, cpus: Int = possibleCPUCount) -> [ValidationIssue] {
         var out: [ValidationIssue] = []
         checkInterfaces(config.interfaces, into: &out)
         checkEncapsulation(config.encapsulation, into: &out)
+        checkSNATPools(config, cpus: cpus, into: &out)
+        checkNATSettings(config.nat, into: &out)
         checkServices(config, into: &out)
         return out
     }
@@ -40,12 +43,17 @@ public enum ConfigValidator {
 
     /// Why `name` cannot be a service name, if it cannot.
     public static func serviceNameProblem(_ name: String) -> String? {
-        if name.isEmpty { return "the service name is empty" }
+        nameProblem(name, what: "service name")
+    }
+
+    /// Why `name` cannot be the name of a service or a pool (`what`), if it cannot.
+    static func nameProblem(_ name: String, what: String) -> String? {
+        if name.isEmpty { return "the \(what) is empty" }
         if name.count > maxServiceNameLength {
-            return "service name \"\(name)\" is \(name.count) characters long, more than \(maxServiceNameLength)"
+            return "\(what) \"\(name)\" is \(name.count) characters long, more than \(maxServiceNameLength)"
         }
         if let bad = name.first(where: { !isServiceNameCharacter($0) }) {
-            return "service name \"\(name)\" contains \(quoted(bad))"
+            return "\(what) \"\(name)\" contains \(quoted(bad))"
         }
         return nil
     }
@@ -114,7 +122,7 @@ public enum ConfigValidator {
 
     /// Why `address` cannot be a VIP, a real or a source address: unspecified, loopback or
     /// multicast.
-    static func addressScopeProblem(_ address: IPAddress, role: String) -> String? {
+    public static func addressScopeProblem(_ address: IPAddress, role: String) -> String? {
         if address.isUnspecified { return "\(address) is the unspecified address and cannot be \(role)" }
         if address.isLoopback { return "\(address) is a loopback address and cannot be \(role)" }
         if address.isMulticast { return "\(address) is a multicast address and cannot be \(role)" }

@@ -26,12 +26,15 @@ extension ConfigDiff {
         public var newWeight: UInt32
         public var oldMAC: MACAddress?
         public var newMAC: MACAddress?
+        /// nat/gateway: the port the real listens on; nil = the port the client connected to.
+        public var oldPort: UInt16?
+        public var newPort: UInt16?
     }
 
     /// A service kept (same name) whose settings or reals changed.
     public struct ServiceChange: Codable, Hashable, Sendable {
         public var name: String
-        /// vip, port, protocol, mode, maglev-table-size, hash.
+        /// vip, port, protocol, mode, snat-pool, maglev-table-size, hash.
         public var settings: [SettingChange] = []
         public var realsAdded: [RealServer] = []
         public var realsRemoved: [RealServer] = []
@@ -48,6 +51,7 @@ extension ConfigDiff {
                 ("port", port(old.port), port(new.port)),
                 ("protocol", old.proto.rawValue, new.proto.rawValue),
                 ("mode", old.mode.rawValue, new.mode.rawValue),
+                ("snat-pool", old.snatPool ?? "(none)", new.snatPool ?? "(none)"),
                 ("maglev-table-size", String(old.maglevTableSize), String(new.maglevTableSize)),
                 ("hash", hash(old.hashSourceOnly), hash(new.hashSourceOnly)),
             ]
@@ -58,9 +62,9 @@ extension ConfigDiff {
             realsRemoved = old.reals.filter { !newAddresses.contains($0.address) }
             for real in new.reals {
                 guard let before = oldReals[real.address] else { realsAdded.append(real); continue }
-                if before.weight != real.weight || before.mac != real.mac {
+                if before.weight != real.weight || before.mac != real.mac || before.port != real.port {
                     realsChanged.append(RealChange(address: real.address, oldWeight: before.weight, newWeight: real.weight,
-                                                   oldMAC: before.mac, newMAC: real.mac))
+                                                   oldMAC: before.mac, newMAC: real.mac, oldPort: before.port, newPort: real.port))
                 }
             }
             l7 = L7Change(from: old.l7, to: new.l7)
@@ -79,6 +83,11 @@ extension ConfigDiff {
                 if change.oldWeight != change.newWeight {
                     let note = change.newWeight == 0 ? " (draining)" : change.oldWeight == 0 ? " (back in rotation)" : ""
                     out.append("~ service \(name): real \(change.address) weight \(change.oldWeight) → \(change.newWeight)\(note)")
+                }
+                if change.oldPort != change.newPort {
+                    let from = change.oldPort.map(String.init) ?? "(the VIP's)"
+                    let to = change.newPort.map(String.init) ?? "(the VIP's)"
+                    out.append("~ service \(name): real \(change.address) port \(from) → \(to)")
                 }
                 if change.oldMAC != change.newMAC {
                     let from = change.oldMAC?.description ?? "(neighbour table)"

@@ -9,6 +9,11 @@ public struct ConfigDiff: Codable, Hashable, Sendable {
     public var interfacesChanged: [InterfaceChange] = []
     /// `source-v4` / `source-v6` changes.
     public var encapsulationChanges: [SettingChange] = []
+    public var snatPoolsAdded: [SNATPool] = []
+    public var snatPoolsRemoved: [SNATPool] = []
+    public var snatPoolsChanged: [SNATPoolChange] = []
+    /// `tcp-idle-timeout`, `tcp-closed-timeout`, `udp-idle-timeout` changes.
+    public var natChanges: [SettingChange] = []
 
     /// The changes from `old` (nil before the first apply: everything is added) to `new`.
     public init(from old: BalancerConfig?, to new: BalancerConfig) {
@@ -30,6 +35,9 @@ public struct ConfigDiff: Codable, Hashable, Sendable {
                                                       to: after.map(\.description) ?? "(none)"))
         }
 
+        (snatPoolsAdded, snatPoolsRemoved, snatPoolsChanged) = Self.poolChanges(from: old.snatPools, to: new.snatPools)
+        natChanges = Self.natChanges(from: old.nat, to: new.nat)
+
         let newNames = Set(new.services.map(\.name))
         let oldServices = Dictionary(old.services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         servicesRemoved = old.services.filter { !newNames.contains($0.name) }
@@ -44,6 +52,7 @@ public struct ConfigDiff: Codable, Hashable, Sendable {
     public var isEmpty: Bool {
         servicesAdded.isEmpty && servicesRemoved.isEmpty && servicesChanged.isEmpty && interfacesAdded.isEmpty
             && interfacesRemoved.isEmpty && interfacesChanged.isEmpty && encapsulationChanges.isEmpty
+            && snatPoolsAdded.isEmpty && snatPoolsRemoved.isEmpty && snatPoolsChanged.isEmpty && natChanges.isEmpty
     }
 
     /// One line per change for people: `+` added, `-` removed, `~` changed, e.g.
@@ -55,6 +64,10 @@ public struct ConfigDiff: Codable, Hashable, Sendable {
         out += interfacesAdded.map { "+ interface \($0.name) xdp-mode \($0.xdpMode.rawValue)" }
         out += interfacesChanged.map { "~ interface \($0.name): xdp-mode \($0.from.rawValue) → \($0.to.rawValue)" }
         out += encapsulationChanges.map { "~ encapsulation: \($0.field) \($0.from) → \($0.to)" }
+        out += natChanges.map { "~ nat: \($0.field) \($0.from) → \($0.to)" }
+        // Pools come before the services that use them and leave after those that did.
+        out += snatPoolsAdded.map { "+ snat-pool \(Self.summary($0))" }
+        out += snatPoolsChanged.flatMap(\.lines)
         out += servicesRemoved.map { "- service \(Self.summary($0))" }
         for service in servicesAdded {
             out.append("+ service \(Self.summary(service))")
@@ -62,20 +75,25 @@ public struct ConfigDiff: Codable, Hashable, Sendable {
             out += Self.l7Lines(service)
         }
         for change in servicesChanged { out += change.lines }
+        out += snatPoolsRemoved.map { "- snat-pool \($0.name)" }
         return out
     }
 
     /// `web 203.0.113.10:80/tcp dsr-l2`, with the hash and table size when not the defaults.
     static func summary(_ service: VirtualService) -> String {
         var s = "\(service.name) \(service.key) \(service.mode.rawValue)"
+        if let pool = service.snatPool { s += " snat-pool \(pool)" }
         if service.hashSourceOnly { s += " hash source-ip" }
         if service.maglevTableSize != VirtualService.defaultMaglevTableSize { s += " maglev-table-size \(service.maglevTableSize)" }
         return s
     }
 
-    /// `real 198.51.100.11 weight 1 mac 02:00:00:00:00:11`, `(draining)` at weight 0.
+    /// `real 198.51.100.11 weight 1 mac 02:00:00:00:00:11`, `real 198.51.100.11 port 8080
+    /// weight 1`, `(draining)` at weight 0.
     static func summary(_ real: RealServer) -> String {
-        var s = "real \(real.address) weight \(real.weight)"
+        var s = "real \(real.address)"
+        if let port = real.port { s += " port \(port)" }
+        s += " weight \(real.weight)"
         if let mac = real.mac { s += " mac \(mac)" }
         if real.isDraining { s += " (draining)" }
         return s
