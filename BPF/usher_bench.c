@@ -16,9 +16,12 @@
  * A source port and a source address byte give up to 2^24 distinct flows.
  *
  * usher_bench_gen is the traffic generator of the lab (BPF_F_TEST_XDP_LIVE_FRAMES): the same
- * restore-and-vary step, then XDP_TX out of the interface named as ingress. usher_bench_count
- * counts what reaches a receiver and drops it. usher_bench_probe records what each iteration
- * saw and then mangles the frame: the harness's own tests use it.
+ * restore-and-vary step, the L4 checksum brought up to date for the varied 16-bit field 0 (so
+ * that the kernel's stack, conntrack included, takes the frames as valid), then XDP_TX out of
+ * the interface named as ingress. usher_bench_count counts what reaches a receiver and drops
+ * it. usher_bench_switch is the lab's wire: it sends a frame to the port of its destination MAC.
+ * usher_bench_probe records what each iteration saw and then mangles the frame: the harness's
+ * own tests use it.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -34,7 +37,8 @@ enum usher_bench_knob {
 	USHER_BENCH_MODULUS = 2,   /* 0: none */
 	USHER_BENCH_FIELD0 = 3,    /* offset, width (0, 1, 2 or 4), shift, mask, base */
 	USHER_BENCH_FIELD1 = 8,
-	USHER_BENCH_KNOB_MAX = 13,
+	USHER_BENCH_CSUM = 13,     /* usher_bench_gen: offset of the L4 checksum field 0 is summed in, 0: none */
+	USHER_BENCH_KNOB_MAX = 14,
 };
 
 #define USHER_BENCH_FIELD_KNOBS 5
@@ -87,6 +91,22 @@ struct {
 	__type(value, struct usher_bench_arrivals);
 	__uint(max_entries, 1);
 } usher_bench_arrived SEC(".maps");
+
+/* The lab's switch: destination MAC (6 bytes, then 2 zero bytes) to the ifindex it lives behind. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, __u32);
+	__uint(max_entries, 64);
+} usher_bench_ports SEC(".maps");
+
+/* Frames the switch dropped for want of a port, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} usher_bench_unknown SEC(".maps");
 
 /* What the probe saw in iteration i (slot i), for the first USHER_BENCH_PROBE_SLOTS. */
 struct usher_bench_record {
@@ -197,13 +217,65 @@ int usher_bench_empty(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
+/* Brings the L4 checksum at knob USHER_BENCH_CSUM up to date after field 0 (2 bytes) was
+ * varied from the original frame's value (RFC 1624: C' = ~(~C + ~m + m')). Returns 0, or -1 if
+ * the settings do not fit the frame. Nothing to do when the knob is 0. */
+static __always_inline int usher_bench_fix_csum(struct xdp_md *ctx)
+{
+	__u32 off = usher_bench_knob(USHER_BENCH_CSUM);
+	__u32 field = usher_bench_knob(USHER_BENCH_FIELD0);
+	struct usher_bench_frame *frame;
+	__u32 zero = 0, sum;
+	__u8 now[2], out[2];
+
+	if (off == 0)
+		return 0;
+	frame = bpf_map_lookup_elem(&usher_bench_frame, &zero);
+	if (!frame || off > USHER_BENCH_MAX_FRAME - 2 || field > USHER_BENCH_MAX_FRAME - 2 ||
+	    usher_bench_knob(USHER_BENCH_FIELD0 + 1) != 2)
+		return -1;
+	if (bpf_xdp_load_bytes(ctx, field, now, 2))
+		return -1;
+	sum = (~((__u32)frame->bytes[off] << 8 | frame->bytes[off + 1]) & 0xffff) +
+	      (~((__u32)frame->bytes[field] << 8 | frame->bytes[field + 1]) & 0xffff) +
+	      ((__u32)now[0] << 8 | now[1]);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	out[0] = sum >> 8;
+	out[1] = sum;
+	return bpf_xdp_store_bytes(ctx, off, out, 2) ? -1 : 0;
+}
+
 /* The traffic generator: every iteration sends the original frame with its flow. */
 SEC("xdp")
 int usher_bench_gen(struct xdp_md *ctx)
 {
-	if (usher_bench_prepare(ctx))
+	if (usher_bench_prepare(ctx) || usher_bench_fix_csum(ctx))
 		return XDP_DROP;
 	return XDP_TX;
+}
+
+/* The lab's wire: to the port of the destination MAC (bpf_redirect), else dropped and counted. */
+SEC("xdp")
+int usher_bench_switch(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u64 mac = 0;
+	__u32 zero = 0, *port;
+	__u64 *unknown;
+
+	if (data + 6 > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(&mac, data, 6);
+	port = bpf_map_lookup_elem(&usher_bench_ports, &mac);
+	if (port)
+		return bpf_redirect(*port, 0);
+	unknown = bpf_map_lookup_elem(&usher_bench_unknown, &zero);
+	if (unknown)
+		*unknown += 1;
+	return XDP_DROP;
 }
 
 /* A receiver: counts the frame and drops it. */

@@ -8,16 +8,19 @@ enum BenchKnob {
     /// Field k's knobs start at field0 + 5k: offset, width, shift, mask, base.
     static let field0: UInt32 = 3
     static let fieldKnobs: UInt32 = 5
-    static let count = 13
+    /// usher_bench_gen only: offset of the L4 checksum that field 0 is summed into (0: none).
+    static let checksum: UInt32 = 13
+    static let count = 14
 
     static let maxFrame = 512
     static let probeBytes = 128
     static let probeSlots = 1024
 
     /// The knob values for `frame` varied by `variation`, in index order.
-    static func values(length: Int, variation: FlowVariation) -> [UInt32] {
+    static func values(length: Int, variation: FlowVariation, checksumOffset: Int = 0) -> [UInt32] {
         var knobs = [UInt32](repeating: 0, count: count)
         knobs[Int(frameLength)] = UInt32(length)
+        knobs[Int(checksum)] = UInt32(checksumOffset)
         knobs[Int(stride)] = variation.stride
         knobs[Int(modulus)] = variation.modulus
         for (k, field) in variation.fields.prefix(2).enumerated() {
@@ -40,6 +43,9 @@ enum BenchName {
     static let probe = "usher_bench_probe"
     static let generator = "usher_bench_gen"
     static let counter = "usher_bench_count"
+    static let switchProgram = "usher_bench_switch"
+    static let ports = "usher_bench_ports"
+    static let unknown = "usher_bench_unknown"
     static let knobs = "usher_bench_knobs"
     static let frame = "usher_bench_frame"
     static let iterations = "usher_bench_iter"

@@ -87,6 +87,19 @@ public struct FlowVariation: Hashable, Sendable {
         return FlowVariation(fields: fields, stride: coprimeStride(with: count), modulus: count)
     }
 
+    /// `count` flows (1 ... 65,536) of a TCP or UDP frame that differ only in their source port
+    /// (the frame's own port and up), visited in a scattered order: the IP header, and so its
+    /// checksum, stays as it is.
+    public static func sourcePorts(of frame: [UInt8], count: UInt32) throws -> FlowVariation {
+        let layout = try FrameLayout(frame)
+        guard count > 0, count <= 1 << 16 else {
+            throw BPFError(call: "bench", subject: "flow variation", message: "\(count) flows; source ports tell 1 ... 65,536 apart")
+        }
+        let sport = UInt32(frame[layout.l4Offset]) << 8 | UInt32(frame[layout.l4Offset + 1])
+        return FlowVariation(fields: [Field(offset: UInt32(layout.l4Offset), width: 2, shift: 0, mask: 0xFFFF, base: sport)],
+                             stride: coprimeStride(with: count), modulus: count)
+    }
+
     /// A stride near the golden ratio of `n` that is coprime with it: consecutive iterations land
     /// far apart in the flow table, and every flow is visited once per `n` iterations.
     static func coprimeStride(with n: UInt32) -> UInt32 {

@@ -5,6 +5,7 @@ import Foundation
 public enum BenchCommand {
     static let usage = """
         usage: usher-bench PART [--rounds N] [--iterations N] [--tables N,N] [--services N] [--out DIR] [--command TEXT]
+               usher-bench lab-pps [--rounds N] [--frames N] [--flows N] [--seconds S] [--tag TAG] [--out DIR]
                usher-bench report [--out DIR] [--doc PATH] [--command TEXT]
         parts: xdp-cost, flows, control-plane, lab-pps
         """
@@ -55,6 +56,14 @@ public enum BenchCommand {
                 var bench = ControlPlane()
                 if let rounds { bench.rounds = rounds }
                 if let services = options["services"].flatMap({ Int($0) }) { bench.services = services }
+                try finish(try bench.run())
+            case "lab-pps":
+                var bench = LabPPS()
+                if let rounds { bench.rounds = rounds }
+                if let frames = options["frames"].flatMap({ UInt32($0) }) { bench.framesPerRun = frames }
+                if let flows = options["flows"].flatMap({ UInt32($0) }) { bench.flows = flows }
+                if let seconds = options["seconds"].flatMap({ Double($0) }) { bench.secondsPerRun = seconds }
+                bench.tag = options["tag"]
                 try finish(try bench.run())
             case "report":
                 let doc = options["doc"] ?? "Docs/BENCHMARKS.md"
