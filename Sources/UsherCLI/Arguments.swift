@@ -32,3 +32,13 @@ enum HashArgument: String, ExpressibleByArgument, CaseIterable {
     case fiveTuple = "5-tuple"
     case sourceIP = "source-ip"
 }
+
+/// `LOWER-UPPER` (`1024-65535`); whether the range suits an SNAT pool is judged by
+/// `ConfigValidator.portRangeProblem`.
+extension PortRange: ExpressibleByArgument {
+    public init?(argument: String) {
+        let parts = argument.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let lower = UInt16(parts[0]), let upper = UInt16(parts[1]) else { return nil }
+        self.init(lower: lower, upper: upper)
+    }
+}

@@ -21,6 +21,9 @@ struct Controller {
         try store.load() ?? BalancerConfig()
     }
 
+    /// Whether maps are pinned under --pin-dir (something was applied there).
+    var mapsArePinned: Bool { FileManager.default.fileExists(atPath: options.pinDirectory + "/usher_vips_v1") }
+
     /// Opens the pinned maps, creating and pinning them on first use; with `create` false,
     /// fails when nothing is pinned there (for commands that only read or inspect).
     func dataplane(create: Bool = true) throws -> Dataplane {

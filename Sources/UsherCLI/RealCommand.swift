@@ -23,8 +23,14 @@ struct RealCommand: ParsableCommand {
         @Option(help: "Relative share of new flows, 0-1000 (0 = draining).") var weight: UInt32 = 1
         @Option(help: ArgumentHelp("Next-hop MAC; default: from the neighbour table.", valueName: "mac"))
         var mac: MACAddress?
+        @Option(help: ArgumentHelp("nat and gateway services: the port the real listens on (default: the service's).",
+                                   valueName: "port"))
+        var port: UInt16?
 
-        func validate() throws { try validateWeight(weight, option: "--weight") }
+        func validate() throws {
+            try validateWeight(weight, option: "--weight")
+            if port == 0 { throw ValidationError("--port: use 1 to 65535, the port the real server listens on") }
+        }
 
         func run() throws {
             try reportingErrors {
@@ -32,9 +38,11 @@ struct RealCommand: ParsableCommand {
                     if service.reals.contains(where: { $0.address == target.address }) {
                         throw CLIError("\(target.address) is already a real server of \(target.service); use `usher real weight` to change its weight")
                     }
-                    service.reals.append(RealServer(address: target.address, weight: weight, mac: mac))
+                    try checkNATReal(service, address: target.address, port: port)
+                    service.reals.append(RealServer(address: target.address, weight: weight, mac: mac, port: port))
                 }
-                print("Added real \(target.address) to \(target.service) with weight \(weight).")
+                let at = port.map { target.address.isV4 ? "\(target.address):\($0)" : "[\(target.address)]:\($0)" }
+                print("Added real \(at ?? target.address.description) to \(target.service) with weight \(weight).")
             }
         }
     }
@@ -107,8 +115,14 @@ struct RealCommand: ParsableCommand {
                     try printJSON(rows)
                     return
                 }
-                var table = TextTable(["SERVICE", "REAL", "WEIGHT", "STATE", "MAC"], numeric: [2])
-                for r in rows { table.add([r.service, r.address, String(r.weight), r.state, r.mac ?? "(neighbour table)"]) }
+                // The PORT column only when some real has a port of its own (nat, gateway).
+                let ports = rows.contains { $0.port != nil }
+                var table = TextTable(["SERVICE", "REAL"] + (ports ? ["PORT"] : []) + ["WEIGHT", "STATE", "MAC"],
+                                      numeric: ports ? [2, 3] : [2])
+                for r in rows {
+                    table.add([r.service, r.address] + (ports ? [r.port.map(String.init) ?? "-"] : [])
+                        + [String(r.weight), r.state, r.mac ?? "(neighbour table)"])
+                }
                 print(rows.isEmpty ? "No real servers." : table.render())
             }
         }
@@ -122,6 +136,8 @@ struct RealRow: Encodable {
     let weight: UInt32
     let state: String
     let mac: String?
+    /// nat/gateway: the port the real listens on (left out when it is the service's).
+    let port: UInt16?
 
     init(service: String, _ real: RealServer) {
         self.service = service
@@ -129,6 +145,7 @@ struct RealRow: Encodable {
         weight = real.weight
         state = real.isDraining ? "draining" : "active"
         mac = real.mac?.description
+        port = real.port
     }
 }
 
@@ -148,6 +165,24 @@ private func modifyReal(_ global: GlobalOptions, _ target: RealCommand.Target, _
             throw CLIError("\(target.address) is not a real server of \(target.service)\(known.isEmpty ? "" : "; its reals: \(known)")")
         }
         try body(&service, index)
+    }
+}
+
+/// The nat/gateway rules for a real added on the command line, said in its terms: a port only
+/// where the balancer translates it, and an address of the VIP's family.
+private func checkNATReal(_ service: VirtualService, address: IPAddress, port: UInt16?) throws {
+    if service.mode.isNAT, address.isV4 != service.vip.isV4 {
+        throw CLIError("\(address) is \(address.familyName) and \(service.name)'s VIP \(service.vip) is \(service.vip.familyName); "
+            + "a \(service.mode.rawValue) service translates within one family")
+    }
+    guard let port else { return }
+    if !service.mode.isNAT {
+        throw CLIError("--port \(port): \(service.name) is a \(service.mode.rawValue) service, whose reals answer from the VIP's port "
+            + "(\(service.key.port == 0 ? "each client's" : String(service.port))); only nat and gateway services translate ports")
+    }
+    if service.port == 0 {
+        throw CLIError("--port \(port): \(service.name) serves every port, and each client keeps its destination port; "
+            + "leave --port out, or use a service of one port")
     }
 }
 

@@ -13,10 +13,16 @@ struct StatsReport: Encodable {
         let bytes: UInt64
         let newFlows: UInt64
         let noReal: UInt64
+        /// nat/gateway: new flows dropped for want of a free SNAT port (or reply tuple).
+        let natExhausted: UInt64
+        /// nat/gateway: replies translated back to the clients.
+        let replyPackets: UInt64
+        let replyBytes: UInt64
 
         enum CodingKeys: String, CodingKey {
             case name, service, mode, packets, bytes
             case newFlows = "new_flows", noReal = "no_real"
+            case natExhausted = "nat_exhausted", replyPackets = "reply_packets", replyBytes = "reply_bytes"
         }
     }
 
@@ -48,7 +54,8 @@ struct StatsReport: Encodable {
             let counted = serviceIDs[s.key].flatMap { snapshot.services[$0] } ?? ServiceStats()
             return Service(name: s.name, service: s.key.description, mode: s.mode.rawValue,
                            packets: counted.packets, bytes: counted.bytes,
-                           newFlows: counted.newFlows, noReal: counted.noReal)
+                           newFlows: counted.newFlows, noReal: counted.noReal, natExhausted: counted.natExhausted,
+                           replyPackets: counted.replyPackets, replyBytes: counted.replyBytes)
         }
         var usedBy: [IPAddress: [VirtualService]] = [:]
         for s in config.services {
@@ -89,6 +96,17 @@ struct StatsReport: Encodable {
                 let before = previous?.services.first { $0.name == s.name }
                 table.add([s.name, s.service, s.mode, humanCount(s.packets), humanBytes(s.bytes),
                            humanCount(s.newFlows), humanCount(s.noReal), rate(s.packets, before?.packets)])
+            }
+            out.append(table.render())
+        }
+        // The reply side and SNAT exhaustion of the services that translate addresses.
+        let translating = services.filter { ForwardingMode(rawValue: $0.mode)?.isNAT == true }
+        if !translating.isEmpty {
+            var table = TextTable(["SERVICE", "MODE", "REPLIES", "REPLY BYTES", "NAT EXHAUSTED", "RATE"], numeric: [2, 3, 4, 5])
+            for s in translating {
+                let before = previous?.services.first { $0.name == s.name }
+                table.add([s.name, s.mode, humanCount(s.replyPackets), humanBytes(s.replyBytes), humanCount(s.natExhausted),
+                           rate(s.replyPackets, before?.replyPackets)])
             }
             out.append(table.render())
         }

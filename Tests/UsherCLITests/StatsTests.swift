@@ -34,7 +34,8 @@ struct StatsTests {
         }
         var services: [String: [String: Any]] = [:]
         for s in try JSON.objects(root["services"], "services") {
-            #expect(JSON.keys(s) == ["name", "service", "mode", "packets", "bytes", "new_flows", "no_real"])
+            #expect(JSON.keys(s) == ["name", "service", "mode", "packets", "bytes", "new_flows", "no_real",
+                                     "nat_exhausted", "reply_packets", "reply_bytes"])
             services[try JSON.string(s, "name")] = s
         }
         var reals: [String: [String: Any]] = [:]
