@@ -12,7 +12,7 @@ struct MapsCommand: ParsableCommand {
 
     struct Dump: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the VIPs, reals, Maglev shares, tracked flows and globals read back from the maps.")
+            abstract: "Print the VIPs, reals, Maglev shares, tracked flows, SNAT pools, NAT flows and globals read back from the maps.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
@@ -59,8 +59,44 @@ struct MapsCommand: ParsableCommand {
             out.append("usher_ct_v1\(more):")
             out.append(dump.conntrack.flows.isEmpty ? "  (empty)" : flows.render())
             out.append("")
+            out += renderNAT(dump)
             out.append("usher_global_v2: ipip source v4 \(dump.global.encapSourceV4 ?? "(unset)"), v6 \(dump.global.encapSourceV6 ?? "(unset)")")
+            let g = dump.global
+            let natOn = g.flags & 1 != 0 ? "on" : "off"
+            out.append("usher_global_v2: nat \(natOn), \(g.nrCPUs) CPUs, timeouts tcp idle \(g.natTCPIdleSeconds)s, "
+                + "tcp closed \(g.natTCPClosedSeconds)s, udp idle \(g.natUDPIdleSeconds)s")
             return out.joined(separator: "\n")
+        }
+
+        /// SNAT pools, the address filter and the nat/gateway flows, each followed by a blank line.
+        private func renderNAT(_ dump: MapsDump) -> [String] {
+            var out: [String] = []
+            var pools = TextTable(["ID", "ADDRESS", "PORTS", "IN USE"], numeric: [0, 3])
+            for pool in dump.snatPools {
+                for (i, address) in pool.addresses.enumerated() {
+                    pools.add([i == 0 ? String(pool.id) : "", address.description, i == 0 ? pool.ports : "",
+                               String(pool.portsInUse.indices.contains(i) ? pool.portsInUse[i] : 0)])
+                }
+            }
+            out.append("usher_snat_v1:")
+            out.append(dump.snatPools.isEmpty ? "  (empty)" : pools.render())
+            out.append("")
+
+            let f = dump.addressFilter
+            out.append("usher_addrs_v1: \(f.slotsInUse) slots in use: vip-port \(f.vipPort), vip-all \(f.vipAll), "
+                + "snat \(f.snat), gateway-real \(f.gatewayReal)")
+            out.append("")
+
+            var flows = TextTable(["CLIENT", "VIP", "PROTO", "SNAT", "REAL", "SERVICE", "STATE", "IDLE"], numeric: [5, 7])
+            for flow in dump.nat.flows {
+                flows.add([flow.client, flow.vip, flow.proto, flow.snat, flow.real, String(flow.serviceID), flow.state,
+                           "\(flow.idleSeconds)s"])
+            }
+            let more = dump.nat.truncated ? " (first \(dump.nat.limit) shown)" : ""
+            out.append("usher_nat_v1 + usher_natrev_v1\(more):")
+            out.append(dump.nat.flows.isEmpty ? "  (empty)" : flows.render())
+            out.append("")
+            return out
         }
     }
 }

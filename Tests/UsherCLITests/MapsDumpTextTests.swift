@@ -35,4 +35,23 @@ struct MapsDumpTextTests {
         }
         #expect(text.contains("usher_global_v2: ipip source v4 198.51.100.64/26, v6 (unset)"), "\(text)")
     }
+
+    @Test("NAT parts: SNAT pools with ports in use, the address filter, NAT flows, the NAT globals")
+    func natParts() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try sandbox.ok("apply", "-f", try sandbox.write("nat.yaml", Configs.nat))
+        let text = try sandbox.ok("maps", "dump")
+        let pools = Self.table(text, after: "usher_snat_v1:")
+        try #require(pools.count == 3, "a header and one line per pool address: \(text)")
+        #expect(pools[0].split(separator: " ") == ["ID", "ADDRESS", "PORTS", "IN", "USE"])
+        let rows = pools.dropFirst().map { $0.split(separator: " ").map(String.init) }
+        #expect(Set(rows.map { Array($0.dropFirst()) }) == [["198.51.100.3", "20000-29999", "0"], ["2001:db8:2::3", "1024-65535", "0"]],
+                "\(text)")
+        // VIP:port slots for the four VIPs, one SNAT slot per pool address, one gateway real.
+        #expect(text.contains("usher_addrs_v1: 7 slots in use: vip-port 4, vip-all 0, snat 2, gateway-real 1\n"), "\(text)")
+        #expect(Self.table(text, after: "usher_nat_v1 + usher_natrev_v1:") == ["  (empty)"], "\(text)")
+        #expect(text.contains("usher_global_v2: nat on, "), "\(text)")
+        #expect(text.contains(" CPUs, timeouts tcp idle 600s, tcp closed 60s, udp idle 60s"), "\(text)")
+    }
 }

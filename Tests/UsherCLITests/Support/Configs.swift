@@ -64,3 +64,62 @@ enum Configs {
         """
     }
 }
+
+extension Configs {
+    /// NAT in every shape: `web` (dsr-l2) beside `app` (nat over lb-snat, one real with its own
+    /// port), `gw` (gateway) and `app6` (IPv6 UDP nat over lb6), with a shorter TCP idle timeout.
+    static let nat = """
+    snat-pools:
+      - name: lb-snat
+        addresses: [198.51.100.3]
+        ports: 20000-29999
+      - name: lb6
+        addresses: [2001:db8:2::3]
+    nat:
+      tcp-idle-timeout: 600
+    services:
+      - name: web
+        vip: 203.0.113.10
+        port: 80
+        protocol: tcp
+        mode: dsr-l2
+        maglev-table-size: 251
+        reals:
+          - address: 198.51.100.11
+            mac: 02:00:00:00:00:11
+      - name: app
+        vip: 203.0.113.20
+        port: 80
+        protocol: tcp
+        mode: nat
+        snat-pool: lb-snat
+        maglev-table-size: 251
+        reals:
+          - address: 198.51.100.11
+            port: 8080
+            mac: 02:00:00:00:00:11
+          - address: 198.51.100.12
+            mac: 02:00:00:00:00:12
+      - name: gw
+        vip: 203.0.113.13
+        port: 80
+        protocol: tcp
+        mode: gateway
+        maglev-table-size: 251
+        reals:
+          - address: 198.51.100.13
+            mac: 02:00:00:00:00:13
+      - name: app6
+        vip: 2001:db8::20
+        port: 53
+        protocol: udp
+        mode: nat
+        snat-pool: lb6
+        maglev-table-size: 13
+        reals:
+          - address: 2001:db8:2::11
+            port: 5353
+            mac: 02:00:00:00:00:31
+
+    """
+}
