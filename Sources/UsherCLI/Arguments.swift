@@ -42,3 +42,21 @@ extension PortRange: ExpressibleByArgument {
         self.init(lower: lower, upper: upper)
     }
 }
+
+extension IPPrefix: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+extension IPPrefix {
+    /// The prefix's address with its host bits cleared.
+    var networkBytes: [UInt8] { zip(address.bytes, hostMaskBytes).map { $0 & ~$1 } }
+
+    /// `198.51.100.0/24` for `198.51.100.7/24`.
+    var network: IPPrefix { IPPrefix(address: IPAddress(bytes: networkBytes) ?? address, length: length) ?? self }
+
+    /// Whether `other` is inside the prefix (never for the other family).
+    func contains(_ other: IPAddress) -> Bool {
+        guard other.isV4 == address.isV4 else { return false }
+        return zip(other.bytes, hostMaskBytes).map { $0 & ~$1 } == networkBytes
+    }
+}
