@@ -4,8 +4,8 @@ flow tables; its steps run on CPU 0 unless they say otherwise, and the SNAT port
 gets is predicted by nat_model from that CPU and the 5-tuple hash.
 """
 
-from scapy.layers.inet import IPOption_NOP, IPOption_EOL
-from scapy.packet import Raw
+from scapy.layers.inet import ICMP, IP, IPOption_NOP, IPOption_EOL
+from scapy.layers.inet6 import IPv6
 
 import nat_packets as N
 import packets as P
@@ -114,7 +114,7 @@ if NR_CPUS > 1:
 
 # A large client packet (DF), quoted as Linux quotes it (576-byte ICMP error).
 BIG = P.PAYLOAD * 60
-ICMP = [
+ICMP_ERRORS = [
     case("icmp4-frag-needed-router", "nat, a router on the reals' side sends fragmentation "
          "needed (MTU 1280) about a packet to the real: it reaches the client with the quote "
          "translated back (inner addresses, ports, IPv4 and TCP checksums), outer destination "
@@ -163,6 +163,23 @@ ICMP = [
     case("icmp4-gw-from-real", "gateway, port unreachable from the real itself: outer source the VIP.",
          (f := flow("gw-udp4", P.l4_udp(sport=41021))).forward(),
          f.error_from_real_side(f.real, f.mac, kind=3, code=3)),
+    case("icmp4-gw-client-router", "gateway, fragmentation needed from the clients' side about a "
+         "reply goes to the real, quoting the reply as the real sent it (to the client's own "
+         "address and port).",
+         (f := flow("gw-tcp4", P.l4_tcp(sport=41023))).forward(), f.reply(),
+         f.error_from_client_side(N.CLIENT_ROUTER4)),
+    case("icmp4-inner-udp-no-checksum", "nat, a quoted UDP datagram sent without a checksum keeps "
+         "its 0 when translated.",
+         (f := flow("nat-udp4", N.udp_no_checksum(sport=41024))).forward(),
+         f.error_from_real_side(N.REAL_ROUTER4, ROUTER_MAC_REALS, kind=3, code=3)),
+    case("icmp4-vlan", "nat, an error arriving with an 802.1Q tag leaves towards the client with "
+         "the tag as it came.",
+         (f := flow("nat-tcp4", P.l4_tcp(sport=41025), vlans=((P.TAG_8021Q, 100),))).forward(),
+         f.error_from_real_side(N.REAL_ROUTER4, ROUTER_MAC_REALS)),
+    case("icmp6-time-exceeded", "nat, ICMPv6 time exceeded from a router on the reals' side is "
+         "translated to the client.",
+         (f := flow("nat-udp6", P.l4_udp(sport=41026))).forward(),
+         f.error_from_real_side(N.REAL_ROUTER6, ROUTER_MAC_REALS, kind="time-exceeded")),
     case("icmp6-gw-router", "gateway, IPv6 packet too big from a router on the reals' side.",
          (f := flow("gw-tcp6", P.l4_tcp(sport=41022, flags="A"), payload=BIG)).forward(),
          f.error_from_real_side(N.REAL_ROUTER6, ROUTER_MAC_REALS, length=1232)),
@@ -191,9 +208,29 @@ def _untracked_error(v6=False):
     return N.real_frame(error, ROUTER_MAC_REALS)
 
 
+def _odd_quote(v6=False):
+    """An error about a tracked flow whose quote is not TCP/UDP right after the IP header:
+    IPv4: an ICMP echo from the SNAT address to the real; IPv6: the flow's own packet with a
+    hop-by-hop header before TCP (nat.md: no extension headers)."""
+    f = flow("nat-tcp6" if v6 else "nat-tcp4", P.l4_tcp(sport=41300))
+    if v6:
+        inner = IPv6(src=f.snat, dst=f.real, hlim=61) / P.hop_by_hop() / N.l4_of(f.sent).copy()
+        error = N.icmp6_error(N.REAL_ROUTER6, f.snat, N.quote(inner))
+    else:
+        inner = IP(src=f.snat, dst=f.real, ttl=61) / ICMP(type=8, id=7, seq=1)
+        error = N.icmp4_error(N.REAL_ROUTER4, f.snat, N.quote(inner))
+    return f.forward(), passed(N.real_frame(error, ROUTER_MAC_REALS), "pass_not_l4")
+
+
 UNTRANSLATED = [
+    case("icmp4-quote-2-bytes-of-tcp", "nat, a quote with the inner header and 2 bytes of TCP "
+         "(not even both ports) is passed untouched as pass_not_l4.", *_short_quote(22)),
     case("icmp4-quote-4-bytes-of-tcp", "nat, a quote with the inner header and only 4 bytes of TCP "
          "(the ports but not 8 bytes) is passed untouched as pass_not_l4.", *_short_quote(24)),
+    case("icmp4-quote-of-icmp", "nat, an error quoting an ICMP echo (no ports) is passed untouched.",
+         *_odd_quote()),
+    case("icmp6-quote-ext-header", "nat, an ICMPv6 error whose quote has an extension header "
+         "before TCP is passed untouched.", *_odd_quote(v6=True)),
     case("icmp4-quote-cut-header", "nat, a quote ending inside the inner IPv4 header is passed "
          "untouched.", *_short_quote(16)),
     case("icmp6-quote-cut", "nat, an ICMPv6 quote with 6 bytes of TCP is passed untouched.",
@@ -235,4 +272,4 @@ UNTRANSLATED = [
          passed(N.real_frame(N.rewrite(f.reply_l3(), dport=f.snat_port ^ 2), f.mac), "pass_no_flow")),
 ]
 
-CASES = REWRITES + ICMP + UNTRANSLATED
+CASES = REWRITES + ICMP_ERRORS + UNTRANSLATED

@@ -117,7 +117,8 @@ class NatFlow:
         error = self._error(sender, self.sent.src, N.quote(self.sent, length), **kind)
         outer_src = self.vip if sender == self.real else sender
         expected = N.same_error(error, N.quote(self.l3, length), src=outer_src, dst=self.client)
-        return Step(N.real_frame(error, sender_mac), "tx", N.to_client_frame(expected),
+        return Step(N.real_frame(error, sender_mac, self.vlans),
+                    "tx", N.to_client_frame(expected, self.vlans),
                     {"global.nat_icmp.packets": 1}, cpu=self.cpu)
 
     def error_from_client_side(self, sender, length=None, **kind):

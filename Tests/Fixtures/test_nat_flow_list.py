@@ -70,7 +70,7 @@ def test_flows_lists_translations_and_filters(flows_cli):
 
 def test_flows_show_tcp_closing(flows_cli):
     """State follows the TCP flags each side sent: FIN from the client → fin-client; FIN from
-    the real → fin-real; both → closed; an RST → closed."""
+    the real → fin-real; both → closed; an RST → closed; a new SYN on the tuple → established."""
     usher = flows_cli
     a = flow("nat-tcp4", P.l4_tcp(sport=43100))
     b = flow("nat-tcp4", P.l4_tcp(sport=43101))
@@ -88,3 +88,5 @@ def test_flows_show_tcp_closing(flows_cli):
     report = listed(usher)
     assert only(report, a)["state"] == "closed"
     assert only(report, c)["state"] == "closed"
+    run_steps(usher, [c.forward(new=False)], "a new SYN on the closed tuple")
+    assert only(listed(usher), c)["state"] == "established", "a SYN without ACK starts over"

@@ -24,9 +24,9 @@ from nat_flow import NatFlow
 VIP = "203.0.113.100"
 SERVICE = f"{VIP}:80/tcp"
 POOL = ["198.51.100.5", "198.51.100.6", "198.51.100.7"]
-PORTS = (40000, 40199)  # with 2 CPUs: 100 ports each, on each of 3 addresses
+PORTS = (40000, 40199)  # with 2 CPUs: 100 ports each, on each of 3 addresses (1/4 held per real)
 REALS = {"198.51.100.101": "02:00:00:00:01:01", "198.51.100.102": "02:00:00:00:01:02"}
-FLOWS_PER_CPU = 200
+FLOWS_PER_CPU = 150
 TABLE = 251
 
 
