@@ -26,10 +26,13 @@ enum FrontPipeline {
             try addHTTP1Codec(sync, limits: limits)
         }
         let log = loopContext.logBuffer(for: service.accessLog)
+        let stats = loopContext.statsView(for: service).service
         let name = service.name
         let client = channel.remoteAddress ?? channel.parent?.remoteAddress
         try sync.addHandler(RequestGuardHandler(limits: limits, http2Stream: isHTTP2Stream, onReject: { rejection, head in
             counters.rejectedRequests.add(1, ordering: .relaxed)
+            stats.requests += 1
+            stats.responses.count(rejection.status.code)
             log.append(AccessLogRecord(
                 client: client, service: name, method: head?.method.rawValue ?? "-", target: head?.uri ?? "-",
                 status: rejection.status.code, bytesSent: 0, realServer: nil, timeToFirstByte: nil, total: .zero))
@@ -40,14 +43,21 @@ enum FrontPipeline {
     /// NIO's HTTP/1 server codec and pipelining handler, without its error handler (the guard
     /// answers parser errors) and with the head limits as the parser's backstop: the guard
     /// answers 414/431 exactly for heads under it; above it the parser stops reading (431).
-    static func addHTTP1Codec(_ sync: ChannelPipeline.SynchronousOperations, limits: HTTPLimits) throws {
+    ///
+    /// The (empty) upgrade configuration is there for one effect: the parser then hands on the
+    /// bytes it holds past an upgrade request when it leaves the pipeline, which the WebSocket
+    /// tunnel and the parser restart after a refused upgrade need. NIO's upgrade handler, having
+    /// no upgrader, leaves at the first request.
+    static func addHTTP1Codec(_ sync: ChannelPipeline.SynchronousOperations, limits: HTTPLimits,
+                              position: ChannelPipeline.SynchronousOperations.Position = .last) throws {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         let headBound = limits.maxRequestLineBytes + limits.maxHeaderBytes
         decoderLimits.maxHeaderFieldSize = headBound
         decoderLimits.maxHeaderListSize = headBound
         decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount + 1
         try sync.configureHTTPServerPipeline(
-            withPipeliningAssistance: true, withErrorHandling: false,
+            position: position, withPipeliningAssistance: true,
+            withServerUpgrade: (upgraders: [], completionHandler: { _ in }), withErrorHandling: false,
             withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
     }
 }

@@ -22,7 +22,8 @@ struct Rejection: Equatable, Error {
 /// - 414: request line longer than `maxRequestLineBytes`.
 /// - 431: more than `maxHeaderCount` fields, or more than `maxHeaderBytes` of header lines.
 /// - 413: a Content-Length above `maxBodyBytes` (chunked bodies are counted as they stream).
-/// - 400: Content-Length repeated, not a plain decimal, or together with Transfer-Encoding;
+/// - 400: a path that cannot be normalised (`PathNormalizer`: encoded `/` or NUL, climbing
+///   above the root); Content-Length repeated, not a plain decimal, or together with Transfer-Encoding;
 ///   Transfer-Encoding in HTTP/1.0 or malformed; no Host, or several, in HTTP/1.1; a control
 ///   character or space in the target; a field name that is not a token; a control character
 ///   in a field value.
@@ -65,6 +66,9 @@ struct RequestHeadValidator: Sendable {
         }
         if head.method == .CONNECT {
             return .failure(.init(status: .methodNotAllowed, reason: "CONNECT is not served"))
+        }
+        if let r = RequestTarget(uri: head.uri, hostHeader: nil).pathRejection {
+            return .failure(r)
         }
         if version == (1, 1) {
             let hosts = head.headers["host"]

@@ -9,10 +9,14 @@ struct Exchange {
     let started: NIODeadline
     /// The client keeps the connection after this response.
     let clientKeepAlive: Bool
+    /// A WebSocket handshake, another upgrade (forwarded as plain HTTP), or neither.
+    let upgrade: UpgradeRequest
 
     var pool: PoolRuntime?
     /// The member serving the request; its `active` count holds one for this exchange.
     var member: PoolMemberRuntime?
+    /// The last member the request was sent (or being sent) to, for its counters.
+    var servedBy: PoolMemberRuntime?
     /// The head as sent to real servers (rewritten), kept for a retry.
     var forwardHead: HTTPRequestHead?
     /// The affinity cookie to set on the response (`NAME=id; Path=/; HttpOnly`).
@@ -27,6 +31,8 @@ struct Exchange {
 
     var responseStarted = false
     var upstreamKeepAlive = false
+    /// The real answered 101 to the handshake: at the response's end the connections are spliced.
+    var switchingProtocols = false
     var status: UInt = 0
     var bytesSent = 0
     var firstByte: NIODeadline?
@@ -41,5 +47,6 @@ struct Exchange {
         self.started = now
         self.lastActivity = now
         self.clientKeepAlive = head.version.major >= 2 || head.isKeepAlive
+        self.upgrade = UpgradeRequest(head, framing: framing)
     }
 }

@@ -6,7 +6,7 @@ extension ProxyHandler {
     /// A request head passed the guards: route it and start the exchange.
     func startExchange(_ head: HTTPRequestHead) {
         guard case .idle = phase else { return }
-        service.counters.requests.add(1, ordering: .relaxed)
+        stats.service.requests += 1
         generation &+= 1
         var ex = Exchange(head: head, framing: BodyFraming(validatedHead: head), now: .now())
         switch service.router.route(ex.target, headers: head.headers) {
@@ -64,6 +64,11 @@ extension ProxyHandler {
                                            host: headers.first(name: "host").map { Substring($0) })
         }
         ForwardingHeaders.apply(service.settings.requestHeaders, to: &headers)
+        if ex.upgrade == .websocket {
+            // The handshake's own hop-by-hop fields: the real must see the upgrade asked of it.
+            headers.replaceOrAdd(name: "connection", value: "upgrade")
+            headers.replaceOrAdd(name: "upgrade", value: "websocket")
+        }
         return HTTPRequestHead(version: .http1_1, method: ex.head.method, uri: ex.target.originForm, headers: headers)
     }
 
@@ -72,6 +77,7 @@ extension ProxyHandler {
         guard var ex = exchange, let pool = ex.pool else { return }
         member.active.add(1, ordering: .relaxed)
         ex.member = member
+        ex.servedBy = member
         exchange = ex
         phase = .connecting
         if !fresh, let idle = takeIdle(member, pool: pool) {
@@ -88,7 +94,11 @@ extension ProxyHandler {
                 return
             }
             switch result {
-            case .success(let connection): self.attach(connection)
+            case .success(let connection):
+                let counted = self.stats.member(member, of: pool)
+                counted.openConnections += 1
+                connection.channel.closeFuture.assumeIsolated().whenComplete { _ in counted.openConnections -= 1 }
+                self.attach(connection)
             case .failure(let error): self.connectFailed(member, error: error)
             }
         }
@@ -106,7 +116,9 @@ extension ProxyHandler {
         guard var ex = exchange, let head = ex.forwardHead else { return }
         phase = .forwarding(upstream)
         upstream.handler.delegate = self
+        upstream.bytesReadBeforeExchange = upstream.meter.bytesRead
         ex.lastActivity = .now()
+        memberStats?.requests += 1
         upstream.write(.head(head))
         for part in ex.pending {
             if case .body = part { ex.bodySent = true }
@@ -122,6 +134,7 @@ extension ProxyHandler {
     func connectFailed(_ member: PoolMemberRuntime, error: Error) {
         memberDone()
         guard var ex = exchange, let pool = ex.pool else { return }
+        stats.member(member, of: pool).connectErrors += 1
         service.logger.warning("real server unreachable", metadata: [
             "pool": "\(pool.name)", "member": "\(member.label)", "error": "\(error)",
             "retry": "\(!ex.triedAnotherMember)"])
@@ -137,6 +150,8 @@ extension ProxyHandler {
     }
 
     func requestBody(_ buffer: ByteBuffer) {
+        stats.service.bytesIn += buffer.readableBytes
+        memberStats?.bytesIn += buffer.readableBytes
         switch phase {
         case .connecting:
             exchange?.pending.append(.body(.byteBuffer(buffer)))
@@ -145,7 +160,7 @@ extension ProxyHandler {
             exchange?.lastActivity = .now()
             upstream.write(.body(.byteBuffer(buffer)))
             needsUpstreamFlush = true
-        case .idle, .discardingRequest, .closed:
+        case .idle, .discardingRequest, .tunneled, .closed:
             break
         }
     }
@@ -161,7 +176,7 @@ extension ProxyHandler {
             needsUpstreamFlush = false
         case .discardingRequest:
             finishExchange()
-        case .idle, .closed:
+        case .idle, .tunneled, .closed:
             break
         }
     }

@@ -14,6 +14,8 @@ extension ProxyHandler {
     func finishLogging(_ ex: Exchange, realServer: String?) {
         if exchange?.logged == true { return }
         exchange?.logged = true
+        stats.service.responses.count(ex.status)
+        if let m = ex.servedBy, let pool = ex.pool { stats.member(m, of: pool).responses.count(ex.status) }
         let now = NIODeadline.now()
         log.append(AccessLogRecord(
             client: clientAddress, service: service.name, method: ex.head.method.rawValue, target: ex.head.uri,
@@ -57,7 +59,7 @@ extension ProxyHandler {
                 finishLogging(ex, realServer: ex.member?.label)
             }
             memberDone()
-        case .idle, .discardingRequest, .closed:
+        case .idle, .discardingRequest, .tunneled, .closed:
             break
         }
         phase = .closed

@@ -8,6 +8,19 @@ extension ProxyHandler {
         ex.lastActivity = .now()
         switch part {
         case .head(let head):
+            if head.status == .switchingProtocols {
+                guard ex.upgrade == .websocket,
+                      head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }) else {
+                    // A switch nobody asked for: what follows is not HTTP any more.
+                    exchange = ex
+                    upstream.close()
+                    memberDone()
+                    respondLocally(.badGateway, "service '\(service.name)': real server \(upstream.member.label) switched protocols unasked",
+                                   realServer: upstream.member.label)
+                    return
+                }
+                ex.switchingProtocols = true
+            }
             ex.responseStarted = true
             ex.status = head.status.code
             ex.firstByte = ex.lastActivity
@@ -16,10 +29,16 @@ extension ProxyHandler {
             context.write(wrapOutboundOut(.head(makeClientHead(head, ex, member: upstream.member))), promise: nil)
         case .body(let buffer):
             ex.bytesSent += buffer.readableBytes
+            stats.service.bytesOut += buffer.readableBytes
+            memberStats?.bytesOut += buffer.readableBytes
             exchange = ex
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end(let trailers):
             exchange = ex
+            if ex.switchingProtocols {
+                startTunnel(upstream, ex, context: context)
+                return
+            }
             upstream.completedExchanges += 1
             release(upstream, reusable: ex.upstreamKeepAlive && ex.requestEnded)
             finishLogging(ex, realServer: upstream.member.label)
@@ -32,6 +51,16 @@ extension ProxyHandler {
     /// the affinity cookie set, and the client's connection handling stated.
     func makeClientHead(_ upstreamHead: HTTPResponseHead, _ ex: Exchange, member: PoolMemberRuntime) -> HTTPResponseHead {
         var head = upstreamHead
+        if head.status == .switchingProtocols {
+            // The handshake's answer keeps its upgrade fields (and has no body to frame).
+            let upgrade = head.headers.first(name: "upgrade") ?? "websocket"
+            ForwardingHeaders.removeHopByHop(&head.headers)
+            ForwardingHeaders.apply(service.settings.responseHeaders, to: &head.headers)
+            head.headers.add(name: "connection", value: "upgrade")
+            head.headers.add(name: "upgrade", value: upgrade)
+            head.version = ex.head.version
+            return head
+        }
         let keepFraming = head.headers.first(name: "transfer-encoding") != nil
         ForwardingHeaders.removeHopByHop(&head.headers)
         if keepFraming, ex.head.version.major == 1, ex.head.version.minor >= 1 {
@@ -66,8 +95,11 @@ extension ProxyHandler {
         }
         memberDone()
         ex.member = nil
-        if upstream.isReused, !ex.bodySent, ex.framing == .none, !ex.retriedStaleConnection {
-            // A kept-alive connection the real server had closed: once more on a new one.
+        if upstream.isReused, upstream.nothingReceivedThisExchange, ex.head.method.isIdempotent, !ex.bodySent,
+           !ex.retriedStaleConnection {
+            // A kept-alive connection the real server closed as the request went out (its
+            // keep-alive timeout): safe to send once more, on a new connection, since no byte of
+            // a response came and the method is idempotent (RFC 9110 §9.2.2).
             ex.retriedStaleConnection = true
             exchange = ex
             connect(to: member, fresh: true)
@@ -148,10 +180,12 @@ extension ProxyHandler {
             phase = .idle
             exchange = nil
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            if ex.upgrade.parserStopped { restartRequestParser(context) }
             resumeClientReads()
         } else {
             // The rest of the request body is read and dropped; then the next request.
             phase = .discardingRequest
+            parserRestartPending = ex.upgrade.parserStopped
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             resumeClientReads()
         }
@@ -161,6 +195,10 @@ extension ProxyHandler {
     func finishExchange() {
         phase = .idle
         exchange = nil
+        if parserRestartPending, let context {
+            parserRestartPending = false
+            restartRequestParser(context)
+        }
         resumeClientReads()
     }
 
@@ -171,6 +209,7 @@ extension ProxyHandler {
         ex.status = status.code
         ex.responseStarted = true
         ex.bytesSent = response.bodyBytes
+        stats.service.bytesOut += response.bodyBytes
         ex.firstByte = .now()
         exchange = ex
         finishLogging(ex, realServer: realServer)

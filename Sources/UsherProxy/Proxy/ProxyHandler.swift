@@ -7,7 +7,7 @@ import UsherCore
 /// connection to it (or opens one), and splices the two with back-pressure both ways: the
 /// client is read only while the real server can take bytes, and the real server only while
 /// the client can. Client and real-server connections run on the same event loop.
-final class ProxyHandler: ChannelDuplexHandler, UpstreamExchangeDelegate {
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamExchangeDelegate {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -20,12 +20,16 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamExchangeDelegate {
         /// The proxy answered itself (or the real server finished early); the rest of the
         /// request body is read and dropped.
         case discardingRequest
+        /// The connection became a WebSocket tunnel; this handler is leaving the pipeline.
+        case tunneled
         case closed
     }
 
     let service: ServiceRuntime
     let loopContext: LoopContext
     let log: AccessLogBuffer
+    /// This loop's counters of the service and its members.
+    let stats: ServiceStatsView
     var context: ChannelHandlerContext?
     var phase: Phase = .idle
     var exchange: Exchange?
@@ -33,6 +37,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamExchangeDelegate {
     var generation: UInt64 = 0
     var pendingRead = false
     var needsUpstreamFlush = false
+    /// The request parser stopped after an upgrade request that was not spliced: restart it
+    /// once the request's body has been read.
+    var parserRestartPending = false
     var timeout: Scheduled<Void>?
     /// Connections that carry this client's PROXY header: reused only by this connection.
     var privateUpstreams: [ObjectIdentifier: UpstreamConnection] = [:]
@@ -43,6 +50,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamExchangeDelegate {
         self.service = service
         self.loopContext = loopContext
         self.log = loopContext.logBuffer(for: service.accessLog)
+        self.stats = loopContext.statsView(for: service)
+    }
+
+    /// The counters of the member that served (or is serving) the exchange, if any.
+    var memberStats: LoopMemberStats? {
+        guard let ex = exchange, let m = ex.servedBy, let pool = ex.pool else { return nil }
+        return stats.member(m, of: pool)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -1,11 +1,15 @@
 import NIOHTTP1
 
 /// The parts of a request the rules look at: host (lowercased, without port), the port the
-/// client named (if any), the path without the query, and the query.
+/// client named (if any), the path without the query (normalised by `PathNormalizer`: what
+/// the rules match and the real servers get), and the query.
 struct RequestTarget: Equatable {
     var host: Substring
     var port: Substring?
     var path: Substring
+    /// Why the path cannot be normalised (then `path` is as sent); the request guard refuses
+    /// such requests before any rule runs.
+    var pathRejection: Rejection?
     /// Including the leading `?`, or empty.
     var query: Substring
 
@@ -21,13 +25,19 @@ struct RequestTarget: Equatable {
             rest = afterScheme[pathStart...]
             if rest.isEmpty || rest.first == "?" { rest = "/" + rest }
         }
+        var rawPath: Substring
         if let q = rest.firstIndex(of: "?") {
-            path = rest[..<q]
+            rawPath = rest[..<q]
             query = rest[q...]
         } else {
-            path = rest
+            rawPath = rest
             query = ""
         }
+        switch PathNormalizer.normalize(rawPath) {
+        case .success(let normal): rawPath = normal
+        case .failure(let r): pathRejection = r
+        }
+        path = rawPath
         (host, port) = RequestTarget.split(authority: authority)
     }
 

@@ -8,6 +8,8 @@ import UsherCore
 /// of the health states and (for least connections) the members' atomic counters.
 final class PoolRuntime: Sendable {
     let pool: Pool
+    /// Position among its service's pools (for per-loop counters).
+    let index: Int
     let members: [PoolMemberRuntime]
     let sequence: SmoothWeightedSequence
     private let cursor = Atomic<UInt64>(0)
@@ -18,8 +20,9 @@ final class PoolRuntime: Sendable {
     var name: String { pool.name }
     var responseTimeout: TimeAmount { .nanoseconds(Int64(pool.responseTimeoutSeconds * 1e9)) }
 
-    init(_ pool: Pool, health: any MemberHealthSource, connector: UpstreamConnector) throws {
+    init(_ pool: Pool, index: Int = 0, health: any MemberHealthSource, connector: UpstreamConnector) throws {
         self.pool = pool
+        self.index = index
         self.connector = connector
         self.members = try pool.members.enumerated().map {
             try PoolMemberRuntime(index: $0.offset, member: $0.element, poolName: pool.name)
@@ -30,6 +33,13 @@ final class PoolRuntime: Sendable {
             : pool.members.map(\.weight)
         self.sequence = SmoothWeightedSequence(weights: weights)
         self.health = health
+    }
+
+    /// `up`, `down` or `draining`, and whether health checks run (for statistics).
+    func healthState(_ index: Int) -> (state: String, checked: Bool) {
+        let m = members[index]
+        let state = m.member.weight == 0 ? "draining" : health.isUp(pool: pool.name, member: m.member) ? "up" : "down"
+        return (state, pool.healthCheck != nil)
     }
 
     /// Whether a member may take a new request: weight above 0 and up.

@@ -5,13 +5,43 @@ import NIOCore
 final class LoopContext {
     let loop: EventLoop
     let upstreams: UpstreamConnectionPool
+    let tuning: ProxyTuning
     /// The services as new connections on this loop get them; replaced by a reload.
-    var services: [String: ServiceRuntime] = [:]
+    private(set) var services: [String: ServiceRuntime] = [:]
+    /// This loop's counters per service name (kept across reloads), and their views for the
+    /// runtimes in `services`.
+    private(set) var stats: [String: LoopServiceStats] = [:]
+    private var views: [String: ServiceStatsView] = [:]
     private var logBuffers: [ObjectIdentifier: AccessLogBuffer] = [:]
 
-    init(loop: EventLoop, maximumIdlePerMember: Int) {
+    init(loop: EventLoop, tuning: ProxyTuning) {
         self.loop = loop
-        self.upstreams = UpstreamConnectionPool(maximumIdlePerMember: maximumIdlePerMember)
+        self.tuning = tuning
+        self.upstreams = UpstreamConnectionPool(
+            loop: loop, maximumIdlePerMember: tuning.maximumIdlePerMember, idleTimeout: tuning.upstreamIdleTimeout)
+    }
+
+    /// Makes `runtimes` what new connections get, with their counters laid out.
+    func install(_ runtimes: [String: ServiceRuntime]) {
+        services = runtimes
+        var kept: [String: LoopServiceStats] = [:]
+        var views: [String: ServiceStatsView] = [:]
+        for (name, runtime) in runtimes {
+            let s = stats[name] ?? LoopServiceStats()
+            kept[name] = s
+            views[name] = ServiceStatsView(runtime: runtime, stats: s)
+        }
+        stats = kept
+        self.views = views
+    }
+
+    /// The counters of `runtime` on this loop (its view was made at install; a connection
+    /// that outlived a reload of its service gets one made now).
+    func statsView(for runtime: ServiceRuntime) -> ServiceStatsView {
+        if let v = views[runtime.name], v.runtime == ObjectIdentifier(runtime) { return v }
+        let s = stats[runtime.name] ?? LoopServiceStats()
+        if stats[runtime.name] == nil { stats[runtime.name] = s }
+        return ServiceStatsView(runtime: runtime, stats: s)
     }
 
     func logBuffer(for sink: AccessLogSink) -> AccessLogBuffer {
@@ -35,11 +65,11 @@ final class LoopContext {
 struct LoopTable: Sendable {
     private let contexts: [ObjectIdentifier: NIOLoopBoundBox<LoopContext>]
 
-    init(group: EventLoopGroup, maximumIdlePerMember: Int) {
+    init(group: EventLoopGroup, tuning: ProxyTuning) {
         var contexts: [ObjectIdentifier: NIOLoopBoundBox<LoopContext>] = [:]
         for loop in group.makeIterator() {
             contexts[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
-                LoopContext(loop: loop, maximumIdlePerMember: maximumIdlePerMember), eventLoop: loop)
+                LoopContext(loop: loop, tuning: tuning), eventLoop: loop)
         }
         self.contexts = contexts
     }
@@ -47,6 +77,22 @@ struct LoopTable: Sendable {
     /// The context of `loop`; call on that loop.
     subscript(loop: EventLoop) -> LoopContext? {
         contexts[ObjectIdentifier(loop)]?.value
+    }
+
+    /// Passes `value` through every loop in turn, where `body` adds that loop's share to it.
+    func accumulate<T: Sendable>(_ value: T, _ body: @escaping @Sendable (LoopContext, inout T) -> Void) async -> T {
+        var value = value
+        for bound in contexts.values {
+            let current = value
+            if let next = try? await bound.eventLoop.submit({
+                var v = current
+                body(bound.value, &v)
+                return v
+            }).get() {
+                value = next
+            }
+        }
+        return value
     }
 
     /// Runs `body` on every loop, with its context; completes when all have.

@@ -7,7 +7,18 @@ extension ProxyServer {
     /// Accept queue length asked of the kernel (capped by net.core.somaxconn).
     static let acceptBacklog: Int32 = 1024
 
-    /// Listens on the service's VIP and port. Each accepted connection is counted against
+    /// `IP_FREEBIND` (linux/in.h) and `IPV6_FREEBIND` (linux/in6.h, kernel 4.15+): bind an
+    /// address no interface holds (yet). Always set on listeners: a VIP is typically not a
+    /// local address (the XDP program passes its L7 traffic up to the host), or arrives on an
+    /// interface after the proxy starts.
+    static func freeBindOption(for vip: IPAddress) -> ChannelOptions.Types.SocketOption {
+        vip.isV4
+            ? .init(level: .ip, name: .init(rawValue: 15))
+            : .init(level: .ipv6, name: .init(rawValue: 78))
+    }
+
+    /// Listens on the service's VIP and port (whether or not an interface holds the VIP: see
+    /// `freeBindOption`). Each accepted connection is counted against
     /// `maxConnections` (over it: closed at once), then gets TLS (https) and the HTTP handlers
     /// of the service as configured on its event loop at that moment.
     func listen(_ service: VirtualService, quiesce: ServerQuiescingHelper) async throws -> Listener {
@@ -16,6 +27,7 @@ extension ProxyServer {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: ProxyServer.acceptBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(ProxyServer.freeBindOption(for: service.vip), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))

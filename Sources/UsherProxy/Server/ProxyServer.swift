@@ -18,8 +18,6 @@ import UsherCore
 ///     try await proxy.reload(services: newConfig.services)  // new connections get the new settings
 ///     try await proxy.stop()
 public final class ProxyServer: Sendable {
-    /// Idle keep-alive connections kept per (event loop, real server).
-    public static let maximumIdleConnectionsPerMember = 32
     /// How long `stop()` lets requests in progress finish.
     public static let stopGracePeriod = TimeAmount.seconds(10)
 
@@ -44,10 +42,11 @@ public final class ProxyServer: Sendable {
         var quiesce: ServerQuiescingHelper?
     }
 
-    public init(services: [VirtualService], group: MultiThreadedEventLoopGroup, logger: Logger) {
+    public init(services: [VirtualService], group: MultiThreadedEventLoopGroup, logger: Logger,
+                tuning: ProxyTuning = ProxyTuning()) {
         self.group = group
         self.logger = logger
-        self.loops = LoopTable(group: group, maximumIdlePerMember: ProxyServer.maximumIdleConnectionsPerMember)
+        self.loops = LoopTable(group: group, tuning: tuning)
         self.state = Mutex(State(services: services.filter { $0.mode == .http || $0.mode == .https }))
     }
 
@@ -159,7 +158,7 @@ public final class ProxyServer: Sendable {
         for l in listeners.values { try? await l.channel.close() }
         await loops.forEach { context in
             context.upstreams.closeAll()
-            context.services = [:]
+            context.install([:])
             return context.flushLogs()
         }
         await compiled.shutdown()
@@ -186,7 +185,7 @@ public final class ProxyServer: Sendable {
     /// Makes `runtimes` the services new connections get, on every loop.
     func install(_ runtimes: [String: ServiceRuntime]) async {
         await loops.forEach { context in
-            context.services = runtimes
+            context.install(runtimes)
             return context.loop.makeSucceededVoidFuture()
         }
     }

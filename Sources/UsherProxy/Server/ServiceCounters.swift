@@ -1,13 +1,13 @@
 import Synchronization
 
-/// Counters of one service, shared by all event loops (atomics, relaxed): kept across
-/// reloads of the service's settings.
+/// Counters of one service touched per connection (not per request), shared by all event
+/// loops (atomics, relaxed): kept across reloads of the service's settings. Per-request counts
+/// live per event loop (`LoopServiceStats`), where adding takes no atomic.
 final class ServiceCounters: Sendable {
     /// Client connections open now.
     let connections = Atomic<Int>(0)
     /// Connections closed at accept because `maxConnections` were open.
     let refusedConnections = Atomic<Int>(0)
-    let requests = Atomic<Int>(0)
     /// Requests refused by the guards (4xx before any real server was asked).
     let rejectedRequests = Atomic<Int>(0)
     /// Header (408) and idle timeouts.

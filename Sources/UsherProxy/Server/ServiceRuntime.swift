@@ -10,6 +10,8 @@ final class ServiceRuntime: Sendable {
     let settings: L7Settings
     let router: Router
     let pools: [String: PoolRuntime]
+    /// The same pools in configuration order (`PoolRuntime.index`).
+    let poolsInOrder: [PoolRuntime]
     let counters: ServiceCounters
     let accessLog: AccessLogSink
     /// Certificates of an `https` service (nil for `http`).
@@ -31,6 +33,7 @@ final class ServiceRuntime: Sendable {
             throw ProxyConfigurationError.missingTLS(service: service.name)
         }
         var pools: [String: PoolRuntime] = [:]
+        var poolsInOrder: [PoolRuntime] = []
         for pool in settings.pools {
             guard pools[pool.name] == nil else {
                 throw ProxyConfigurationError.duplicatePool(service: service.name, pool: pool.name)
@@ -40,7 +43,9 @@ final class ServiceRuntime: Sendable {
                 connectTimeout: .nanoseconds(Int64(pool.connectTimeoutSeconds * 1e9)),
                 proxyProtocol: pool.proxyProtocol, tls: tls)
             do {
-                pools[pool.name] = try PoolRuntime(pool, health: health, connector: connector)
+                let runtime = try PoolRuntime(pool, index: poolsInOrder.count, health: health, connector: connector)
+                pools[pool.name] = runtime
+                poolsInOrder.append(runtime)
             } catch let error as ProxyConfigurationError {
                 throw error
             } catch {
@@ -52,6 +57,7 @@ final class ServiceRuntime: Sendable {
         self.service = service
         self.settings = settings
         self.pools = pools
+        self.poolsInOrder = poolsInOrder
         self.router = try Router(settings: settings, pools: pools, service: service.name)
         self.counters = counters
         self.accessLog = accessLog

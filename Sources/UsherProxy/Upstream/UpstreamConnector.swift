@@ -32,7 +32,9 @@ struct UpstreamConnector: Sendable {
                     if let tls {
                         try sync.addHandler(UpstreamTLSContext.makeHandler(context: tls.context, settings: tls.settings))
                     }
-                    try sync.addHTTPClientHandlers()
+                    try sync.addHandler(UpstreamReadMeter())
+                    // Bytes behind a 101 are handed on when the codec leaves (see `TunnelSplice`).
+                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
                     try sync.addHandler(UpstreamHandler())
                 }
             }
@@ -41,8 +43,9 @@ struct UpstreamConnector: Sendable {
             .whenComplete { result in
                 completion(result.flatMap { channel in
                     Result {
-                        let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
-                        return UpstreamConnection(channel: channel, handler: handler, member: member)
+                        let sync = channel.pipeline.syncOperations
+                        return UpstreamConnection(channel: channel, handler: try sync.handler(type: UpstreamHandler.self),
+                                                  meter: try sync.handler(type: UpstreamReadMeter.self), member: member)
                     }
                 })
             }

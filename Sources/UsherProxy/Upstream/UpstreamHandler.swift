@@ -4,7 +4,7 @@ import NIOHTTP1
 /// The last handler of a connection to a real server: hands response parts to the exchange
 /// using the connection, and reads from the real server only while the client can take the
 /// bytes (the way swift-nio-examples' GlueHandler splices two channels).
-final class UpstreamHandler: ChannelDuplexHandler {
+final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart

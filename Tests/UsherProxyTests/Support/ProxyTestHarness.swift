@@ -31,7 +31,7 @@ struct ProxyHarness: Sendable {
 /// Starts real servers named `reals`, then a proxy for `services(reals)`, runs `body`, and
 /// stops everything (also when `body` throws).
 func withProxy(
-    reals names: [String], threads: Int = 2,
+    reals names: [String], threads: Int = 2, tuning: ProxyTuning = ProxyTuning(),
     services: ([String: TestRealServer]) -> [VirtualService],
     _ body: (ProxyHarness) async throws -> Void
 ) async throws {
@@ -40,7 +40,7 @@ func withProxy(
     var proxy: ProxyServer?
     do {
         for n in names { reals[n] = try await TestRealServer.start(n, group: group) }
-        let p = ProxyServer(services: services(reals), group: group, logger: testLogger)
+        let p = ProxyServer(services: services(reals), group: group, logger: testLogger, tuning: tuning)
         proxy = p
         let addresses = try await p.start()
         try await body(ProxyHarness(group: group, reals: reals, proxy: p, addresses: addresses))

@@ -20,7 +20,9 @@ struct RecordedRequest: Sendable {
 /// A real server for tests: a small NIO HTTP/1.1 server on 127.0.0.1 that answers with its
 /// name (`x-real` and the body's first line) and echoes what it received, and records every
 /// complete request. Requests steer it: `x-test-delay-ms`, `x-test-status`,
-/// `x-test-response-bytes` (a body of that many bytes), `x-test-close` (answer and close).
+/// `x-test-response-bytes` (a body of that many bytes), `x-test-close` (answer and close),
+/// `x-test-drop-next` (answer, then meet the next request on the connection with a close:
+/// `silent` sends nothing, `partial` half a status line).
 final class TestRealServer: Sendable {
     let name: String
     let address: SocketAddress
@@ -59,6 +61,7 @@ final class TestRealServer: Sendable {
     /// Complete requests received (head to end).
     var completedRequests: Int { state.completed.load(ordering: .relaxed) }
     var acceptedConnections: Int { state.connections.load(ordering: .relaxed) }
+    var closedConnections: Int { state.closed.load(ordering: .relaxed) }
     /// Requests being answered right now.
     var inFlight: Int { state.inFlight.load(ordering: .relaxed) }
     var received: [RecordedRequest] { state.requests.withLock { $0 } }
@@ -72,6 +75,7 @@ final class TestRealServerState: Sendable {
     let delay: Int64
     let completed = Atomic<Int>(0)
     let connections = Atomic<Int>(0)
+    let closed = Atomic<Int>(0)
     let inFlight = Atomic<Int>(0)
     /// Body bytes written by `x-test-stream-bytes` responses (as the socket took them).
     let streamed = Atomic<Int>(0)
@@ -136,6 +140,8 @@ final class TestRealServerHandler: ChannelInboundHandler {
     private var keepAlive = true
     /// Bytes still to send of a streamed response.
     private var streamRemaining = 0
+    /// How to meet the next request: `silent` or `partial` (see `x-test-drop-next`).
+    private var dropNext: String?
 
     init(name: String, state: TestRealServerState, sniffer: ProxyHeaderSniffer) {
         self.name = name
@@ -164,6 +170,14 @@ final class TestRealServerHandler: ChannelInboundHandler {
             guard let r = current else { return }
             current = nil
             state.record(r)
+            if let drop = dropNext {
+                if drop == "partial", let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) {
+                    encoder.writeAndFlush(NIOAny(ByteBuffer(string: "HTTP/1.1 200")), promise: nil)
+                }
+                context.close(promise: nil)
+                return
+            }
+            dropNext = r.values("x-test-drop-next").first
             state.inFlight.add(1, ordering: .relaxed)
             let delay = state.delay + (Int64(r.values("x-test-delay-ms").first ?? "") ?? 0)
             let loopBound = context.loopBound
@@ -230,5 +244,10 @@ final class TestRealServerHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        state.closed.add(1, ordering: .relaxed)
+        context.fireChannelInactive()
     }
 }

@@ -1,0 +1,23 @@
+/// One service runtime's counters on one event loop, laid out for the request path: the
+/// service's counters, and each member's by (pool index, member index), resolved once when the
+/// runtime is installed on the loop; a request finds its counters by two array indexes.
+final class ServiceStatsView {
+    /// The runtime whose pool and member indexes `members` follows.
+    let runtime: ObjectIdentifier
+    let service: LoopServiceStats
+    private let members: [[LoopMemberStats]]
+
+    init(runtime: ServiceRuntime, stats: LoopServiceStats) {
+        self.runtime = ObjectIdentifier(runtime)
+        self.service = stats
+        var members: [[LoopMemberStats]] = Array(repeating: [], count: runtime.poolsInOrder.count)
+        for pool in runtime.poolsInOrder {
+            members[pool.index] = pool.members.map { stats.member(pool: pool.name, label: $0.label) }
+        }
+        self.members = members
+    }
+
+    func member(_ m: PoolMemberRuntime, of pool: PoolRuntime) -> LoopMemberStats {
+        members[pool.index][m.index]
+    }
+}
