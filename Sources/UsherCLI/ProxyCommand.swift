@@ -21,6 +21,9 @@ struct ProxyCommand: AsyncParsableCommand {
         connections, new connections get the new settings; a file with errors is reported and \
         the running settings stay. SIGTERM or SIGINT stop gracefully: listeners close and \
         requests in progress finish (for up to 10 seconds).
+
+        VIPs need not be on a local interface (listeners use IP_FREEBIND). Once a second the \
+        counters are written to <state dir>/proxy-stats.json, which `usher stats` shows.
         """
     )
 
@@ -33,8 +36,27 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: ArgumentHelp("Close a kept-alive connection to a real server unused this long; keep it below the real servers' keep-alive timeout.", valueName: "seconds"))
+    var upstreamIdleTimeout: Double = 30
+
+    @Option(help: ArgumentHelp("Close a WebSocket tunnel with no byte either way for this long.", valueName: "seconds"))
+    var tunnelIdleTimeout: Double = 3600
+
+    @OptionGroup var global: GlobalOptions
+
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        guard (0.1...3600).contains(upstreamIdleTimeout) else {
+            throw ValidationError("--upstream-idle-timeout must be between 0.1 and 3600 seconds")
+        }
+        guard (1...86400).contains(tunnelIdleTimeout) else {
+            throw ValidationError("--tunnel-idle-timeout must be between 1 and 86400 seconds")
+        }
+    }
+
+    var tuning: ProxyTuning {
+        ProxyTuning(upstreamIdleTimeout: .nanoseconds(Int64(upstreamIdleTimeout * 1e9)),
+                    tunnelIdleTimeout: .nanoseconds(Int64(tunnelIdleTimeout * 1e9)))
     }
 
     func run() async throws {
@@ -52,8 +74,8 @@ struct ProxyCommand: AsyncParsableCommand {
                 throw CLIError("\(config) has no http or https service; the proxy has nothing to serve")
             }
             let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-            let server = ProxyServer(services: services, group: group, logger: logger)
-            let proxy = ProxyService(server: server, configPath: config, logger: logger)
+            let server = ProxyServer(services: services, group: group, logger: logger, tuning: tuning)
+            let proxy = ProxyService(server: server, configPath: config, stateDirectory: global.stateDirectory, logger: logger)
             let serviceGroup = ServiceGroup(configuration: .init(
                 services: [.init(service: proxy)],
                 gracefulShutdownSignals: [.sigterm, .sigint],

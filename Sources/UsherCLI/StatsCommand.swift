@@ -2,15 +2,19 @@ import ArgumentParser
 import Foundation
 import UsherBPF
 import UsherCore
+import UsherProxy
 
-/// `usher stats`: what the data plane counted, per reason, per service and per real server.
+/// `usher stats`: what the data plane counted, per reason, per service and per real server,
+/// and what the L7 proxy counted (from the snapshot a running `usher proxy` writes).
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Show the data plane's counters (summed over CPUs).",
         discussion: """
         Every packet the program sees is counted under exactly one verdict reason (pass_*, tx, \
-        redirect, drop_*); ct_* count flow events. With --watch the table is refreshed and rates \
+        redirect, drop_*); ct_* count flow events. When `usher proxy` runs with the same \
+        --state-dir, its counters follow (per service and per real server of each pool), marked \
+        stale with their age if the proxy stopped writing them. With --watch the table is refreshed and rates \
         per second are shown; --count bounds the number of refreshes. --watch --json prints one \
         JSON object per line per reading.
         """
@@ -31,16 +35,28 @@ struct StatsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let controller = Controller(options: global)
-            let dataplane = try controller.dataplane(create: false)
+            let dataplane: Dataplane?
+            do {
+                dataplane = try controller.dataplane(create: false)
+            } catch {
+                // A proxy-only host: its counters alone, if it wrote any.
+                guard try ProxyStatsReport.load(stateDirectory: global.stateDirectory) != nil else { throw error }
+                dataplane = nil
+            }
             var previous: (report: StatsReport, time: Date)?
             var refreshes = 0
             repeat {
-                let config = try controller.currentConfig()
-                let ids = try controller.loadDataplaneState()
-                let report = StatsReport(snapshot: try dataplane.readStats(), config: config, state: ids)
+                var report: StatsReport?
+                if let dataplane {
+                    let config = try controller.currentConfig()
+                    let ids = try controller.loadDataplaneState()
+                    report = StatsReport(snapshot: try dataplane.readStats(), config: config, state: ids)
+                }
                 let now = Date()
+                let proxy = try ProxyStatsReport.load(stateDirectory: global.stateDirectory, now: now)
                 if output.json {
-                    try printJSON(report, compact: watch) // --watch --json: one reading per line
+                    // --watch --json: one reading per line
+                    try printJSON(StatsOutput(dataplane: report, proxy: proxy), compact: watch)
                 } else {
                     if watch {
                         if isatty(STDOUT_FILENO) != 0 {
@@ -51,10 +67,14 @@ struct StatsCommand: ParsableCommand {
                         print("usher stats at \(ISO8601DateFormatter().string(from: now))")
                     }
                     let elapsed = previous.map { now.timeIntervalSince($0.time) }
-                    print(report.render(previous: previous?.report, elapsed: elapsed))
+                    if let report { print(report.render(previous: previous?.report, elapsed: elapsed)) }
+                    if let proxy {
+                        if report != nil { print("") }
+                        print(proxy.render())
+                    }
                 }
                 fflush(nil)
-                previous = (report, now)
+                previous = report.map { ($0, now) }
                 refreshes += 1
                 if !watch || (count.map { refreshes >= $0 } ?? false) { break }
                 Thread.sleep(forTimeInterval: interval)
