@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * usher_balance: Usher's L4 data plane. A TCP or UDP packet addressed to a virtual service is
- * sent to one of its real servers (Maglev, with connection tracking), by rewriting the
- * destination MAC (dsr-l2) or encapsulating it in IP (dsr-ipip); the reals answer clients
- * directly. Everything else goes to the host untouched, counted under the reason why.
- * Layouts and counters: usher/abi.h. Each step below lives in lib/, in a header named for it.
+ * sent to one of its real servers (Maglev, with connection tracking): by rewriting the
+ * destination MAC (dsr-l2) or encapsulating it in IP (dsr-ipip), the reals then answering
+ * clients directly; or by translating its addresses (nat: destination and source; gateway:
+ * destination), the replies then coming back through here to be translated back, and ICMP
+ * errors about those flows with them. Everything else goes to the host untouched, counted
+ * under the reason why. Layouts and counters: usher/abi.h. Each step below lives in lib/, in a
+ * header named for it.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -13,8 +16,10 @@
 #include "lib/conntrack.h"
 #include "lib/encap.h"
 #include "lib/forward.h"
+#include "lib/icmp.h"
 #include "lib/lookup.h"
 #include "lib/maps.h"
+#include "lib/nat.h"
 #include "lib/parsing.h"
 #include "lib/stats.h"
 
@@ -26,26 +31,27 @@ int usher_balance(struct xdp_md *ctx)
 	const struct usher_real *real;
 	__u32 reason, real_id = USHER_NO_REAL;
 
-	/* Parse: only a whole TCP or UDP packet over IPv4 or IPv6 can be balanced. */
+	/* Parse: a whole TCP or UDP packet over IPv4 or IPv6, or an ICMP message. */
 	reason = usher_parse(ctx, &pkt);
+	if (reason == USHER_PARSE_ICMP)
+		return usher_verdict(&pkt, usher_nat_icmp(ctx, &pkt)); /* an error about a NAT flow? */
 	if (reason != USHER_PARSE_OK)
 		return usher_verdict(&pkt, reason);
 
 	/* Classify: through the address filter, a virtual service or a NAT flow's reply? */
 	svc = usher_classify(&pkt.flow, &reason);
 	if (!svc) {
-		if (reason != USHER_CLASS_NAT_REPLY)
-			return usher_verdict(&pkt, reason);
-		/* NAT replies: not yet translated. */
-		if (!bpf_map_lookup_elem(&usher_natrev_v1, &pkt.flow))
-			return usher_verdict(&pkt, USHER_STAT_PASS_NO_FLOW);
-		return usher_verdict(&pkt, USHER_STAT_PASS_UNSUPPORTED);
+		if (reason == USHER_CLASS_NAT_REPLY)
+			return usher_verdict(&pkt, usher_nat_reply(ctx, &pkt));
+		return usher_verdict(&pkt, reason);
 	}
 	usher_count_service(svc->id, &pkt);
 	if (svc->mode == USHER_MODE_L7)
 		return usher_verdict(&pkt, USHER_STAT_PASS_L7);
+	if (svc->mode == USHER_MODE_NAT || svc->mode == USHER_MODE_GATEWAY)
+		return usher_verdict(&pkt, usher_nat_forward(ctx, &pkt, svc)); /* look up to count: nat.h */
 	if (svc->mode != USHER_MODE_DSR_L2 && svc->mode != USHER_MODE_DSR_IPIP)
-		return usher_verdict(&pkt, USHER_STAT_PASS_UNSUPPORTED); /* NAT modes: not yet */
+		return usher_verdict(&pkt, USHER_STAT_PASS_UNSUPPORTED);
 
 	/* Look up and choose: the flow's tracked real, else Maglev's pick. */
 	real = usher_choose_real(&pkt, svc, &real_id);

@@ -51,6 +51,14 @@ static __always_inline __u32 usher_fold_addr(const __u8 *addr, __u8 family)
 	return w[0] ^ w[1] ^ w[2] ^ w[3];
 }
 
+/* Returns the 5-tuple flow hash of a flow key (a service without USHER_SVC_F_SRC_HASH). */
+static __always_inline __u32 usher_flow_hash(const struct usher_flow_key *f)
+{
+	return usher_jhash_3words(usher_fold_addr(f->src, f->family),
+				  usher_fold_addr(f->dst, f->family) ^ f->proto,
+				  ((__u32)f->sport << 16) | f->dport, USHER_HASH_SEED);
+}
+
 /* Returns the packet's flow hash for a service with the given USHER_SVC_F_* flags, computed on
  * first use only (conntrack hits of dsr-l2 services never need it). */
 static __always_inline __u32 usher_packet_hash(struct usher_packet *pkt, __u8 svc_flags)
@@ -64,8 +72,7 @@ static __always_inline __u32 usher_packet_hash(struct usher_packet *pkt, __u8 sv
 	if (svc_flags & USHER_SVC_F_SRC_HASH)
 		pkt->hash = usher_jhash_3words(src, 0, 0, USHER_HASH_SEED);
 	else
-		pkt->hash = usher_jhash_3words(src, usher_fold_addr(f->dst, f->family) ^ f->proto,
-					       ((__u32)f->sport << 16) | f->dport, USHER_HASH_SEED);
+		pkt->hash = usher_flow_hash(f);
 	pkt->has_hash = 1;
 	return pkt->hash;
 }

@@ -23,6 +23,12 @@
 
 /* Returned by the parsers when the frame can be balanced; never a USHER_STAT_* index. */
 #define USHER_PARSE_OK 0xFFu
+/* Returned for an ICMP (IPv4) or ICMPv6 message with its 8-byte header: maybe an error about a
+ * NAT flow (icmp.h); the flow key then has no ports. Never a USHER_STAT_* index. */
+#define USHER_PARSE_ICMP 0xFDu
+/* The most a parsed L4 header lies from the frame's start: beyond any linear XDP frame (a page),
+ * so it never refuses a real packet, and it tells the verifier the offset is bounded. */
+#define USHER_L4_MAX_OFF 4096
 
 #define USHER_MAX_VLAN_TAGS 2 /* an 802.1ad S-tag and an 802.1Q C-tag (QinQ) */
 #define USHER_VLAN_HLEN 4
@@ -57,7 +63,9 @@ struct usher_packet {
 	__u8 has_hash;
 	__u8 l2_len; /* Ethernet header and VLAN tags: 14, 18 or 22 bytes */
 	__u8 tos;    /* IPv4 TOS or IPv6 traffic class, copied to an outer header */
-	__u8 pad;
+	__u8 tcp_flags; /* TCP: byte 13 of the header (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10) */
+	__u16 l4_off;   /* where the L4 header starts, from the frame's start */
+	__u8 pad[6];
 } __attribute__((aligned(8)));
 
 /* The parser's position in the frame: the next header, and the end of the data. */
@@ -200,7 +208,8 @@ static __always_inline __u32 usher_parse_ipv6(struct usher_cursor *c, struct ush
 }
 
 /* Reads the ports of the TCP or UDP header at the cursor, which has l4_len bytes by the IP
- * header; returns USHER_PARSE_OK, or the pass reason (not TCP/UDP, or truncated). */
+ * header; returns USHER_PARSE_OK, USHER_PARSE_ICMP for ICMP of the packet's family, or the
+ * pass reason (other protocols, or truncated). */
 static __always_inline __u32 usher_parse_l4(struct usher_cursor *c, struct usher_packet *pkt,
 					    __u32 l4_len)
 {
@@ -213,6 +222,7 @@ static __always_inline __u32 usher_parse_l4(struct usher_cursor *c, struct usher
 			return USHER_STAT_PASS_MALFORMED;
 		pkt->flow.sport = th->source;
 		pkt->flow.dport = th->dest;
+		pkt->tcp_flags = ((__u8 *)th)[13];
 		return USHER_PARSE_OK;
 	}
 	if (pkt->flow.proto == IPPROTO_UDP) {
@@ -228,11 +238,19 @@ static __always_inline __u32 usher_parse_l4(struct usher_cursor *c, struct usher
 		pkt->flow.dport = uh->dest;
 		return USHER_PARSE_OK;
 	}
+	if ((pkt->flow.proto == IPPROTO_ICMP && pkt->flow.family == USHER_FAMILY_V4) ||
+	    (pkt->flow.proto == IPPROTO_ICMPV6 && pkt->flow.family == USHER_FAMILY_V6)) {
+		/* Type, code, checksum and 4 more bytes: every error message has them. */
+		if (c->pos + 8 > c->end || l4_len < 8)
+			return USHER_STAT_PASS_NOT_L4;
+		return USHER_PARSE_ICMP;
+	}
 	return USHER_STAT_PASS_NOT_L4;
 }
 
 /* Parses the frame into *pkt (zeroed by the caller); returns USHER_PARSE_OK for a TCP or UDP
- * packet the balancer may take, else the USHER_STAT_PASS_* reason to pass it untouched. */
+ * packet the balancer may take, USHER_PARSE_ICMP for an ICMP message (icmp.h decides), else the
+ * USHER_STAT_PASS_* reason to pass it untouched. */
 static __always_inline __u32 usher_parse(struct xdp_md *ctx, struct usher_packet *pkt)
 {
 	struct usher_cursor c = {
@@ -254,6 +272,7 @@ static __always_inline __u32 usher_parse(struct xdp_md *ctx, struct usher_packet
 		return USHER_STAT_PASS_NOT_IP;
 	if (reason != USHER_PARSE_OK)
 		return reason;
+	pkt->l4_off = c.pos - (void *)(long)ctx->data;
 	return usher_parse_l4(&c, pkt, l4_len);
 }
 

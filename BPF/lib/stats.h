@@ -45,6 +45,26 @@ static __always_inline void usher_count_no_real(__u32 service_id)
 		s->no_real++;
 }
 
+/* Counts a new nat/gateway flow of the service dropped for want of a SNAT port (reply tuple). */
+static __always_inline void usher_count_nat_exhausted(__u32 service_id)
+{
+	struct usher_service_stats *s = bpf_map_lookup_elem(&usher_sstats_v2, &service_id);
+
+	if (s)
+		s->nat_exhausted++;
+}
+
+/* Adds the frame, a reply of one of the service's nat/gateway flows, to its reply counters. */
+static __always_inline void usher_count_reply(__u32 service_id, const struct usher_packet *pkt)
+{
+	struct usher_service_stats *s = bpf_map_lookup_elem(&usher_sstats_v2, &service_id);
+
+	if (s) {
+		s->reply_packets++;
+		s->reply_bytes += pkt->frame_len;
+	}
+}
+
 /* Counts a flow that Maglev has just given to a real server of the service. */
 static __always_inline void usher_count_new_flow(__u32 service_id, __u32 real_id)
 {
