@@ -19,9 +19,6 @@ SNAT = {4: "198.51.100.3", 6: "2001:db8:2::3"}
 POOLS = {4: "lb-snat", 6: "lb-snat-v6"}
 L7_VIP = {4: "203.0.113.14", 6: "2001:db8:100::14"}
 TCP_PORTS = [80, 8080]
-# The nat and gateway services (and the SNAT pools) go into usher.yaml once usher reads them
-# (issue 3: the config reader is being written); until then the lab builds their network only.
-NAT_SERVICES = False
 UDP_PORTS = [9000, 9001]
 
 
@@ -58,10 +55,6 @@ def services():
         plan += [
             service(f"web-l2{suffix}", f"{v}10", "dsr-l2", family),
             service(f"web-ipip{suffix}", f"{v}11", "dsr-ipip", family),
-        ]
-        if not NAT_SERVICES:
-            continue
-        plan += [
             service(f"web-nat{suffix}", f"{v}12", "nat", family, real_port=8080),
             service(f"udp-nat{suffix}", f"{v}12", "nat", family, port=9000, protocol="udp", real_port=9001),
             service(f"web-gw{suffix}", f"{v}13", "gateway", family),
@@ -77,16 +70,16 @@ def config(name, directory):
     lines = [
         f"# The usher config of lab {name}, written by Tools/lab up: the balancer applies it with",
         f"#   Tools/lab usher {name} apply -f {directory}/usher.yaml",
-        "# and the lab's proxy (usher proxy -c, in namespace {name}-lb) serves its http/https services.",
+        f"# and the lab's proxy (usher proxy -c, in namespace {name}-lb) serves its http/https services.",
         "interfaces:",
         "  - name: eth0",
         "    xdp-mode: native",
         "encapsulation:",
         "  source-v4: 198.51.100.64/26",
         "  source-v6: 2001:db8:2::1:0/112",
+        "snat-pools:",
     ]
-    for family in (4, 6) if NAT_SERVICES else ():
-        lines += ["snat-pools:"] if family == 4 else []
+    for family in (4, 6):
         lines += [f"  - name: {POOLS[family]}", f"    addresses: [{SNAT[family]}]", "    ports: 1024-65535"]
     lines.append("services:")
     for entry, reals in services():

@@ -102,6 +102,10 @@ def test_facts_describe_the_lab(bare_lab):
     assert f"{bare_lab.name} up" in listed
     config = open(facts["config"]).read()
     assert "mode: dsr-l2" in config and "mode: dsr-ipip" in config and "source-v4: 198.51.100.64/26" in config
+    assert {s["mode"] for s in facts["services"]} == {"dsr-l2", "dsr-ipip", "nat", "gateway", "http", "https"}
+    for service in facts["services"]:
+        assert f"- name: {service['name']}\n    vip: {service['vip']}\n" in config, service
+    assert "addresses: [198.51.100.3]" in config and "addresses: [2001:db8:2::3]" in config
 
 
 def test_checksum_offload_is_off_on_every_veth(bare_lab):
