@@ -89,7 +89,7 @@ def step_problems(step, verdict, output, delta):
 
 def run_steps(usher, steps, label):
     """Runs the steps in order (no flush); asserts each one. Returns the last stats reading."""
-    before = usher.stats()
+    before = usher.current_stats()
     for index, step in enumerate(steps):
         verdict, output = usher.run_packet(step.packet, cpu=step.cpu)
         after = usher.stats()

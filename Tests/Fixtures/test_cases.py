@@ -55,7 +55,7 @@ def expected_counters(case):
 def test_fixture(usher, case):
     usher.use(case.scenario)
     usher.flush_flows()
-    before = usher.stats()
+    before = usher.current_stats()
     verdict, output = usher.run_packet(case.packet)
     after = usher.stats()
 

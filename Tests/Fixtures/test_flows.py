@@ -42,7 +42,7 @@ def send(usher, l3, verdict, expected, counters):
     """Runs one frame; checks verdict, exact bytes, the verdict reason (exactly one moves) and
     the given counter deltas exactly."""
     frame = P.frame(l3)
-    before = usher.stats()
+    before = usher.current_stats()
     got_verdict, output = usher.run_packet(frame)
     delta = checks.stats_delta(before, usher.stats())
     problems = []

@@ -23,6 +23,9 @@ class UsherCLI:
         self.work_dir = work_dir
         self.scenario = None
         self.env = dict(os.environ, USHER_PIN_DIR=pin_dir, USHER_STATE_DIR=state_dir)
+        # The last `stats` reading, while it is still current: no frame has run and no config
+        # has been applied since (flushing flows and reading maps leave counters alone).
+        self._reading = None
 
     def call(self, command, *args, check=True, timeout=60, cpu=None):
         """`usher COMMAND… --pin-dir P --state-dir S ARGS…`; raises UsherError on failure.
@@ -40,6 +43,7 @@ class UsherCLI:
         path = os.path.join(self.work_dir, f"{name}.yaml")
         with open(path, "w", encoding="utf-8") as file:
             file.write(scenarios.to_yaml(config))
+        self._reading = None
         self.call(["apply"], "-f", path)
         self.scenario = None
 
@@ -52,6 +56,7 @@ class UsherCLI:
     def run_packet(self, frame, cpu=0):
         """(verdict, output bytes) of one frame through the balancer program, run on CPU `cpu`
         (always pinned: the SNAT ports a nat flow gets depend on the CPU)."""
+        self._reading = None
         result = self.call(["debug", "run-packet"], frame.hex(), "--json", cpu=cpu)
         report = self._json(result)
         if not isinstance(report, dict) or "verdict" not in report or "output" not in report:
@@ -66,7 +71,14 @@ class UsherCLI:
         report = self._json(self.call(["stats"], "--json"))
         if not isinstance(report, dict) or "global" not in report:
             raise UsherError(f"stats --json printed {report!r}, without the \"global\" object")
+        self._reading = report
         return report
+
+    def current_stats(self):
+        """The counters now: the last reading if nothing can have moved them since, else a new
+        one (saves a `usher stats` per fixture: the reading after one frame is the reading
+        before the next)."""
+        return self._reading if self._reading is not None else self.stats()
 
     def maps_dump(self):
         return self._json(self.call(["maps", "dump"], "--json"))
