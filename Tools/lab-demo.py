@@ -19,7 +19,7 @@ TOOLS = Path(__file__).resolve().parent
 PYTHON = "/usr/bin/python3"
 REALS = ("real1", "real2", "real3", "real4")
 HOW = {
-    "dsr-l2": "client's own packets, to the VIP on the real's loopback; reply straight to the router",
+    "dsr-l2": "the client's own packets, to the VIP on the real's loopback; reply straight to the router",
     "dsr-ipip": "the same, inside IP-in-IP (the real decapsulates); reply straight to the router",
     "nat": "the balancer's SNAT address, to the real's own address and port; reply to the balancer",
     "gateway": "the client's address, to the real's own address; reply via the balancer (its gateway)",
