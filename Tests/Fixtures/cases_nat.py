@@ -15,18 +15,20 @@ from nat_case import NatCase, Step
 from nat_flow import NR_CPUS, NatFlow, snat_for
 
 ROUTER_MAC_REALS = "02:00:00:00:00:fe"  # the router between the balancer and the reals
+OTHER_ROUTER_MAC = "02:00:00:00:00:99"  # a second router on the clients' side
+VIRTUAL_MAC = "00:00:5e:00:01:07"       # a VRRP virtual MAC the balancer also receives on
 
 
 def case(name, description, *steps, scenario="nat"):
     return NatCase(name, description, scenario, tuple(steps))
 
 
-def flow(service, l4, vlans=(), cpu=0, **fields):
+def flow(service, l4, vlans=(), cpu=0, macs=(P.ROUTER_MAC, P.LB_MAC), **fields):
     vip = {"nat-tcp4": S.VIP_NAT4, "nat-udp4": S.VIP_NAT4, "nat-tcp6": S.VIP_NAT6,
            "nat-udp6": S.VIP_NAT6, "gw-tcp4": S.VIP_GW4, "gw-udp4": S.VIP_GW4,
            "gw-tcp6": S.VIP_GW6, "gw-udp6": S.VIP_GW6, "nat-any": S.VIP_NAT_ANY,
            "gw-any": S.VIP_GW_ANY, "gw-twin": S.VIP_GW_TWIN}[service]
-    return NatFlow(service, N.client(vip, l4, **fields), cpu=cpu, vlans=vlans)
+    return NatFlow(service, N.client(vip, l4, **fields), cpu=cpu, vlans=vlans, macs=macs)
 
 
 def both_ways(service, l4, **kw):
@@ -85,6 +87,18 @@ REWRITES = [
          "as 0xFFFF (0 would mean \"no checksum\").", ZERO_SUM.forward()),
     case("nat-tcp4-vlan", "nat, a tagged client frame and a tagged reply keep their 802.1Q tags.",
          *both_ways("nat-tcp4", P.l4_tcp(sport=40200), vlans=((P.TAG_8021Q, 100),))),
+    case("nat-tcp4-last-hop", "nat, auto last hop: with the client's frames from another router "
+         "MAC to another local MAC (a virtual router MAC), the reply goes to that router from "
+         "that local MAC, and forwarded frames leave from it too.",
+         *both_ways("nat-tcp4", P.l4_tcp(sport=40250), macs=(OTHER_ROUTER_MAC, VIRTUAL_MAC))),
+    case("gw-udp6-last-hop", "gateway, IPv6: the reply goes back to the MAC the client's frame "
+         "came from, from the MAC it was sent to.",
+         *both_ways("gw-udp6", P.l4_udp(sport=40251), macs=(OTHER_ROUTER_MAC, VIRTUAL_MAC))),
+    case("icmp4-last-hop", "nat, an ICMP error towards the client follows the client's own "
+         "frames' MACs, and one towards the real leaves from the MAC the error was sent to.",
+         (f := flow("nat-udp4", P.l4_udp(sport=40252), macs=(OTHER_ROUTER_MAC, VIRTUAL_MAC))).forward(),
+         f.error_from_real_side(N.REAL_ROUTER4, ROUTER_MAC_REALS, kind=3, code=3),
+         f.error_from_client_side(N.CLIENT_ROUTER4, kind=3, code=3)),
     case("nat-tcp4-options", "nat, IPv4 with options (ihl 6): the header checksum covers them "
          "and TCP is found after them.",
          flow("nat-tcp4", P.l4_tcp(sport=40300),

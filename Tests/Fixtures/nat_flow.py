@@ -32,8 +32,10 @@ class NatFlow:
     port the pool's first candidate), unless `real` = (address, MAC, port or None) and, for a
     nat service, `snat` = (address, port) say otherwise."""
 
-    def __init__(self, service, l3, cpu=0, vlans=(), real=None, snat=None, gateway=None):
+    def __init__(self, service, l3, cpu=0, vlans=(), real=None, snat=None, gateway=None,
+                 macs=(P.ROUTER_MAC, P.LB_MAC)):
         self.service, self.l3, self.cpu, self.vlans = service, l3, cpu, vlans
+        self.client_mac, self.local_mac = macs  # the client frames' source and destination
         self.real, self.mac, port = real or S.NAT_REALS[service]
         l4 = N.l4_of(l3)
         self.client, self.client_port, self.vip, self.vip_port = l3.src, l4.sport, l3.dst, l4.dport
@@ -56,7 +58,7 @@ class NatFlow:
         first packet of the flow (ct_new), else a tracked one (ct_hit); `reclaimed`: its SNAT
         port was taken over from a closed or idle flow."""
         l3 = l3 or self.l3
-        frame = P.frame(l3, vlans=self.vlans)
+        frame = self.client_frame(l3)
         sent = self.sent if l3 is self.l3 else self.rewritten(l3)
         counters = {f"service.{self.service}.packets": 1, f"service.{self.service}.bytes": len(frame),
                     f"real.{self.real}.packets": 1}
@@ -67,11 +69,18 @@ class NatFlow:
             counters["global.ct_hit.packets"] = 1
         if reclaimed:
             counters["global.nat_reclaimed.packets"] = 1
-        return Step(frame, "tx", N.forwarded(sent, self.mac, self.vlans), counters, cpu=self.cpu)
+        return Step(frame, "tx", N.forwarded(sent, self.mac, self.vlans, self.local_mac), counters,
+                    cpu=self.cpu)
+
+    def client_frame(self, l3):
+        return P.frame(l3, vlans=self.vlans, dst=self.local_mac, src=self.client_mac)
+
+    def to_client_frame(self, l3):
+        return N.to_client_frame(l3, self.vlans, self.client_mac, self.local_mac)
 
     def dropped(self, l3=None):
         """The client's packet refused for want of a free SNAT port (or reply tuple)."""
-        frame = P.frame(l3 or self.l3, vlans=self.vlans)
+        frame = self.client_frame(l3 or self.l3)
         return Step(frame, "drop_nat_exhausted", None,
                     {f"service.{self.service}.packets": 1, f"service.{self.service}.bytes": len(frame),
                      f"service.{self.service}.nat_exhausted": 1}, cpu=self.cpu)
@@ -108,7 +117,7 @@ class NatFlow:
         back = N.to_client(reply, self.vip, self.vip_port, self.client, self.client_port)
         counters = {"global.nat_reply.packets": 1, f"service.{self.service}.reply_packets": 1,
                     f"service.{self.service}.reply_bytes": len(frame)}
-        return Step(frame, "tx", N.to_client_frame(back, self.vlans), counters, cpu=self.cpu)
+        return Step(frame, "tx", self.to_client_frame(back), counters, cpu=self.cpu)
 
     # ---- ICMP errors ----
     def error_from_real_side(self, sender, sender_mac, length=None, **kind):
@@ -118,7 +127,7 @@ class NatFlow:
         outer_src = self.vip if sender == self.real else sender
         expected = N.same_error(error, N.quote(self.l3, length), src=outer_src, dst=self.client)
         return Step(N.real_frame(error, sender_mac, self.vlans),
-                    "tx", N.to_client_frame(expected, self.vlans),
+                    "tx", self.to_client_frame(expected),
                     {"global.nat_icmp.packets": 1}, cpu=self.cpu)
 
     def error_from_client_side(self, sender, length=None, **kind):
@@ -129,7 +138,8 @@ class NatFlow:
         error = self._error(sender, self.vip, N.quote(to_client, length), **kind)
         outer_src = self.snat if sender == self.client else sender
         expected = N.same_error(error, N.quote(reply, length), src=outer_src, dst=self.real)
-        return Step(P.frame(error), "tx", N.forwarded(expected, self.mac),
+        return Step(self.client_frame(error), "tx",
+                    N.forwarded(expected, self.mac, self.vlans, self.local_mac),
                     {"global.nat_icmp.packets": 1}, cpu=self.cpu)
 
     def _error(self, src, dst, quoted, **kind):

@@ -96,16 +96,16 @@ def real_frame(l3, real_mac, vlans=()):
     return P.frame(l3, vlans=vlans, dst=LB_SERVER_MAC, src=real_mac)
 
 
-def forwarded(l3, real_mac, vlans=()):
+def forwarded(l3, real_mac, vlans=(), local_mac=P.LB_MAC):
     """The frame the balancer sends to a real: to the real's MAC from the balancer's (the
     client frame's destination: XDP_TX)."""
-    return P.frame(l3, vlans=vlans, dst=real_mac, src=P.LB_MAC)
+    return P.frame(l3, vlans=vlans, dst=real_mac, src=local_mac)
 
 
-def to_client_frame(l3, vlans=()):
+def to_client_frame(l3, vlans=(), client_mac=P.ROUTER_MAC, local_mac=P.LB_MAC):
     """A reply leaving towards the client: "auto last hop": destination = the source MAC of
     the client's frames (its router), source = the MAC those frames were sent to."""
-    return P.frame(l3, vlans=vlans, dst=P.ROUTER_MAC, src=P.LB_MAC)
+    return P.frame(l3, vlans=vlans, dst=client_mac, src=local_mac)
 
 
 # ---- ICMP errors ----------------------------------------------------------------------

@@ -66,10 +66,11 @@ def run_cpu(usher, flows, results):
 
 
 def test_hundreds_of_flows_get_the_predicted_distinct_ports(usher):
-    n = M.possible_cpus()
-    cpus = list(range(min(n, 2)))
     usher.apply_config(config(), "nat-ports")
     usher.flush_flows()
+    n = usher.global_settings()["nr_cpus"]  # what the program cuts the shares by
+    assert n >= 1, "usher_global_v2.nr_cpus is not set"
+    cpus = list(range(min(n, 2)))
     table = maglev_table(usher.maps_dump(), SERVICE)
     pool = M.SnatPool(POOL, *PORTS, nr_cpus=n)
     plan = {cpu: predict(table, cpu, M.SnatAllocator(pool, cpu)) for cpu in cpus}
