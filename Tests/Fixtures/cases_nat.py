@@ -54,6 +54,8 @@ def _zero_sum_udp(service, sport):
 ZERO_SUM = _zero_sum_udp("nat-udp4", 40404)
 assert ZERO_SUM.sent[N.UDP].chksum == 0xFFFF, "the crafted payload must make the sum 0"
 
+EMPTY = P.frame(N.client(S.VIP_NAT_EMPTY, P.l4_tcp(sport=40600)))
+
 REWRITES = [
     case("nat-tcp4", "nat, IPv4 TCP to VIP:80 reaches the real at real:8080 from a SNAT address "
          "and port (first candidate of the pool for this hash and CPU), TTL unchanged, and the "
@@ -111,6 +113,11 @@ REWRITES = [
     case("gw-udp6-established", "gateway, a second IPv6 UDP datagram of a flow is tracked.",
          (f := flow("gw-udp6", P.l4_udp(sport=40401))).forward(),
          f.forward(f.later(), new=False)),
+    case("nat-no-real", "nat, a service without reals drops a new flow as drop_no_real (no SNAT "
+         "port is taken).",
+         Step(EMPTY, "drop_no_real", None, {"service.nat-empty.packets": 1,
+                                             "service.nat-empty.bytes": len(EMPTY),
+                                             "service.nat-empty.no_real": 1})),
     case("gw-tuple-taken", "gateway, a second service whose real would see the same reply "
          "tuple (same real, port and client) cannot take it: the flow is dropped as "
          "drop_nat_exhausted and counted under the service, and nothing else moves.",

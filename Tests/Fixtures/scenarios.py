@@ -108,6 +108,7 @@ VIP_GW6 = "2001:db8:f::80"
 VIP_GW_TWIN = "203.0.113.81"
 VIP_NAT_ANY = "203.0.113.90"
 VIP_GW_ANY = "203.0.113.91"
+VIP_NAT_EMPTY = "203.0.113.71"
 SNAT4 = ["198.51.100.3", "198.51.100.4"]
 SNAT6 = ["2001:db8:1::3", "2001:db8:1::4"]
 
@@ -155,6 +156,7 @@ def _nat():
             _nat_one("nat-any", VIP_NAT_ANY, "*", "tcp"),
             _nat_one("gw-any", VIP_GW_ANY, "*", "udp"),
             _nat_one("gw-twin", VIP_GW_TWIN, 80, "tcp"),
+            nat_service("nat-empty", VIP_NAT_EMPTY, 80, "tcp", "nat", [], "snat4"),
         ],
     }
 
