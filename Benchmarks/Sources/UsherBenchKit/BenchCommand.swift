@@ -67,6 +67,9 @@ public enum BenchCommand {
                 try finish(try bench.run())
             case "report":
                 let doc = options["doc"] ?? "Docs/BENCHMARKS.md"
+                let plotDirectory = (URL(fileURLWithPath: doc).deletingLastPathComponent().path) + "/bench"
+                let written = try Plots.write(resultsDirectory: out, to: plotDirectory)
+                Progress.say("report: plots \(written.map { "\($0).svg" }.joined(separator: ", ")) in \(plotDirectory)")
                 try Report(resultsDirectory: out, command: command).markdown().write(toFile: doc, atomically: true, encoding: .utf8)
                 Progress.say("report: wrote \(doc)")
             default:

@@ -23,10 +23,10 @@ public struct LabPPS {
     public func run() throws -> LabPPSResult {
         try LabNftables.ensureInstalled()
         let cpus = LabCPU.online()
-        guard let balancerCPU = cpus.last else { throw LabShell.Failure(description: "no CPU to run on") }
+        guard let balancerCpu = cpus.last else { throw LabShell.Failure(description: "no CPU to run on") }
         let others = cpus.count > 1 ? Array(cpus.dropLast()) : cpus
         if cpus.count < 2 { Progress.say("lab-pps: one CPU only: the balancer shares it with the generator") }
-        Progress.say("lab-pps: building the lab (balancer on CPU \(balancerCPU), the rest on \(others))")
+        Progress.say("lab-pps: building the lab (balancer on CPU \(balancerCpu), the rest on \(others))")
         let lab = try PPSLab(tag: tag ?? PPSLab.newTag())
         defer { lab.remove() }
         let pins = BenchPins()
@@ -39,11 +39,11 @@ public struct LabPPS {
                                   destination: PPSLab.vip, PPSLab.port)
         try generator.prepare(frame: frame, variation: try FlowVariation.sourcePorts(of: frame, count: flows),
                               checksumOffset: LabFrames.checksumOffset)
-        var runner = LabRunner(lab: lab, generator: generator, balancerCPU: balancerCPU, others: others,
+        var runner = LabRunner(lab: lab, generator: generator, balancerCpu: balancerCpu, others: others,
                             deadline: secondsPerRun)
         var result = LabPPSResult(rounds: rounds, framesPerRun: framesPerRun, flows: flows,
-                                  frame: "IPv4 TCP SYN, 54 bytes, \(flows) flows (source ports), valid checksums",
-                                  balancerCPU: balancerCPU, otherCPUs: others, pinning: [])
+                                  frame: "IPv4 TCP SYNs of 54 bytes, \(flows) flows (source ports)",
+                                  balancerCpu: balancerCpu, otherCpus: others, pinning: [])
         var runs: [LabPPSResult.Forwarder: [LabPPSResult.Run]] = [:]
         for round in 0..<rounds {
             for forwarder in forwarders {
@@ -60,8 +60,8 @@ public struct LabPPS {
                 }
                 try check(run, forwarder)
                 Progress.say(String(format: "lab-pps: %@: %.3f Mpps offered, %.3f Mpps forwarded, %.2f%% lost, CPU %d %.0f%% busy",
-                                    forwarder.rawValue, run.offeredMpps, run.forwardedMpps, run.lossPercent, balancerCPU,
-                                    run.balancerCPUBusyPercent ?? -1))
+                                    forwarder.rawValue, run.offeredMpps, run.forwardedMpps, run.lossPercent, balancerCpu,
+                                    run.balancerCpuBusyPercent ?? -1))
                 runs[forwarder, default: []].append(run)
             }
         }

@@ -23,7 +23,7 @@ public struct LabPPSResult: Codable, Sendable {
         /// The generator's wall-clock time.
         public var seconds: Double
         /// Busy share of the balancer's CPU while the generator ran.
-        public var balancerCPUBusyPercent: Double?
+        public var balancerCpuBusyPercent: Double?
         /// CPU time of the balancer's receive thread (its whole job) while the generator ran.
         public var balancerThreadSeconds: Double?
         /// Usher only: packets its own counters say it forwarded (`tx`).
@@ -32,6 +32,10 @@ public struct LabPPSResult: Codable, Sendable {
         public var offeredMpps: Double { Double(sent) / max(seconds, 1e-9) / 1e6 }
         public var forwardedMpps: Double { Double(counted) / max(seconds, 1e-9) / 1e6 }
         public var lossPercent: Double { sent == 0 ? 0 : Double(sent - min(sent, counted)) / Double(sent) * 100 }
+        /// Share of the run the balancer's receive thread was on its CPU, in percent.
+        public var threadBusyPercent: Double? {
+            balancerThreadSeconds.map { $0 / max(seconds, 1e-9) * 100 }
+        }
         /// Nanoseconds of the balancer thread per forwarded packet.
         public var threadNsPerPacket: Double? {
             balancerThreadSeconds.map { $0 * 1e9 / Double(max(counted, 1)) }
@@ -45,7 +49,8 @@ public struct LabPPSResult: Codable, Sendable {
         public var offeredMpps: Summary
         public var forwardedMpps: Summary
         public var lossPercent: Summary
-        public var balancerCPUBusyPercent: Summary?
+        public var balancerCpuBusyPercent: Summary?
+        public var threadBusyPercent: Summary?
         public var threadNsPerPacket: Summary?
         public var runs: [Run]
 
@@ -57,7 +62,8 @@ public struct LabPPSResult: Codable, Sendable {
             offeredMpps = offered
             forwardedMpps = forwarded
             lossPercent = loss
-            balancerCPUBusyPercent = Summary(runs.compactMap(\.balancerCPUBusyPercent))
+            balancerCpuBusyPercent = Summary(runs.compactMap(\.balancerCpuBusyPercent))
+            threadBusyPercent = Summary(runs.compactMap(\.threadBusyPercent))
             threadNsPerPacket = Summary(runs.compactMap(\.threadNsPerPacket))
             self.runs = runs
         }
@@ -68,8 +74,8 @@ public struct LabPPSResult: Codable, Sendable {
     public var flows: UInt32
     /// The frame sent, in words.
     public var frame: String
-    public var balancerCPU: Int
-    public var otherCPUs: [Int]
+    public var balancerCpu: Int
+    public var otherCpus: [Int]
     /// How the one-core arrangement was checked (the threads' CPUs as found after pinning).
     public var pinning: [String]
     public var rows: [Row] = []

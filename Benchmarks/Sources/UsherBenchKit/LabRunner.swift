@@ -6,7 +6,7 @@ import UsherBPF
 struct LabRunner {
     let lab: PPSLab
     let generator: XDPLiveGenerator
-    let balancerCPU: Int
+    let balancerCpu: Int
     let others: [Int]
     /// Seconds after which a run stops sending.
     let deadline: Double
@@ -25,7 +25,7 @@ struct LabRunner {
             throw LabShell.Failure(description: "no NAPI thread for \(lab.lbPort): threaded NAPI did not take " +
                 "(echo 1 > /sys/class/net/\(lab.lbPort)/threaded in \(lab.lb))")
         }
-        try LabShell.setAffinity(pid: balancer, cpus: [balancerCPU])
+        try LabShell.setAffinity(pid: balancer, cpus: [balancerCpu])
         try LabShell.run(["chrt", "-f", "-p", "50", "\(balancer)"])
         var notes = ["balancer's receive thread napi/\(lab.lbPort) (pid \(balancer)) on CPUs \(LabShell.affinity(pid: balancer)), SCHED_FIFO 50"]
         for (port, pid) in threads.others {
@@ -45,7 +45,7 @@ struct LabRunner {
         let countersBefore = try arrivals()
         let thread = lab.napiThreads().balancer
         let threadBefore = thread.flatMap(LabCPU.taskNanoseconds)
-        let ticksBefore = LabCPU.ticks(cpu: balancerCPU)
+        let ticksBefore = LabCPU.ticks(cpu: balancerCpu)
         var sent: UInt64 = 0, ns: UInt64 = 0
         let start = monotonicNanoseconds(), limit = UInt64(deadline * 1e9)
         let gen = generator, port = lab.genPort
@@ -59,7 +59,7 @@ struct LabRunner {
                 }
             }
         }
-        let ticksAfter = LabCPU.ticks(cpu: balancerCPU)
+        let ticksAfter = LabCPU.ticks(cpu: balancerCpu)
         let threadAfter = thread.flatMap(LabCPU.taskNanoseconds)
         // The last frames are still in the veths' rings (at most a few hundred): wait until the
         // receivers' counts stop moving.
@@ -75,7 +75,7 @@ struct LabRunner {
         var threadSeconds: Double?
         if let a = threadBefore, let b = threadAfter, b >= a { threadSeconds = Double(b - a) / 1e9 }
         return LabPPSResult.Run(sent: sent, counted: perReal.reduce(0, +), perReal: perReal, seconds: Double(ns) / 1e9,
-                                balancerCPUBusyPercent: LabCPU.busyPercent(ticksBefore, ticksAfter),
+                                balancerCpuBusyPercent: LabCPU.busyPercent(ticksBefore, ticksAfter),
                                 balancerThreadSeconds: threadSeconds, dataplaneForwarded: nil)
     }
 

@@ -15,16 +15,19 @@ public struct Report {
         let cost = PartResult<XDPCostResult>.read(part: "xdp-cost", from: resultsDirectory)
         let flows = PartResult<FlowScaleResult>.read(part: "flows", from: resultsDirectory)
         let control = PartResult<ControlPlaneResult>.read(part: "control-plane", from: resultsDirectory)
+        let lab = PartResult<LabPPSResult>.read(part: "lab-pps", from: resultsDirectory)
+        let plots = Set(Plots.charts(resultsDirectory: resultsDirectory).map(\.name))
+        func plot(_ name: String, _ alt: String) -> String { plots.contains(name) ? "![\(alt)](bench/\(name).svg)\n\n" : "" }
         let note = (try? String(contentsOfFile: resultsDirectory + "/note.txt", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
         var out = ReportText.header
-        let machine = cost?.machine ?? flows?.machine ?? control?.machine
+        let machine = cost?.machine ?? flows?.machine ?? lab?.machine ?? control?.machine
         out += "## The machine and the run\n\n"
         if let m = machine {
             out += "- CPU: \(m.cpuModel), \(m.cores) cores\(m.virtualized.map { "; virtual machine: \($0)" } ?? "")\n"
             out += "- Kernel: Linux \(m.kernel); memory \(m.memoryGiB) GiB\n"
         }
-        for (name, part) in [("xdp-cost", cost?.meta), ("flows", flows?.meta), ("control-plane", control?.meta)] {
+        for (name, part) in [("xdp-cost", cost?.meta), ("flows", flows?.meta), ("lab-pps", lab?.meta), ("control-plane", control?.meta)] {
             guard let part else { continue }
             out += "- `\(name)`: `\(part.command)`, started \(part.started), \(part.seconds) s, load average \(part.load) at its start\n"
         }
@@ -32,10 +35,15 @@ public struct Report {
         if let note, !note.isEmpty { out += "**Conditions.** \(note)\n\n" }
         out += ReportText.method
         out += cost.map { ReportText.cost($0.body) } ?? "## 1. Cost per packet of the XDP program\n\nNot run yet: `Tools/bench xdp-cost`.\n\n"
+        out += plot("xdp-cost", "Cost per packet of each path against the floor program")
         out += flows.map { ReportText.flows($0.body) } ?? "## 2. Many flows\n\nNot run yet: `Tools/bench flows`.\n\n"
-        out += ReportText.labPending
+        out += plot("flows", "Cost per packet against the number of tracked flows")
+        out += lab.map { ReportText.lab($0.body) } ?? ReportText.labNotRun
+        out += plot("lab-pps", "Packets per second forwarded by one balancer core: Usher, nftables DNAT, the floor")
         out += control.map { ReportText.control($0.body) } ?? "## 4. Control plane\n\nNot run yet: `Tools/bench control-plane`.\n\n"
+        out += plot("control-plane", "Control-plane times")
         out += ReportText.proxyPending
+        out += plot("proxy", "Requests per second of the proxy tier")
         return out
     }
 }

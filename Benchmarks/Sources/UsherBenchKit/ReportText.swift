@@ -5,8 +5,9 @@ enum ReportText {
 
         This file is written by `Tools/bench` from the JSON results in `bench-results/` (not in git);
         do not edit it by hand. `Tools/bench` runs every part; `Tools/bench xdp-cost`, `Tools/bench flows`,
-        `Tools/bench control-plane` run one; `Tools/bench report` only rewrites this file. Every figure is
-        measured on the machine at hand, against the real kernel, the real programs and the real maps.
+        `Tools/bench lab-pps`, `Tools/bench control-plane` run one; `Tools/bench report` only rewrites this
+        file and its plots (`Docs/bench/*.svg`). Every figure is measured on the machine at hand, against the
+        real kernel, the real programs and the real maps.
 
 
         """
@@ -119,20 +120,6 @@ enum ReportText {
         }
         return out + "\n"
     }
-
-    static let labPending = """
-        ## 3. Packets per second through the lab
-
-        Not built yet. The pieces are in place: `usher_bench_gen` (BPF/usher_bench.c) is the generator
-        (the wrapper's restore-and-vary step, then XDP_TX, run with BPF_F_TEST_XDP_LIVE_FRAMES from the
-        client namespace, bounded by its `repeat`), `usher_bench_count` counts what reaches each real
-        server. What remains: the Swift side of the live run and of the counters (UsherBPF), a lab
-        without the router's kernel forwarding in the path (client → balancer → reals over veths, the
-        balancer's receive NAPI threaded and pinned to one core), and the nftables DNAT and floor
-        reflector runs in the same lab.
-
-
-        """
 
     static func control(_ r: ControlPlaneResult) -> String {
         var out = "## 4. Control plane\n\nMedians (min–max) in milliseconds unless marked µs.\n\n| what | time |\n|---|---|\n"
