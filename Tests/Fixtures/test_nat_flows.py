@@ -23,15 +23,18 @@ TINY_SNAT = "198.51.100.8"
 TINY_PORTS = (30000, 30003)  # 4 ports: with 2 CPUs, 2 each
 TINY_TCP_REAL = ("198.51.100.111", "02:00:00:00:01:11", 8080)
 TINY_UDP_REAL = ("198.51.100.112", "02:00:00:00:01:12", None)
-CLOSED_TIMEOUT = 1  # tcp-closed-timeout and udp-idle-timeout of the tiny config, seconds
-WAIT = CLOSED_TIMEOUT + 1.2  # past the timeout, whether the program counts in ns or whole seconds
+# Timeouts of the tiny config, seconds. Long enough that a few `usher` runs on a loaded machine
+# stay inside them (a flow must still be live a few steps later), short enough to wait out.
+CLOSED_TIMEOUT = 2  # tcp-closed-timeout
+UDP_IDLE = 4  # udp-idle-timeout
+WAIT = max(CLOSED_TIMEOUT, UDP_IDLE) + 1.2  # past both, whether the program counts in ns or seconds
 
 
 def tiny_config():
     return {
         "snat-pools": [S.snat_pool("tiny", [TINY_SNAT], TINY_PORTS)],
         "nat": {"tcp-idle-timeout": 900, "tcp-closed-timeout": CLOSED_TIMEOUT,
-                "udp-idle-timeout": CLOSED_TIMEOUT},
+                "udp-idle-timeout": UDP_IDLE},
         "services": [
             S.nat_service("tiny-tcp", TINY_VIP, 80, "tcp", "nat", [S.nat_real(*TINY_TCP_REAL)], "tiny"),
             S.nat_service("tiny-udp", TINY_VIP, 53, "udp", "nat", [S.nat_real(*TINY_UDP_REAL)], "tiny"),
@@ -47,7 +50,7 @@ def test_nat_settings_reach_the_program(usher):
     settings = usher.global_settings()
     assert settings["nr_cpus"] == M.possible_cpus(), settings
     assert (settings["nat_tcp_idle_s"], settings["nat_tcp_closed_s"], settings["nat_udp_idle_s"]) \
-        == (900, CLOSED_TIMEOUT, CLOSED_TIMEOUT), settings
+        == (900, CLOSED_TIMEOUT, UDP_IDLE), settings
     assert settings["flags"] & 0x01, f"USHER_GLOBAL_F_NAT missing: {settings}"
     usher.use("base")
     assert not usher.global_settings()["flags"] & 0x01, "no nat service left: the flag must clear"
