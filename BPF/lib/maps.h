@@ -32,10 +32,12 @@ struct {
 } usher_reals_v2 SEC(".maps");
 
 /* Template of a service's Maglev table: slot 0 = size M, slots 1..M = real ids. Real tables
- * are sized per service; BPF_F_INNER_MAP lets their max_entries differ from this one. */
+ * are sized per service; BPF_F_INNER_MAP lets their max_entries differ from this one. Inner
+ * maps must have the template's flags: BPF_F_MMAPABLE lets the control plane write a whole
+ * table through one mapping (Sources/UsherBPF/MaglevInnerMap.swift). */
 struct usher_maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u32);
 	__uint(max_entries, 1);

@@ -24,8 +24,11 @@ extension Dataplane {
         timer.mark("read live tables")
         let fills = MaglevTableFills()
         let cpus = UInt32(try BPFSystem.possibleCPUs())
+        let mapped = try maps.maglevTakesMappedTables(live: live)
         let planner = ApplyPlanner(config: config, previous: previous, live: live, resolver: resolver, nrCPUs: cpus) { id, slots in
-            try timer.measure("create inner tables") { try self.createMaglevTable(serviceID: id, slots: slots, fills: fills) }
+            try timer.measure("create inner tables") {
+                try self.createMaglevTable(serviceID: id, slots: slots, mapped: mapped, fills: fills)
+            }
         }
         let plan = try planner.plan()
         timer.mark("plan")
@@ -35,7 +38,7 @@ extension Dataplane {
         timer.mark("write")
         timer.report()
         var state = plan.state
-        state.warnings = plan.warnings
+        state.warnings = plan.warnings + fills.warnings
         return state
     }
 
@@ -86,28 +89,23 @@ extension Dataplane {
         try maps.addresses.updateBatch(keys: plan.addressClears.map(\.slot), values: plan.addressClears.map(\.value))
     }
 
-    /// A new inner Maglev map: BPF_MAP_TYPE_ARRAY of u32 with BPF_F_INNER_MAP, `slots.count`
-    /// entries (slot 0 = M, then the real ids), filled. Returns its fd and kernel id.
-    func buildMaglevTable(serviceID: UInt32, slots: [UInt32]) throws -> (OwnedFD, UInt32) {
+    /// A new inner Maglev map (MaglevInnerMap): an array of u32 with BPF_F_INNER_MAP, and
+    /// BPF_F_MMAPABLE if `mapped`, of `slots.count` entries (slot 0 = M, then the real ids),
+    /// filled. Returns its fd and kernel id, and what the fill had to warn about.
+    func buildMaglevTable(serviceID: UInt32, slots: [UInt32], mapped: Bool = true) throws -> (OwnedFD, UInt32, [String]) {
         let fills = MaglevTableFills()
-        let table = try createMaglevTable(serviceID: serviceID, slots: slots, fills: fills)
+        let (table, id) = try createMaglevTable(serviceID: serviceID, slots: slots, mapped: mapped, fills: fills)
         try fills.run(workers: 1)
-        return table
+        return (table, id, fills.warnings)
     }
 
     /// The same map, created empty; its slots are queued on `fills`, to be written before it is used.
-    func createMaglevTable(serviceID: UInt32, slots: [UInt32], fills: MaglevTableFills) throws -> (OwnedFD, UInt32) {
-        var opts = bpf_map_create_opts()
-        opts.sz = MemoryLayout<bpf_map_create_opts>.size
-        opts.map_flags = UInt32(BPF_F_INNER_MAP)
+    func createMaglevTable(serviceID: UInt32, slots: [UInt32], mapped: Bool,
+                           fills: MaglevTableFills) throws -> (OwnedFD, UInt32) {
         let name = "usher_mg_\(serviceID)"
-        let fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, 4, UInt32(slots.count), &opts)
-        guard fd >= 0 else {
-            throw BPFError.call("bpf_map_create", on: "Maglev table of service id \(serviceID) (\(slots.count) slots)", errno: errno)
-        }
-        let owned = OwnedFD(fd)
-        let id = try MapFD(fd: fd, name: name).info().id
-        try fills.add(owned, name: name, slots: slots)
+        let owned = try MaglevInnerMap.create(name: name, count: slots.count, mapped: mapped, serviceID: serviceID)
+        let id = try MapFD(fd: owned.fd, name: name).info().id
+        try fills.add(owned, name: name, slots: slots, mapped: mapped)
         return (owned, id)
     }
 }

@@ -20,17 +20,22 @@ struct BatchIOTests {
         return try (0..<count).map { try #require(try map.lookup($0, as: UInt32.self)) }
     }
 
-    @Test("a Maglev table of 65537 slots written in batches reads back exactly, slot for slot")
+    @Test("a Maglev table of 65537 slots written through a mapping, or in batches, reads back exactly, slot for slot")
     func fullTableRoundTrip() throws {
         let pins = PinDir()
         defer { pins.remove() }
         let dp = try Dataplane(pinDirectory: pins.path)
         var rng = SystemRandomNumberGenerator()
         let slots = [UInt32(65537)] + (0..<65537).map { _ in UInt32.random(in: 0..<UInt32(USHER_MAX_REALS), using: &rng) }
-        let (table, mapID) = try dp.buildMaglevTable(serviceID: 9, slots: slots)
-        #expect(try Self.slotsOneByOne(mapID: mapID) == slots)
-        let map = MapFD(fd: table.fd, name: "inner")
-        #expect(try map.arrayEntries(as: UInt32.self, count: slots.count) == slots, "the batched read agrees")
+        for mapped in [true, false] {
+            let (table, mapID, warnings) = try dp.buildMaglevTable(serviceID: 9, slots: slots, mapped: mapped)
+            #expect(warnings.isEmpty, "mapped \(mapped): no fallback")
+            #expect(try Self.slotsOneByOne(mapID: mapID) == slots, "mapped \(mapped)")
+            let map = MapFD(fd: table.fd, name: "inner")
+            #expect(try map.arrayEntries(as: UInt32.self, count: slots.count) == slots, "the batched read agrees")
+            let flags = try map.info().map_flags
+            #expect((flags & UInt32(BPF_F_MMAPABLE) != 0) == mapped, "mapped \(mapped): flags \(flags)")
+        }
     }
 
     @Test("apply of several services: every outer slot holds the recorded table, slot for slot the Maglev computation")

@@ -196,7 +196,7 @@ struct usher_nat_reply {
 };
 
 /*
- * Inner maps of usher_maglev_v1 are BPF_F_INNER_MAP arrays of __u32:
+ * Inner maps of usher_maglev_v1 are BPF_F_INNER_MAP | BPF_F_MMAPABLE arrays of __u32:
  * slot 0 holds the table size M, slots 1..M the real ids. The outer slot is swapped in one
  * update, so a packet sees a whole old table or a whole new one.
  */
