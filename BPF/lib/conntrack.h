@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "usher/abi.h"
+#include "lib/clock.h"
 #include "lib/hash.h"
 #include "lib/lookup.h"
 #include "lib/maps.h"
@@ -29,9 +30,7 @@ usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u
 {
 	struct usher_flow *flow = bpf_map_lookup_elem(&usher_ct_v1, &pkt->flow);
 	const struct usher_real *real;
-	/* CLOCK_MONOTONIC like bpf_ktime_get_ns(), to within a tick, without reading the TSC:
-	 * on the hot path of every tracked packet that halves what timekeeping costs. */
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = usher_now_ns(); /* coarse CLOCK_MONOTONIC: clock.h */
 	__u32 id;
 
 	/* A flow of another service (the VIP's services changed) is rescheduled like a removed
@@ -41,7 +40,7 @@ usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u
 		id = flow->real_id;
 		real = usher_lookup_member(id, svc->id);
 		if (real) {
-			if (now - flow->last_seen_ns > USHER_CT_REFRESH_NS)
+			if (now > flow->last_seen_ns + USHER_CT_REFRESH_NS)
 				flow->last_seen_ns = now;
 			usher_count(pkt, USHER_STAT_CT_HIT);
 			*real_id = id;

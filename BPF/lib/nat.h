@@ -22,6 +22,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "usher/abi.h"
+#include "lib/clock.h"
 #include "lib/conntrack.h"
 #include "lib/csum.h"
 #include "lib/forward.h"
@@ -223,7 +224,7 @@ static __attribute__((noinline)) __u32 usher_nat_forward(struct xdp_md *ctx, str
 					       const struct usher_service *svc)
 {
 	struct usher_nat_flow *flow = bpf_map_lookup_elem(&usher_nat_v1, &pkt->flow);
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = usher_now_ns();
 	const struct usher_real *real = NULL;
 	struct usher_nat_rewrite rw = {};
 	__u32 real_id = USHER_NO_REAL, reason = USHER_STAT_PASS_MALFORMED;
@@ -238,7 +239,7 @@ static __attribute__((noinline)) __u32 usher_nat_forward(struct xdp_md *ctx, str
 					(flags & (USHER_TCP_SYN | USHER_TCP_ACK)) == USHER_TCP_SYN);
 		if (state != flow->state)
 			flow->state = state;
-		if (now - flow->last_seen_ns > USHER_CT_REFRESH_NS)
+		if (now > flow->last_seen_ns + USHER_CT_REFRESH_NS)
 			flow->last_seen_ns = now;
 		__builtin_memcpy(rw.src, flow->snat_addr, sizeof(rw.src));
 		rw.sport = flow->snat_port;
@@ -269,12 +270,12 @@ static __attribute__((noinline)) __u32 usher_nat_reply(struct xdp_md *ctx, struc
 
 	if (!e)
 		return USHER_STAT_PASS_NO_FLOW;
-	now = bpf_ktime_get_coarse_ns();
+	now = usher_now_ns();
 	/* The real's SYN (a SYN-ACK) answers a new connection on the tuple. */
 	state = usher_nat_state(e->state, flags, flags & USHER_TCP_SYN);
 	if (state != e->state)
 		e->state = state;
-	if (now - e->last_seen_ns > USHER_CT_REFRESH_NS)
+	if (now > e->last_seen_ns + USHER_CT_REFRESH_NS)
 		e->last_seen_ns = now;
 	__builtin_memcpy(rw.src, e->client.dst, sizeof(rw.src));
 	__builtin_memcpy(rw.dst, e->client.src, sizeof(rw.dst));
