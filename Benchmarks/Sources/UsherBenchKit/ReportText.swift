@@ -90,11 +90,15 @@ enum ReportText {
         if let floor = own("floor-v4"), let nonVIP = own("non-vip-v4"), let est = own("established-dsr-l2-v4"),
            let first = own("first-dsr-l2-v4") {
             out += "From the paths' own costs (IPv4, medians): parsing and MAC rewrite as the floor does them take "
-            out += "\(Int(floor)) ns; a non-VIP packet adds \(Int(nonVIP - floor)) ns over that (two lookups in the VIP hash "
-            out += "map — the exact port, then the every-port entry — and one per-CPU counter); an established dsr-l2 flow "
-            out += "\(Int(est - nonVIP)) ns over a non-VIP packet (the connection-tracking LRU lookup, the real's entry, "
-            out += "two more counters); a first packet \(Int(first - est)) ns over an established one (the flow hash, the "
-            out += "Maglev lookup, and above all the insert into the LRU table, which takes its lock).\n\n"
+            out += "\(Int(floor)) ns; a non-VIP packet adds \(Int(nonVIP - floor)) ns over that (two reads of the address "
+            out += "filter, which finds no VIP or SNAT address in the destination's slot and no gateway real in the source's, "
+            out += "and one per-CPU counter); "
+            out += "an established dsr-l2 flow \(Int(est - nonVIP)) ns over a non-VIP packet (two hash-map lookups, each a hash "
+            out += "of the key and a walk of its bucket: the VIP's service, then the flow in the connection-tracking LRU "
+            out += "table; the real's entry, the clock read once per tick, four per-CPU counters); a first packet "
+            out += "\(Int(first - est)) ns over an established one (the flow hash, two lookups in the service's Maglev table, "
+            out += "and above all the insert into the LRU table: a node taken from this CPU's free list as its LRU lists "
+            out += "rotate, and the cache misses of a table of a million entries).\n\n"
         }
         for p in r.profiles where !p.symbols.isEmpty {
             out += "`perf record -e cpu-clock` while `\(p.caseName)` runs (this process's samples; *harness* marks the "
