@@ -6,8 +6,9 @@ public enum BenchCommand {
     static let usage = """
         usage: usher-bench PART [--rounds N] [--iterations N] [--tables N,N] [--services N] [--out DIR] [--command TEXT]
                usher-bench lab-pps [--rounds N] [--frames N] [--flows N] [--seconds S] [--tag TAG] [--out DIR]
+               usher-bench proxy [--rounds N] [--seconds S] [--connections N] [--usher PATH] [--out DIR]
                usher-bench report [--out DIR] [--doc PATH] [--command TEXT]
-        parts: xdp-cost, flows, control-plane, lab-pps
+        parts: xdp-cost, flows, control-plane, lab-pps, proxy
         """
 
     public static func main(_ arguments: [String]) -> Int32 {
@@ -64,6 +65,13 @@ public enum BenchCommand {
                 if let flows = options["flows"].flatMap({ UInt32($0) }) { bench.flows = flows }
                 if let seconds = options["seconds"].flatMap({ Double($0) }) { bench.secondsPerRun = seconds }
                 bench.tag = options["tag"]
+                try finish(try bench.run())
+            case "proxy":
+                var bench = ProxyBench()
+                if let rounds { bench.rounds = rounds }
+                if let seconds = options["seconds"].flatMap({ Int($0) }) { bench.seconds = seconds }
+                if let connections = options["connections"].flatMap({ Int($0) }) { bench.connections = connections }
+                if let usher = options["usher"] { bench.usher = usher }
                 try finish(try bench.run())
             case "report":
                 let doc = options["doc"] ?? "Docs/BENCHMARKS.md"

@@ -16,18 +16,20 @@ public struct Report {
         let flows = PartResult<FlowScaleResult>.read(part: "flows", from: resultsDirectory)
         let control = PartResult<ControlPlaneResult>.read(part: "control-plane", from: resultsDirectory)
         let lab = PartResult<LabPPSResult>.read(part: "lab-pps", from: resultsDirectory)
+        let proxy = PartResult<ProxyResult>.read(part: "proxy", from: resultsDirectory)
         let plots = Set(Plots.charts(resultsDirectory: resultsDirectory).map(\.name))
         func plot(_ name: String, _ alt: String) -> String { plots.contains(name) ? "![\(alt)](bench/\(name).svg)\n\n" : "" }
         let note = (try? String(contentsOfFile: resultsDirectory + "/note.txt", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
         var out = ReportText.header
-        let machine = cost?.machine ?? flows?.machine ?? lab?.machine ?? control?.machine
+        let machine = cost?.machine ?? flows?.machine ?? lab?.machine ?? control?.machine ?? proxy?.machine
         out += "## The machine and the run\n\n"
         if let m = machine {
             out += "- CPU: \(m.cpuModel), \(m.cores) cores\(m.virtualized.map { "; virtual machine: \($0)" } ?? "")\n"
             out += "- Kernel: Linux \(m.kernel); memory \(m.memoryGiB) GiB\n"
         }
-        for (name, part) in [("xdp-cost", cost?.meta), ("flows", flows?.meta), ("lab-pps", lab?.meta), ("control-plane", control?.meta)] {
+        for (name, part) in [("xdp-cost", cost?.meta), ("flows", flows?.meta), ("lab-pps", lab?.meta), ("control-plane", control?.meta),
+                            ("proxy", proxy?.meta)] {
             guard let part else { continue }
             out += "- `\(name)`: `\(part.command)`, started \(part.started), \(part.seconds) s, load average \(part.load) at its start\n"
         }
@@ -42,7 +44,7 @@ public struct Report {
         out += plot("lab-pps", "Packets per second forwarded by one balancer core: Usher, nftables DNAT, the floor")
         out += control.map { ReportText.control($0.body) } ?? "## 4. Control plane\n\nNot run yet: `Tools/bench control-plane`.\n\n"
         out += plot("control-plane", "Control-plane times")
-        out += ReportText.proxyPending
+        out += proxy.map { ProxyReport.section($0.body) } ?? ProxyReport.notRun
         out += plot("proxy", "Requests per second of the proxy tier")
         return out
     }
