@@ -136,13 +136,18 @@ public struct ProxyBench {
         }
     }
 
+    /// Short version strings: "HAProxy 2.6.12-1+deb12u4", "nginx/1.22.1", "wrk 4.1.0-3+b2", "OpenSSL 3.0.19".
     func versions() -> [String: String] {
-        func first(_ argv: [String], _ match: String) -> String {
+        func line(_ argv: [String], _ match: String) -> [Substring] {
             let output = (try? ProxyLab.run(argv, timeout: 10).output) ?? ""
-            return output.split(separator: "\n").first { $0.contains(match) }.map(String.init) ?? "unknown"
+            return output.split(separator: "\n").first { $0.contains(match) }?.split(separator: " ") ?? []
         }
-        return ["haproxy": first(["/usr/sbin/haproxy", "-v"], "version"), "nginx": first(["/usr/sbin/nginx", "-v"], "version"),
-                "wrk": first(["/usr/bin/wrk", "-v"], "wrk"), "openssl": first(["/usr/bin/openssl", "version"], "OpenSSL")]
+        let haproxy = line(["/usr/sbin/haproxy", "-v"], "version"), nginx = line(["/usr/sbin/nginx", "-v"], "version")
+        let wrk = line(["/usr/bin/wrk", "-v"], "wrk"), openssl = line(["/usr/bin/openssl", "version"], "OpenSSL")
+        return ["haproxy": "HAProxy " + (haproxy.dropFirst(2).first.map(String.init) ?? "?"),
+                "nginx": nginx.last.map(String.init) ?? "nginx",
+                "wrk": "wrk " + (wrk.dropFirst().first.map { String($0.split(separator: "/").last ?? $0) } ?? "?"),
+                "openssl": openssl.prefix(2).joined(separator: " ")]
     }
 
     // MARK: - Summaries

@@ -1,7 +1,7 @@
 import Foundation
 
 /// System calls per request of each proxy (`perf stat -e raw_syscalls:sys_enter` on its
-/// process over one wrk run): a figure that another program's load on the machine does not
+/// processes — nginx's worker with its master — over one wrk run): a figure that another program's load on the machine does not
 /// change, unlike requests per second, and that shows work a proxy could batch (reads,
 /// writes, epoll registrations).
 struct ProxySyscalls {
@@ -13,7 +13,8 @@ struct ProxySyscalls {
         guard let perf = Profile.perf else { return nil }
         let counter = Process()
         counter.executableURL = URL(fileURLWithPath: ProxyLab.resetSignals[0])
-        counter.arguments = Array(ProxyLab.resetSignals.dropFirst()) + [perf, "stat", "-x", ",", "-e", "raw_syscalls:sys_enter", "-p", "\(pid)"]
+        counter.arguments = Array(ProxyLab.resetSignals.dropFirst()) + [perf, "stat", "-x", ",", "-e", "raw_syscalls:sys_enter", "-p",
+                                                                          ProxyCPU.tree(of: pid).map(String.init).joined(separator: ",")]
         let pipe = Pipe()
         counter.standardOutput = pipe
         counter.standardError = pipe
