@@ -69,8 +69,11 @@ enum ReportText {
             out += "\(Fmt.ns(row.ownNs)) | \(row.path == .floor ? "1" : Fmt.ratio(row.ratioToFloor)) | \(target) |\n"
         }
         out += "\n*own ns*: the program alone, without the loop's entry cost (its ratios to the floor's own few "
-        out += "nanoseconds are in the JSON as `own_ratio_to_floor`). Not measured yet: "
-        out += r.pending.map { "\($0.title) (\($0.why))" }.joined(separator: "; ") + ".\n\n"
+        out += "nanoseconds are in the JSON as `own_ratio_to_floor`)."
+        if !r.pending.isEmpty {
+            out += " Not measured yet: " + r.pending.map { "\($0.title) (\($0.why))" }.joined(separator: "; ") + "."
+        }
+        out += "\n\n"
         let met = r.targets.filter(\.met).count
         out += "**Targets**: \(met) of \(r.targets.count) met. "
         let missed = Dictionary(grouping: r.targets.filter { !$0.met }, by: \.what)
