@@ -24,12 +24,14 @@ public struct XDPCost {
         let dataplane = try Dataplane(pinDirectory: pins.path)
         let state = try dataplane.apply(XDPCostCases.config, previous: nil, resolver: NoNeighbors())
         let bench = try XDPBench(dataplane: dataplane)
-        for c in cases { try setUp(c, bench: bench, dataplane: dataplane, state: state) }
+        let cases = try self.cases.map { try setUp($0, bench: bench, dataplane: dataplane, state: state) }
 
         // First packets insert flows: few enough that the table never fills (part 2 measures a
-        // full table), and never the same twice.
+        // full table), and never the same twice; nat ones reserve SNAT ports, few enough that
+        // the pool's share of the CPU stays mostly free.
         let firstPackets = max(1, cases.filter { $0.flow == .newEveryIteration }.count)
-        let newFlowIterations = min(iterations, UInt32(Double(bench.conntrackCapacity) * 0.8) / UInt32(rounds * firstPackets))
+        let newFlowIterations = min(iterations, UInt32(Double(bench.conntrackCapacity) * 0.8) / UInt32(rounds * firstPackets),
+                                    XDPCostCases.natFlowsPerRound(rounds: rounds, cpus: XDPCostCases.possibleCPUs()))
         var samples = XDPCostSamples()
         for round in 0..<rounds {
             Progress.say("xdp-cost: round \(round + 1) of \(rounds) (\(cases.count) paths × \(iterations) packets)")
@@ -79,21 +81,39 @@ public struct XDPCost {
         if let mac = c.destinationMAC, Array(run.output.prefix(6)) != mac.bytes {
             throw BenchCheckError(description: "\(c.id): the frame went to \(MACAddress(bytes: Array(run.output.prefix(6)))!), not \(mac)")
         }
+        if let expected = c.delivers {
+            let got = BenchFrames.endpoints(of: run.output)
+            guard got == expected, BenchFrames.checksumsValid(run.output) else {
+                throw BenchCheckError(description: "\(c.id): the last frame is \(got.map { "\($0)" } ?? "no TCP segment")" +
+                    "\(BenchFrames.checksumsValid(run.output) ? "" : " with a wrong checksum"), not \(expected)")
+            }
+        }
         return (run, empty)
     }
 
-    private func setUp(_ c: XDPCostCase, bench: XDPBench, dataplane: Dataplane, state: DataplaneState) throws {
+    /// Prepares case `c` (a flow tracked, a NAT flow started) and returns it as it is measured.
+    func setUp(_ c: XDPCostCase, bench: XDPBench, dataplane: Dataplane, state: DataplaneState) throws -> XDPCostCase {
         switch c.setup {
         case .none:
             break
         case .warm:
             _ = try bench.runUnwrapped(c.target, frame: c.frame, repeat: 1)
+        case .replyToForward:
+            let sent = try bench.runUnwrapped(c.target, frame: c.frame, repeat: 1)
+            guard sent.verdict == .tx, let reply = BenchFrames.reply(to: sent.output) else {
+                throw BenchCheckError(description: "\(c.id): the client's packet that starts the flow gave \(sent.verdict) " +
+                    "and a frame of \(sent.output.count) bytes, not a TCP segment sent to a real")
+            }
+            var measured = c
+            measured.frame = reply
+            return measured
         case let .trackOn(service, real):
             guard let serviceID = state.serviceIDs[service], let realID = state.realID(service: service, address: real) else {
                 throw BenchCheckError(description: "\(c.id): \(real) is not a real of \(service) in the applied config")
             }
             try bench.trackFlows(of: c.frame, variation: .none, count: 1, serviceID: serviceID, realIDs: [realID])
         }
+        return c
     }
 }
 

@@ -4,9 +4,11 @@ import UsherCore
 /// One path through the XDP program, measured per packet (Docs/BENCHMARKS.md, part 1).
 public struct XDPCostCase: Sendable {
     /// The kind of path, for the targets: established DSR ≤ 2.5× the floor, non-VIP ≤ 1.5×,
-    /// first packet ≤ 6×.
+    /// first packet (any mode) ≤ 6×. NAT forward (an established nat/gateway flow) and NAT reply
+    /// (a real's answer translated back to the client) have no target of their own.
     public enum Path: String, Codable, Sendable {
         case floor, nonVIP = "non-vip", firstPacket = "first-packet", established, drained, l7Pass = "l7-pass", noReal = "no-real"
+        case natForward = "nat-forward", natReply = "nat-reply"
     }
 
     /// Which flow each iteration carries.
@@ -24,6 +26,10 @@ public struct XDPCostCase: Sendable {
         case warm
         /// The flow written to the connection-tracking table on this real of this service.
         case trackOn(service: ServiceKey, real: IPAddress)
+        /// `frame` is a client's packet of a nat/gateway service: it goes through the program
+        /// once (its flow starts, its SNAT port is reserved), and the case measures instead the
+        /// real's answer to the frame the program sent (BenchFrames.reply(to:)).
+        case replyToForward
     }
 
     public var id: String
@@ -41,10 +47,13 @@ public struct XDPCostCase: Sendable {
     public var event: String?
     /// The destination MAC the output must carry, when the case is about which real is chosen.
     public var destinationMAC: MACAddress?
+    /// The addresses and ports the output must carry, with valid checksums (a NAT reply: from
+    /// the VIP to the client).
+    public var delivers: BenchFrames.Endpoints?
 
     public init(id: String, title: String, path: Path, family: Int, frame: [UInt8], target: BenchTarget = .balancer,
                 flow: Flow = .same, setup: Setup = .none, verdict: XDPVerdict, reason: String?, event: String? = nil,
-                destinationMAC: MACAddress? = nil) {
+                destinationMAC: MACAddress? = nil, delivers: BenchFrames.Endpoints? = nil) {
         self.id = id
         self.title = title
         self.path = path
@@ -57,6 +66,7 @@ public struct XDPCostCase: Sendable {
         self.reason = reason
         self.event = event
         self.destinationMAC = destinationMAC
+        self.delivers = delivers
     }
 
     /// How the wrapper varies the frame for this case.

@@ -1,9 +1,9 @@
 import UsherBPF
 import UsherCore
 
-/// The services and paths of part 1. To measure a new forwarding mode (NAT forward and reverse,
-/// gateway NAT), add its service to `config` and its cases to `cases`, and drop it from
-/// `pending`: the runner, the checks and the report take any case.
+/// The services and paths of part 1 (the NAT ones in XDPCostCases+NAT.swift). To measure a new
+/// path, add its service to `config` and its cases to `cases`: the runner, the checks and the
+/// report take any case.
 public enum XDPCostCases {
     static let client4 = IPAddress("192.0.2.7")!, client6 = IPAddress("2001:db8:1::7")!
     static let newClients4 = IPAddress("198.51.100.0")!, newClients6 = IPAddress("2001:db8:1::1:0")!
@@ -20,7 +20,8 @@ public enum XDPCostCases {
     static let ipipv6 = ServiceKey(vip: IPAddress("2001:db8:100::11")!, port: 80, proto: .tcp)
 
     /// Three reals per balanced service (each with its MAC, as a config gives them), default
-    /// Maglev size; one service with a drained real, one without any real, one L7 service.
+    /// Maglev size; one service with a drained real, one without any real, one L7 service; a nat
+    /// and a gateway service per IP family, and their SNAT pools.
     public static var config: BalancerConfig {
         func reals(_ addresses: [IPAddress], weights: [UInt32] = [1, 1, 1]) -> [RealServer] {
             addresses.enumerated().map { RealServer(address: $1, weight: weights[$0], mac: mac(0x11 + $0)) }
@@ -28,17 +29,18 @@ public enum XDPCostCases {
         func service(_ name: String, _ key: ServiceKey, _ mode: ForwardingMode, _ reals: [RealServer]) -> VirtualService {
             VirtualService(name: name, vip: key.vip, port: key.port, proto: key.proto, mode: mode, reals: reals)
         }
+        let dsr = [
+            service("l2-v4", l2v4, .dsrL2, reals(reals4)),
+            service("ipip-v4", ipipv4, .dsrIPIP, reals(reals4)),
+            service("drain-v4", drain, .dsrL2, reals(Array(reals4.prefix(2)), weights: [0, 1])),
+            service("empty-v4", empty, .dsrL2, []),
+            service("l7-v4", l7, .http, []),
+            service("l2-v6", l2v6, .dsrL2, reals(reals6)),
+            service("ipip-v6", ipipv6, .dsrIPIP, reals(reals6)),
+        ]
         return BalancerConfig(
             encapsulation: Encapsulation(sourceV4: IPPrefix("198.51.100.64/26"), sourceV6: IPPrefix("2001:db8:2::1:0/112")),
-            services: [
-                service("l2-v4", l2v4, .dsrL2, reals(reals4)),
-                service("ipip-v4", ipipv4, .dsrIPIP, reals(reals4)),
-                service("drain-v4", drain, .dsrL2, reals(Array(reals4.prefix(2)), weights: [0, 1])),
-                service("empty-v4", empty, .dsrL2, []),
-                service("l7-v4", l7, .http, []),
-                service("l2-v6", l2v6, .dsrL2, reals(reals6)),
-                service("ipip-v6", ipipv6, .dsrIPIP, reals(reals6)),
-            ])
+            services: dsr + natServices, snatPools: snatPools)
     }
 
     public static var cases: [XDPCostCase] {
@@ -66,6 +68,7 @@ public enum XDPCostCases {
                                        path: .established, family: family, frame: to(key), setup: .warm,
                                        verdict: .tx, reason: "tx", event: "ct_hit"))
             }
+            out += natCases(family: family)
         }
         out.append(XDPCostCase(id: "drained-v4", title: "established flow on a drained real, dsr-l2 (IPv4)", path: .drained,
                                family: 4, frame: to(drain), setup: .trackOn(service: drain, real: reals4[0]),
@@ -77,9 +80,6 @@ public enum XDPCostCases {
         return out
     }
 
-    public static let pending: [PendingCase] = [
-        PendingCase(id: "nat-forward", title: "full NAT, client to real (IPv4, IPv6)", why: "the NAT modes are being built (issue 3)"),
-        PendingCase(id: "nat-reverse", title: "full NAT, real's reply to client", why: "the NAT modes are being built (issue 3)"),
-        PendingCase(id: "gateway-nat", title: "gateway NAT, client to real", why: "the NAT modes are being built (issue 3)"),
-    ]
+    /// Paths not measured yet (none: every forwarding mode is).
+    public static let pending: [PendingCase] = []
 }
