@@ -5,7 +5,7 @@ enum ReportText {
 
         This file is written by `Tools/bench` from the JSON results in `bench-results/` (not in git);
         do not edit it by hand. `Tools/bench` runs every part; `Tools/bench xdp-cost`, `Tools/bench flows`,
-        `Tools/bench lab-pps`, `Tools/bench control-plane` run one; `Tools/bench report` only rewrites this
+        `Tools/bench lab-pps`, `Tools/bench control-plane`, `Tools/bench proxy` run one; `Tools/bench report` only rewrites this
         file and its plots (`Docs/bench/*.svg`). Every figure is measured on the machine at hand, against the
         real kernel, the real programs and the real maps.
 
@@ -146,12 +146,4 @@ enum ReportText {
         }
         return out
     }
-
-    static let proxyPending = """
-        ## 5. The proxy tier
-
-        Not built yet: it comes with the proxy (issue 4). The harness's parts are independent; a `proxy`
-        part will add its JSON and its section here.
-
-        """
 }
