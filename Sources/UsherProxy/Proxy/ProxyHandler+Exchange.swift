@@ -170,10 +170,12 @@ extension ProxyHandler {
         switch phase {
         case .connecting:
             exchange?.pending.append(.end(trailers))
+            readAheadAfterRequest()
         case .forwarding(let upstream):
             upstream.write(.end(trailers))
             upstream.flush()
             needsUpstreamFlush = false
+            readAheadAfterRequest()
         case .discardingRequest:
             finishExchange()
         case .idle, .tunneled, .closed:

@@ -179,7 +179,9 @@ extension ProxyHandler {
         } else if ex.requestEnded {
             phase = .idle
             exchange = nil
+            writingResponseEnd = true
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            writingResponseEnd = false
             if ex.upgrade.parserStopped { restartRequestParser(context) }
             resumeClientReads()
         } else {

@@ -45,6 +45,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     var privateUpstreams: [ObjectIdentifier: UpstreamConnection] = [:]
     var clientAddress: SocketAddress?
     var localAddress: SocketAddress?
+    /// The first handler of an HTTP/1 client connection (nil on an HTTP/2 stream): a read
+    /// asked of it does not pass NIO's pipelining handler, which holds reads while a response
+    /// is pending (see `readAheadAfterRequest`).
+    var readAheadContext: ChannelHandlerContext?
+    /// The response's end is being written: requests the pipelining handler held back are
+    /// handed over within that write.
+    var writingResponseEnd = false
 
     init(service: ServiceRuntime, loopContext: LoopContext) {
         self.service = service
@@ -64,11 +71,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         // An HTTP/2 stream's addresses are its connection's.
         clientAddress = context.channel.remoteAddress ?? context.channel.parent?.remoteAddress
         localAddress = context.channel.localAddress ?? context.channel.parent?.localAddress
+        readAheadContext = try? context.pipeline.syncOperations.context(handlerType: ConnectionTimeoutHandler.self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         tearDown()
         self.context = nil
+        readAheadContext = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -136,6 +145,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         guard pendingRead, let context else { return }
         pendingRead = false
         context.read()
+    }
+
+    /// A request arrived whole, straight from the socket: keep the client's read interest.
+    /// NIO's pipelining handler holds reads until the response ends, so without this NIO
+    /// drops the socket's read interest after every request and asks for it again after every
+    /// response (two epoll_ctl calls per keep-alive request). Whatever arrives meanwhile is a
+    /// pipelined request, which that handler buffers as it always did; bounded to one socket
+    /// read, since requests it hands over from its buffer (while the end of a response is
+    /// being written) do not read ahead again, and it holds reads until its buffer is empty.
+    func readAheadAfterRequest() {
+        guard !writingResponseEnd, let readAheadContext else { return }
+        readAheadContext.read()
     }
 
     func upstreamReadComplete() {
