@@ -18,7 +18,8 @@ struct RequestTarget: Equatable {
     init(uri: String, hostHeader: String?) {
         var rest = Substring(uri)
         var authority = hostHeader.map { Substring($0) } ?? ""
-        if let schemeEnd = rest.range(of: "://"), rest[..<schemeEnd.lowerBound].allSatisfy(\.isLetter) {
+        // Origin form (the usual case) starts with "/": no scheme to look for.
+        if rest.first != "/", let schemeEnd = rest.range(of: "://"), rest[..<schemeEnd.lowerBound].allSatisfy(\.isLetter) {
             let afterScheme = rest[schemeEnd.upperBound...]
             let pathStart = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
             authority = afterScheme[..<pathStart]
@@ -58,7 +59,9 @@ struct RequestTarget: Equatable {
             port = a[a.index(after: colon)...]
         }
         if host.last == "." { host = host.dropLast() }
-        if host.contains(where: { $0.isUppercase }) { host = Substring(host.lowercased()) }
+        // Byte tests, not Unicode properties (a table lookup per character on every request):
+        // ASCII capitals, or any non-ASCII byte, which `lowercased()` handles as before.
+        if host.utf8.contains(where: { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 }) { host = Substring(host.lowercased()) }
         return (host, port.flatMap { $0.isEmpty ? nil : $0 })
     }
 
