@@ -107,4 +107,48 @@ import UsherCore
         #expect(try output(c).contains("408"))
         #expect(!c.isActive)
     }
+
+    /// The handler leaves its one timer task in place across requests (a task per request
+    /// would be an allocation each): deadlines must hold all the same, neither early nor late.
+    @Test func deadlinesHoldAcrossQuickKeepAliveRequests() throws {
+        let (c, recorder) = try makeChannel()
+        for n in 1...5 {
+            loop.advanceTime(by: .milliseconds(1500)) // idle, under the header timeout (2 s) at first
+            try c.writeInbound(ByteBuffer(string: "GET /\(n) HTTP/1.1\r\nHost: a\r\n\r\n"))
+            loop.advanceTime(by: .seconds(3)) // serving: a task armed earlier fires and does nothing
+            #expect(c.isActive, "request \(n)")
+            try c.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok,
+                                                                               headers: ["content-length": "0"])))
+            try c.writeOutbound(HTTPServerResponsePart.end(nil))
+        }
+        #expect(recorder.heads.count == 5)
+        _ = try output(c)
+        // A dribbled head after 4 s of idle has its own 2 s, not what is left of the idle 5 s.
+        loop.advanceTime(by: .seconds(4))
+        try c.writeInbound(ByteBuffer(string: "GET /"))
+        loop.advanceTime(by: .milliseconds(1900))
+        #expect(c.isActive)
+        loop.advanceTime(by: .milliseconds(100))
+        #expect(try output(c).contains("408"))
+        #expect(!c.isActive)
+    }
+
+    @Test func idleDeadlineCountsFromTheLastResponse() throws {
+        let (c, _) = try makeChannel()
+        for _ in 1...3 {
+            try c.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+            loop.advanceTime(by: .seconds(1))
+            try c.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok,
+                                                                               headers: ["content-length": "0"])))
+            try c.writeOutbound(HTTPServerResponsePart.end(nil))
+            loop.advanceTime(by: .seconds(4)) // idle, under 5 s
+            #expect(c.isActive)
+        }
+        #expect(try output(c).components(separatedBy: "HTTP/1.1 200 OK").count == 4)
+        loop.advanceTime(by: .milliseconds(900))
+        #expect(c.isActive)
+        loop.advanceTime(by: .milliseconds(100))
+        #expect(!c.isActive, "closed 5 s after the last response")
+        #expect(try output(c).isEmpty)
+    }
 }

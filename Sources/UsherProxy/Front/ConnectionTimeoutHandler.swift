@@ -10,7 +10,14 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     typealias OutboundOut = ByteBuffer
 
     private var state = ConnectionTimeoutState()
+    /// One scheduled task at a time, left in place across requests: arming a timer only
+    /// moves `deadline`, and the task, when it fires early, waits again for the time left.
+    /// A task is scheduled anew only when the deadline comes before it, so keep-alive
+    /// requests schedule and cancel nothing (it was two tasks per request).
     private var timer: Scheduled<Void>?
+    private var timerFiresAt: NIODeadline?
+    /// The running timer and when it expires; nil while none runs.
+    private var deadline: (which: ConnectionTimeoutState.Timer, at: NIODeadline)?
     private let headerTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private let onTimeout: (ConnectionTimeoutState.Timer) -> Void
@@ -31,13 +38,11 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        stopTimer()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        stopTimer()
         context.fireChannelInactive()
     }
 
@@ -63,18 +68,12 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
         case .none:
             break
         case .arm(let which):
-            timer?.cancel()
-            let loopBound = context.loopBound
-            let delay = which == .header ? headerTimeout : idleTimeout
-            timer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
-                self.timer = nil
-                let action = self.state.timerFired(which)
-                if action != .none { self.onTimeout(which) }
-                self.perform(action, context: loopBound.value)
-            }
+            let at = context.eventLoop.now + (which == .header ? headerTimeout : idleTimeout)
+            deadline = (which, at)
+            if let firesAt = timerFiresAt, firesAt <= at { break }
+            schedule(at: at, context: context)
         case .cancelTimer:
-            timer?.cancel()
-            timer = nil
+            deadline = nil
         case .respondTimeoutAndClose:
             let body = "408 Request Timeout: request head not received in time\n"
             var buffer = context.channel.allocator.buffer(capacity: 160)
@@ -88,5 +87,31 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
         case .close:
             context.close(promise: nil)
         }
+    }
+
+    private func schedule(at: NIODeadline, context: ChannelHandlerContext) {
+        timer?.cancel()
+        timerFiresAt = at
+        let loopBound = context.loopBound
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
+            self.timer = nil
+            self.timerFiresAt = nil
+            guard let (which, at) = self.deadline else { return }
+            if loopBound.value.eventLoop.now < at {
+                self.schedule(at: at, context: loopBound.value)
+                return
+            }
+            self.deadline = nil
+            let action = self.state.timerFired(which)
+            if action != .none { self.onTimeout(which) }
+            self.perform(action, context: loopBound.value)
+        }
+    }
+
+    private func stopTimer() {
+        timer?.cancel()
+        timer = nil
+        timerFiresAt = nil
+        deadline = nil
     }
 }

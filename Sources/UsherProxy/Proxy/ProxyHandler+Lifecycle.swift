@@ -49,7 +49,7 @@ extension ProxyHandler {
     /// The client connection is gone: drop whatever was in progress (logged as 499 if no
     /// response had started, nginx's "client closed request").
     func tearDown() {
-        cancelTimeout()
+        stopTimeoutTask()
         switch phase {
         case .connecting, .forwarding:
             if case .forwarding(let upstream) = phase { upstream.close() }

@@ -111,25 +111,44 @@ extension ProxyHandler {
     }
 
     /// The real server may stay silent for `limit` (no response head, or a stalled body).
-    /// Activity only updates a timestamp; the timer re-arms itself for the time left.
-    func armTimeout(_ limit: TimeAmount, firingIn wait: TimeAmount? = nil) {
+    /// Activity only updates a timestamp; the timer waits again for the time left. The one
+    /// scheduled task stays across exchanges (ending an exchange only clears `timeoutLimit`):
+    /// a new one is scheduled only if the deadline comes before it, so keep-alive requests
+    /// neither schedule nor cancel a task each.
+    func armTimeout(_ limit: TimeAmount) {
+        timeoutLimit = limit
+        let at = NIODeadline.now() + limit
+        if let firesAt = timeoutFiresAt, firesAt <= at { return }
+        scheduleTimeout(at: at)
+    }
+
+    private func scheduleTimeout(at: NIODeadline) {
         timeout?.cancel()
-        let expected = generation
-        timeout = loopContext.loop.assumeIsolated().scheduleTask(in: wait ?? limit) { [self] in
+        timeoutFiresAt = at
+        timeout = loopContext.loop.assumeIsolated().scheduleTask(deadline: at) { [self] in
             self.timeout = nil
-            guard self.generation == expected, case .forwarding(let upstream) = self.phase, let ex = self.exchange else { return }
-            let idle = NIODeadline.now() - ex.lastActivity
-            if idle < limit {
-                self.armTimeout(limit, firingIn: limit - idle)
+            self.timeoutFiresAt = nil
+            guard let limit = self.timeoutLimit, case .forwarding(let upstream) = self.phase, let ex = self.exchange else { return }
+            if NIODeadline.now() - ex.lastActivity < limit {
+                self.scheduleTimeout(at: ex.lastActivity + limit)
                 return
             }
+            self.timeoutLimit = nil
             self.upstreamTimedOut(upstream, ex)
         }
     }
 
+    /// No exchange waits on a real server: a pending task finds nothing to do.
     func cancelTimeout() {
+        timeoutLimit = nil
+    }
+
+    /// The connection is done: drop the task too.
+    func stopTimeoutTask() {
+        timeoutLimit = nil
         timeout?.cancel()
         timeout = nil
+        timeoutFiresAt = nil
     }
 
     private func upstreamTimedOut(_ upstream: UpstreamConnection, _ ex: Exchange) {

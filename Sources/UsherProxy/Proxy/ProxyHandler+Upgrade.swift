@@ -6,7 +6,7 @@ extension ProxyHandler {
     /// out, then both connections become a raw byte tunnel. The real's connection is never
     /// pooled again; the member's active count is held until the tunnel closes.
     func startTunnel(_ upstream: UpstreamConnection, _ ex: Exchange, context: ChannelHandlerContext) {
-        cancelTimeout()
+        stopTimeoutTask()
         upstream.handler.delegate = nil
         upstream.completedExchanges += 1
         finishLogging(ex, realServer: upstream.member.label)

@@ -41,6 +41,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// once the request's body has been read.
     var parserRestartPending = false
     var timeout: Scheduled<Void>?
+    var timeoutFiresAt: NIODeadline?
+    /// How long the current exchange's real server may stay silent; nil when none is waited on.
+    var timeoutLimit: TimeAmount?
     /// Connections that carry this client's PROXY header: reused only by this connection.
     var privateUpstreams: [ObjectIdentifier: UpstreamConnection] = [:]
     var clientAddress: SocketAddress?
