@@ -9,11 +9,19 @@ enum ForwardingHeaders {
     static let hopByHop = ["connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade"]
 
     static func removeHopByHop(_ headers: inout HTTPHeaders) {
+        // Most requests carry none of these: one pass over the names, no removal scans.
+        guard headers.contains(where: { field in hopByHop.contains { equalsIgnoringASCIICase(field.name, $0) } }) else { return }
         let named = headers[canonicalForm: "connection"]
         for name in named where !name.isEmpty {
             headers.remove(name: String(name))
         }
         for name in hopByHop { headers.remove(name: name) }
+    }
+
+    /// `name` is `lowercase` but for ASCII case (`lowercase` is lowercase ASCII).
+    static func equalsIgnoringASCIICase(_ name: String, _ lowercase: String) -> Bool {
+        guard name.utf8.count == lowercase.utf8.count else { return false }
+        return zip(name.utf8, lowercase.utf8).allSatisfy { a, b in a == b || (a >= 0x41 && a <= 0x5A && a | 0x20 == b) }
     }
 
     /// Removals first, then sets (each replacing any field of its name).

@@ -44,21 +44,23 @@ struct RequestTarget: Equatable {
 
     /// `Example.COM:8080` → (`example.com`, `8080`); `[2001:db8::1]:80` → (`[2001:db8::1]`, `80`).
     static func split(authority: Substring) -> (host: Substring, port: Substring?) {
+        // Searched byte by byte (ASCII delimiters; UTF-8 indices are the substring's own):
+        // Character iteration breaks graphemes, a cost on every request.
         var a = authority
-        if let at = a.lastIndex(of: "@") { a = a[a.index(after: at)...] }
+        if let at = a.utf8.lastIndex(of: UInt8(ascii: "@")) { a = a[a.utf8.index(after: at)...] }
         var host = a
         var port: Substring?
-        if a.first == "[" {
-            if let close = a.firstIndex(of: "]") {
+        if a.utf8.first == UInt8(ascii: "[") {
+            if let close = a.utf8.firstIndex(of: UInt8(ascii: "]")) {
                 host = a[...close]
-                let after = a[a.index(after: close)...]
-                if after.first == ":" { port = after.dropFirst() }
+                let after = a[a.utf8.index(after: close)...]
+                if after.utf8.first == UInt8(ascii: ":") { port = after[after.utf8.index(after: after.startIndex)...] }
             }
-        } else if let colon = a.lastIndex(of: ":") {
+        } else if let colon = a.utf8.lastIndex(of: UInt8(ascii: ":")) {
             host = a[..<colon]
-            port = a[a.index(after: colon)...]
+            port = a[a.utf8.index(after: colon)...]
         }
-        if host.last == "." { host = host.dropLast() }
+        if host.utf8.last == UInt8(ascii: ".") { host = host[..<host.utf8.index(before: host.endIndex)] }
         // Byte tests, not Unicode properties (a table lookup per character on every request):
         // ASCII capitals, or any non-ASCII byte, which `lowercased()` handles as before.
         if host.utf8.contains(where: { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 }) { host = Substring(host.lowercased()) }
