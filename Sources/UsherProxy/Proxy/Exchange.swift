@@ -2,7 +2,10 @@ import NIOCore
 import NIOHTTP1
 
 /// One request/response on a client connection, from its head to the end of its response.
-struct Exchange {
+/// A class: the proxy handler's steps share the one instance (a struct of this size was
+/// copied and destroyed at every response part, a retain and release per field).
+/// Loop-confined, like the handler that owns it.
+final class Exchange {
     let head: HTTPRequestHead
     let target: RequestTarget
     let framing: BodyFraming

@@ -8,7 +8,7 @@ extension ProxyHandler {
         guard case .idle = phase else { return }
         stats.service.requests += 1
         generation &+= 1
-        var ex = Exchange(head: head, framing: BodyFraming(validatedHead: head), now: .now())
+        let ex = Exchange(head: head, framing: BodyFraming(validatedHead: head), now: .now())
         switch service.router.route(ex.target, headers: head.headers) {
         case .noRoute:
             exchange = ex
@@ -74,7 +74,7 @@ extension ProxyHandler {
 
     /// Uses an idle keep-alive connection to `member` if there is one, else opens one.
     func connect(to member: PoolMemberRuntime, fresh: Bool = false) {
-        guard var ex = exchange, let pool = ex.pool else { return }
+        guard let ex = exchange, let pool = ex.pool else { return }
         member.active.add(1, ordering: .relaxed)
         ex.member = member
         ex.servedBy = member
@@ -113,7 +113,7 @@ extension ProxyHandler {
     }
 
     func attach(_ upstream: UpstreamConnection) {
-        guard var ex = exchange, let head = ex.forwardHead else { return }
+        guard let ex = exchange, let head = ex.forwardHead else { return }
         phase = .forwarding(upstream)
         upstream.handler.delegate = self
         upstream.bytesReadBeforeExchange = upstream.meter.bytesRead
@@ -133,7 +133,7 @@ extension ProxyHandler {
 
     func connectFailed(_ member: PoolMemberRuntime, error: Error) {
         memberDone()
-        guard var ex = exchange, let pool = ex.pool else { return }
+        guard let ex = exchange, let pool = ex.pool else { return }
         stats.member(member, of: pool).connectErrors += 1
         service.logger.warning("real server unreachable", metadata: [
             "pool": "\(pool.name)", "member": "\(member.label)", "error": "\(error)",

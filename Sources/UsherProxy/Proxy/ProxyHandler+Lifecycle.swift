@@ -37,7 +37,7 @@ extension ProxyHandler {
         service.counters.rejectedRequests.add(1, ordering: .relaxed)
         if case .forwarding(let upstream) = phase { upstream.close() }
         generation &+= 1
-        if var ex = exchange {
+        if let ex = exchange {
             if !ex.responseStarted { ex.status = status.code }
             finishLogging(ex, realServer: ex.member?.label)
         }
@@ -54,7 +54,7 @@ extension ProxyHandler {
         case .connecting, .forwarding:
             if case .forwarding(let upstream) = phase { upstream.close() }
             generation &+= 1
-            if var ex = exchange {
+            if let ex = exchange {
                 if !ex.responseStarted { ex.status = 499 }
                 finishLogging(ex, realServer: ex.member?.label)
             }

@@ -4,7 +4,7 @@ import UsherCore
 
 extension ProxyHandler {
     func upstreamReceived(_ part: HTTPClientResponsePart) {
-        guard case .forwarding(let upstream) = phase, var ex = exchange, let context else { return }
+        guard case .forwarding(let upstream) = phase, let ex = exchange, let context else { return }
         ex.lastActivity = .now()
         switch part {
         case .head(let head):
@@ -83,7 +83,7 @@ extension ProxyHandler {
     }
 
     func upstreamFailed(_ error: Error) {
-        guard case .forwarding(let upstream) = phase, var ex = exchange, let member = ex.member else { return }
+        guard case .forwarding(let upstream) = phase, let ex = exchange, let member = ex.member else { return }
         cancelTimeout()
         upstream.close()
         if ex.responseStarted {
@@ -225,7 +225,7 @@ extension ProxyHandler {
 
     /// The proxy answers itself (404, redirect, 502, 503, 504).
     func respondLocally(_ status: HTTPResponseStatus, _ reason: String, extraHeaders: HTTPHeaders = [:], realServer: String? = nil) {
-        guard let context, var ex = exchange else { return }
+        guard let context, let ex = exchange else { return }
         let response = LocalResponse(status: status, reason: reason, close: !ex.clientKeepAlive, extraHeaders: extraHeaders)
         ex.status = status.code
         ex.responseStarted = true
