@@ -71,6 +71,12 @@ struct ProxyCommandNetnsTests {
         running.append(proxy)
         let log = { (try? String(contentsOfFile: dir + "/proxy.err", encoding: .utf8)) ?? "" }
         #expect(waitFor(seconds: 10) { log().components(separatedBy: "listening").count == 3 }, "both listeners up: \(log())")
+        // The real must answer before the counted requests: one refused while python starts
+        // (slow on a loaded machine) would be a 502 and a connect error in the counters.
+        let realUp = try waitFor(seconds: 10) {
+            try ProxyTestProcess.run(enter + ["/usr/bin/curl", "-s", "-m", "1", "http://127.0.0.1:8081/hello.txt"]).out == "hello-from-real\n"
+        }
+        #expect(realUp, "the python real server answers")
 
         // Bound while no interface held them:
         let addresses = try ProxyTestProcess.run(["/usr/sbin/ip", "-n", ns, "-o", "addr"]).out
