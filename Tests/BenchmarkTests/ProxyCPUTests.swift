@@ -20,10 +20,14 @@ struct ProxyCPUTests {
         // A shell whose child spins: its own time stays near 0, its tree's grows.
         let parent = try Self.start("sh -c 'while :; do :; done' & wait")
         defer { for p in [spin, sleeper, parent] { Self.stop(p) } }
+        // The loop ran between its start and this first reading too: only the difference
+        // across the timed interval is bounded by that interval's wall time.
+        let spunBefore = try #require(ProxyCPU.seconds(pid: spin.processIdentifier))
         let start = monotonicNanoseconds()
         usleep(800_000)
+        let spunAfter = try #require(ProxyCPU.seconds(pid: spin.processIdentifier))
         let wall = Double(monotonicNanoseconds() - start) / 1e9
-        let spun = try #require(ProxyCPU.seconds(pid: spin.processIdentifier))
+        let spun = spunAfter - spunBefore
         #expect(spun > 0.1, "a busy loop gets a share of a core even on a loaded machine")
         #expect(spun <= wall + 0.05, "one thread cannot use more than the wall time")
         #expect(try #require(ProxyCPU.seconds(pid: sleeper.processIdentifier)) < 0.05)
