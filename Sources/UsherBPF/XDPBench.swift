@@ -66,22 +66,8 @@ public final class XDPBench {
 
     /// Sets the frame every iteration starts from and how iterations vary its flow.
     public func prepare(frame: [UInt8], variation: FlowVariation = .none) throws {
-        guard (14...BenchKnob.maxFrame).contains(frame.count) else {
-            throw BPFError(call: "bench", subject: "frame of \(frame.count) bytes",
-                           message: "the wrapper holds frames of 14 ... \(BenchKnob.maxFrame) bytes")
-        }
-        guard variation.fields.count <= 2,
-              variation.fields.allSatisfy({ [0, 1, 2, 4].contains($0.width) && Int($0.offset) + Int($0.width) <= frame.count })
-        else {
-            throw BPFError(call: "bench", subject: "flow variation",
-                           message: "at most 2 fields of 1, 2 or 4 bytes, inside the \(frame.count)-byte frame")
-        }
-        var padded = frame + [UInt8](repeating: 0, count: BenchKnob.maxFrame - frame.count)
-        var zero: UInt32 = 0
-        guard bpf_map_update_elem(frameMap.fd, &zero, &padded, UInt64(BPF_ANY)) == 0 else {
-            throw BPFError.call("bpf_map_update_elem", on: "map \(BenchName.frame)", errno: errno)
-        }
-        try knobs.updateArray(BenchKnob.values(length: frame.count, variation: variation))
+        try BenchKnob.store(frame: frame, variation: variation, frameMap: frameMap, knobs: knobs,
+                            caller: "bench", role: "the wrapper")
         self.frame = frame
     }
 

@@ -29,28 +29,14 @@ public final class XDPLiveGenerator {
     /// of the L4 checksum to keep valid (nil: left as it is; the variation's first field must then
     /// be 2 bytes wide, a port). One frame is run through the generator to check the settings.
     public func prepare(frame: [UInt8], variation: FlowVariation, checksumOffset: Int?) throws {
-        guard (14...BenchKnob.maxFrame).contains(frame.count) else {
-            throw BPFError(call: "generator", subject: "frame of \(frame.count) bytes",
-                           message: "the generator holds frames of 14 ... \(BenchKnob.maxFrame) bytes")
-        }
-        guard variation.fields.count <= 2,
-              variation.fields.allSatisfy({ [0, 1, 2, 4].contains($0.width) && Int($0.offset) + Int($0.width) <= frame.count })
-        else {
-            throw BPFError(call: "generator", subject: "flow variation",
-                           message: "at most 2 fields of 1, 2 or 4 bytes, inside the \(frame.count)-byte frame")
-        }
         if let offset = checksumOffset {
             guard offset > 0, offset + 2 <= frame.count, variation.fields.first?.width == 2 else {
                 throw BPFError(call: "generator", subject: "checksum at offset \(offset)",
                                message: "the checksum must lie inside the frame and the first varied field be 2 bytes wide")
             }
         }
-        var padded = frame + [UInt8](repeating: 0, count: BenchKnob.maxFrame - frame.count)
-        var zero: UInt32 = 0
-        guard bpf_map_update_elem(frameMap.fd, &zero, &padded, UInt64(BPF_ANY)) == 0 else {
-            throw BPFError.call("bpf_map_update_elem", on: "map \(BenchName.frame)", errno: errno)
-        }
-        try knobs.updateArray(BenchKnob.values(length: frame.count, variation: variation, checksumOffset: checksumOffset ?? 0))
+        try BenchKnob.store(frame: frame, variation: variation, checksumOffset: checksumOffset ?? 0,
+                            frameMap: frameMap, knobs: knobs, caller: "generator", role: "the generator")
         self.frame = frame
         let probe = try ProgramTestRun(fd: try object.programFD(named: BenchName.generator), frame: frame, iterations: 1,
                                        outputRoom: 0, subject: BenchName.generator)
