@@ -14,6 +14,14 @@ final class ByteCounter: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         received.add(unwrapInboundIn(data).readableBytes, ordering: .relaxed)
     }
+
+    /// Waits until at least `bytes` have arrived, for 10 s at most; returns what had arrived.
+    func waitFor(_ bytes: Int) async throws -> Int {
+        for _ in 0..<200 where received.load(ordering: .relaxed) < bytes {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return received.load(ordering: .relaxed)
+    }
 }
 
 /// Uploads `total` bytes as fast as the socket takes them, counting what it took.
@@ -73,12 +81,7 @@ final class UploadPump: ChannelInboundHandler, Sendable {
             #expect(stalled < 40 << 20, "the real server wrote \(stalled >> 20) MiB to a client reading nothing")
             try await channel.setOption(.autoRead, value: true)
             channel.read()
-            var waited = 0
-            while counter.received.load(ordering: .relaxed) < 64 << 20, waited < 200 {
-                try await Task.sleep(nanoseconds: 50_000_000)
-                waited += 1
-            }
-            #expect(counter.received.load(ordering: .relaxed) >= 64 << 20, "once the client reads, the body flows")
+            #expect(try await counter.waitFor(64 << 20) >= 64 << 20, "once the client reads, the body flows")
             try? await channel.close()
         }
     }

@@ -156,12 +156,7 @@ func texts(_ frames: [WebSocketFrame]) -> [String] {
             #expect(stalled < 40 << 20, "the real wrote \(stalled >> 20) MiB into a tunnel whose client reads nothing")
             try await channel.setOption(.autoRead, value: true)
             channel.read()
-            var waited = 0
-            while counter.received.load(ordering: .relaxed) < 64 << 20, waited < 200 {
-                try await Task.sleep(nanoseconds: 50_000_000)
-                waited += 1
-            }
-            #expect(counter.received.load(ordering: .relaxed) >= 64 << 20, "once the client reads, the tunnel flows")
+            #expect(try await counter.waitFor(64 << 20) >= 64 << 20, "once the client reads, the tunnel flows")
             try? await channel.close()
         }
     }
