@@ -19,11 +19,19 @@ public struct VirtualService: Hashable, Sendable, Codable {
     /// For `nat` services: the name of the SNAT pool (`BalancerConfig.snatPools`) whose
     /// addresses and ports the real servers see as the source (nil for every other mode).
     public var snatPool: String?
+    /// How the reals of an L4 service are checked, unless a real has its own (`RealServer.healthCheck`);
+    /// nil: they are not checked and count as up.
+    public var healthCheck: HealthCheck?
+    /// What happens to the tracked flows of a real that goes down.
+    public var onDown: OnDownAction
+    /// A real coming back up (or added) gets its weight in steps over this many seconds; 0: at once.
+    public var slowStartSeconds: Double
 
     public init(
         name: String, vip: IPAddress, port: UInt16, proto: TransportProtocol, mode: ForwardingMode,
         maglevTableSize: UInt32 = VirtualService.defaultMaglevTableSize, hashSourceOnly: Bool = false,
-        reals: [RealServer] = [], l7: L7Settings? = nil, snatPool: String? = nil
+        reals: [RealServer] = [], l7: L7Settings? = nil, snatPool: String? = nil,
+        healthCheck: HealthCheck? = nil, onDown: OnDownAction = .keep, slowStartSeconds: Double = 0
     ) {
         self.name = name
         self.vip = vip
@@ -35,6 +43,37 @@ public struct VirtualService: Hashable, Sendable, Codable {
         self.reals = reals
         self.l7 = l7
         self.snatPool = snatPool
+        self.healthCheck = healthCheck
+        self.onDown = onDown
+        self.slowStartSeconds = slowStartSeconds
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, vip, port, proto, mode, maglevTableSize, hashSourceOnly, reals, l7, snatPool
+        case healthCheck, onDown, slowStartSeconds
+    }
+
+    /// Decodes a saved state; one written before health checks existed has none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        vip = try c.decode(IPAddress.self, forKey: .vip)
+        port = try c.decode(UInt16.self, forKey: .port)
+        proto = try c.decode(TransportProtocol.self, forKey: .proto)
+        mode = try c.decode(ForwardingMode.self, forKey: .mode)
+        maglevTableSize = try c.decode(UInt32.self, forKey: .maglevTableSize)
+        hashSourceOnly = try c.decode(Bool.self, forKey: .hashSourceOnly)
+        reals = try c.decode([RealServer].self, forKey: .reals)
+        l7 = try c.decodeIfPresent(L7Settings.self, forKey: .l7)
+        snatPool = try c.decodeIfPresent(String.self, forKey: .snatPool)
+        healthCheck = try c.decodeIfPresent(HealthCheck.self, forKey: .healthCheck)
+        onDown = try c.decodeIfPresent(OnDownAction.self, forKey: .onDown) ?? .keep
+        slowStartSeconds = try c.decodeIfPresent(Double.self, forKey: .slowStartSeconds) ?? 0
+    }
+
+    /// The check of `real`: its own, else the service's; nil when it is not checked.
+    public func healthCheck(of real: RealServer) -> HealthCheck? {
+        real.healthCheck ?? healthCheck
     }
 
     /// What identifies the service to the data plane.
@@ -105,13 +144,51 @@ public struct RealServer: Hashable, Sendable, Codable {
     /// `nat` and `gateway` services: the port the real listens on; nil keeps the port the
     /// client connected to (DSR modes cannot change it: the real answers from the VIP's port).
     public var port: UInt16?
+    /// A sorry server: takes new flows only while every other real of the service is down.
+    public var backup: Bool
+    /// Taken out by an operator (`usher real disable`): out of rotation and its tracked flows
+    /// dropped, whatever its health checks say, until enabled again.
+    public var disabled: Bool
+    /// This real's own check (the service's with this real's overrides), nil to use the service's.
+    public var healthCheck: HealthCheck?
 
-    public init(address: IPAddress, weight: UInt32 = 1, mac: MACAddress? = nil, port: UInt16? = nil) {
+    public init(
+        address: IPAddress, weight: UInt32 = 1, mac: MACAddress? = nil, port: UInt16? = nil,
+        backup: Bool = false, disabled: Bool = false, healthCheck: HealthCheck? = nil
+    ) {
         self.address = address
         self.weight = weight
         self.mac = mac
         self.port = port
+        self.backup = backup
+        self.disabled = disabled
+        self.healthCheck = healthCheck
     }
 
     public var isDraining: Bool { weight == 0 }
+
+    private enum CodingKeys: String, CodingKey {
+        case address, weight, mac, port, backup, disabled, healthCheck
+    }
+
+    /// Decodes a saved state; one written before health checks existed has none of their fields.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        address = try c.decode(IPAddress.self, forKey: .address)
+        weight = try c.decode(UInt32.self, forKey: .weight)
+        mac = try c.decodeIfPresent(MACAddress.self, forKey: .mac)
+        port = try c.decodeIfPresent(UInt16.self, forKey: .port)
+        backup = try c.decodeIfPresent(Bool.self, forKey: .backup) ?? false
+        disabled = try c.decodeIfPresent(Bool.self, forKey: .disabled) ?? false
+        healthCheck = try c.decodeIfPresent(HealthCheck.self, forKey: .healthCheck)
+    }
+}
+
+/// What happens to a real's tracked flows when its health checks take it out.
+public enum OnDownAction: String, Hashable, Sendable, Codable, CaseIterable {
+    /// They stay on it (TCP clients see their connection fail and open a new one, which Maglev
+    /// sends to a live real).
+    case keep
+    /// They are dropped, so the next packet of each is scheduled again: what UDP services need.
+    case reset
 }
