@@ -33,6 +33,18 @@ let package = Package(
             dependencies: ["UsherCore", "CUsherABI", "CLibBPF"],
             plugins: ["BPFObjects"]
         ),
+        // The orchestration every front end uses: lock, validate, overlay health, apply, persist, attach.
+        .target(name: "UsherControl", dependencies: ["UsherCore", "UsherBPF"]),
+        // `usher daemon`: the first apply, health checks into applies, reloads, systemd, the proxy.
+        .target(
+            name: "UsherDaemon",
+            dependencies: [
+                "UsherCore", "UsherControl", "UsherProxy",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The L7/TLS proxy on SwiftNIO for `http`/`https` services. Never touches BPF.
         .target(
             name: "UsherProxy",
@@ -52,7 +64,7 @@ let package = Package(
         .target(
             name: "UsherCLI",
             dependencies: [
-                "UsherCore", "UsherBPF", "UsherProxy",
+                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -67,6 +79,7 @@ let package = Package(
         .executableTarget(name: "usher-bench", dependencies: ["UsherBenchKit"], path: "Benchmarks/Sources/usher-bench"),
 
         .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore"]),
+        .testTarget(name: "UsherControlTests", dependencies: ["UsherControl", "UsherCore"]),
         // Frames and privilege checks shared by the test targets that drive the kernel.
         .target(name: "UsherTestSupport", dependencies: ["UsherCore"], path: "Tests/UsherTestSupport"),
         .testTarget(name: "UsherBPFTests", dependencies: ["UsherBPF", "UsherCore", "CUsherABI", "CLibBPF", "UsherTestSupport"]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import UsherControl
 import UsherCore
 
 /// `usher apply -f FILE`: make the balancer do what the file says, showing what changes.
@@ -26,7 +27,7 @@ struct ApplyCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let config = try ConfigLoader.load(path: file)
-            let diff = try Controller(options: global).replace(with: config, dryRun: dryRun)
+            let diff = try global.controller().replace(with: config, dryRun: dryRun)
             if output.json {
                 try printJSON(ApplyReport(dryRun: dryRun, changed: !diff.isEmpty, diff: diff))
                 return

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UsherBPF
+import UsherControl
 import UsherCore
 
 extension AttachProgram: ExpressibleByArgument {}
@@ -26,7 +27,7 @@ struct AttachCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let info = try Controller(options: global).dataplane().attach(interface: interface, mode: xdpMode, program: program)
+            let info = try global.controller().dataplane().attach(interface: interface, mode: xdpMode, program: program)
             if output.json { try printJSON(info) } else { print("Attached: \(info)") }
         }
     }
@@ -44,7 +45,7 @@ struct DetachCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let removed = try Controller(options: global).dataplane().detach(interface: interface, program: program)
+            let removed = try global.controller().dataplane().detach(interface: interface, program: program)
             print(removed ? "Detached \(program.programName) from \(interface)."
                           : "\(program.programName) was not attached to \(interface); nothing to do.")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import UsherControl
 import UsherCore
 
 /// A failure the user can act on: the message says what went wrong and what to do.
@@ -45,6 +46,9 @@ private func report(_ error: Error) -> ExitCode {
     } catch let error as ExitCode {
         return error
     } catch let error as CLIError {
+        printError("usher: \(error.description)")
+        return ExitCode(ExitStatus.failure)
+    } catch let error as ControlError {
         printError("usher: \(error.description)")
         return ExitCode(ExitStatus.failure)
     } catch {

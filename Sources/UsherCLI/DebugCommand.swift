@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UsherBPF
+import UsherControl
 
 /// `usher debug run-packet|flush-flows`: look inside the data plane.
 struct DebugCommand: ParsableCommand {
@@ -30,7 +31,7 @@ struct DebugCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let frame = parseHex(hex) ?? []
-                let result = try Controller(options: global).dataplane(create: false).runPacket(frame)
+                let result = try global.controller().dataplane(create: false).runPacket(frame)
                 let outputHex = result.output.map { String(format: "%02x", $0) }.joined()
                 if output.json {
                     try printJSON(RunReport(verdict: result.verdict.name, output: outputHex, durationNs: result.durationNanoseconds))
@@ -52,7 +53,7 @@ struct DebugCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let removed = try Controller(options: global).dataplane(create: false).flushFlows()
+                let removed = try global.controller().dataplane(create: false).flushFlows()
                 print("Removed \(removed) tracked flow\(removed == 1 ? "" : "s").")
             }
         }

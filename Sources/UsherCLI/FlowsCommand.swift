@@ -1,5 +1,6 @@
 import ArgumentParser
 import UsherBPF
+import UsherControl
 import UsherCore
 
 /// `usher flows`: the flows the data plane tracks, with their translation.
@@ -31,7 +32,7 @@ struct FlowsCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let controller = Controller(options: global)
+            let controller = global.controller()
             if let service {
                 let config = try controller.currentConfig()
                 guard config.service(named: service) != nil else { throw unknownService(service, in: config) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import UsherControl
 
 /// Where the data plane's pinned maps and the control plane's state live. Shared by every
 /// command that touches either.
@@ -17,4 +18,12 @@ struct GlobalOptions: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print machine-readable JSON instead of a table.")
     var json = false
+}
+
+extension GlobalOptions {
+    /// The control plane over these directories; warnings of an apply go to stderr.
+    func controller() -> Controller {
+        Controller(pinDirectory: pinDirectory, stateDirectory: stateDirectory,
+                   warn: { printError("usher: warning: \($0)") })
+    }
 }

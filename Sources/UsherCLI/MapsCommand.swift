@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UsherBPF
+import UsherControl
 
 /// `usher maps dump`: the pinned maps as the XDP program sees them.
 struct MapsCommand: ParsableCommand {
@@ -19,7 +20,7 @@ struct MapsCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let dump = try Controller(options: global).dataplane(create: false).dump()
+                let dump = try global.controller().dataplane(create: false).dump()
                 if output.json {
                     try printJSON(dump)
                 } else {

@@ -5,6 +5,7 @@ import Foundation
 func printJSON<T: Encodable>(_ value: T, compact: Bool = false) throws {
     let encoder = JSONEncoder()
     encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.dateEncodingStrategy = .iso8601
     encoder.outputFormatting = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let data = try encoder.encode(value)
     print(String(decoding: data, as: UTF8.self))

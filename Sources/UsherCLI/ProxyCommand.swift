@@ -8,6 +8,16 @@ import UsherProxy
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
+/// Logs to stderr (journald keeps it under systemd) from `level` up; the logger of the command.
+func bootstrapLogging(level: Logger.Level, label: String) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    return Logger(label: label)
+}
+
 /// `usher proxy -c FILE`: serve the config's `http` and `https` services.
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,13 +70,7 @@ struct ProxyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "usher.proxy")
+        let logger = bootstrapLogging(level: logLevel, label: "usher.proxy")
         try await reportingErrors {
             let loaded = try ConfigLoader.load(path: config)
             let services = loaded.services.filter { $0.mode == .http || $0.mode == .https }

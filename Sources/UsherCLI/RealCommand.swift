@@ -1,12 +1,14 @@
 import ArgumentParser
+import Foundation
+import UsherControl
 import UsherCore
 
-/// `usher real add|remove|drain|weight|list`.
+/// `usher real add|remove|drain|weight|enable|disable|list`.
 struct RealCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "real",
-        abstract: "Add, remove, drain, weigh and list real servers of a service.",
-        subcommands: [Add.self, Remove.self, Drain.self, Weight.self, List.self]
+        abstract: "Add, remove, drain, weigh, enable, disable and list real servers of a service.",
+        subcommands: [Add.self, Remove.self, Drain.self, Weight.self, Enable.self, Disable.self, List.self]
     )
 
     /// The service and real server a subcommand works on.
@@ -95,6 +97,36 @@ struct RealCommand: ParsableCommand {
         }
     }
 
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take a real server out whatever its health checks say: no new flows, its tracked flows dropped.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var target: Target
+
+        func run() throws {
+            try reportingErrors {
+                try setDisabled(global, target, true)
+                print("Disabled real \(target.address) of \(target.service): out of rotation until `usher real enable`.")
+            }
+        }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put a disabled real server back: it takes new flows again while its health checks pass.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var target: Target
+
+        func run() throws {
+            try reportingErrors {
+                try setDisabled(global, target, false)
+                print("Enabled real \(target.address) of \(target.service).")
+            }
+        }
+    }
+
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List real servers, of one service or all.")
 
@@ -104,24 +136,30 @@ struct RealCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let config = try Controller(options: global).currentConfig()
+                let controller = global.controller()
+                let config = try controller.currentConfig()
+                let health = controller.runtimeStore.load().state.byTarget
                 var services = config.services
                 if let name = service {
                     guard let s = config.service(named: name) else { throw unknownService(name, in: config) }
                     services = [s]
                 }
-                let rows = services.flatMap { s in s.reals.map { RealRow(service: s.name, $0) } }
+                let rows = services.flatMap { s in s.reals.map { RealRow(service: s, $0, health: health) } }
                 if output.json {
                     try printJSON(rows)
                     return
                 }
                 // The PORT column only when some real has a port of its own (nat, gateway).
                 let ports = rows.contains { $0.port != nil }
-                var table = TextTable(["SERVICE", "REAL"] + (ports ? ["PORT"] : []) + ["WEIGHT", "STATE", "MAC"],
+                // Health columns only when some real is checked.
+                let checks = rows.contains { $0.checked }
+                var table = TextTable(["SERVICE", "REAL"] + (ports ? ["PORT"] : []) + ["WEIGHT", "STATE"]
+                                      + (checks ? ["SINCE", "LAST CHECK"] : []) + ["MAC"],
                                       numeric: ports ? [2, 3] : [2])
                 for r in rows {
                     table.add([r.service, r.address] + (ports ? [r.port.map(String.init) ?? "-"] : [])
-                        + [String(r.weight), r.state, r.mac ?? "(neighbour table)"])
+                        + [String(r.weight), r.state + (r.backup == true ? " (backup)" : "")]
+                        + (checks ? [r.since.map(ago) ?? "-", r.lastCheckSummary] : []) + [r.mac ?? "(neighbour table)"])
                 }
                 print(rows.isEmpty ? "No real servers." : table.render())
             }
@@ -129,28 +167,82 @@ struct RealCommand: ParsableCommand {
     }
 }
 
-/// A real server as `real list --json` prints it.
+/// A real server as `real list --json` prints it, with what its health checks found.
 struct RealRow: Encodable {
     let service: String
     let address: String
     let weight: UInt32
+    /// disabled, draining (weight 0), down, up (checked and passing) or active (not checked).
     let state: String
+    /// true for a sorry server (left out otherwise).
+    let backup: Bool?
+    /// Whether health checks watch it (not printed in JSON: `since` and `last_check` say it).
+    let checked: Bool
+    /// When the real entered its health state (checked reals only).
+    let since: Date?
+    let lastCheck: Date?
+    let lastPassed: Bool?
+    let lastError: String?
+    let lastLatencySeconds: Double?
     let mac: String?
     /// nat/gateway: the port the real listens on (left out when it is the service's).
     let port: UInt16?
 
-    init(service: String, _ real: RealServer) {
-        self.service = service
+    /// With `health` nil (not read), a checked real's state is only what the config says.
+    init(service: VirtualService, _ real: RealServer, health: [HealthTarget: RuntimeState.Entry]?) {
+        self.service = service.name
         address = real.address.description
         weight = real.weight
-        state = real.isDraining ? "draining" : "active"
+        let checked = health != nil && service.healthCheck(of: real) != nil
+        let status = checked ? health?[RuntimeOverlay.target(of: real, in: service)]?.status : nil
+        if real.disabled {
+            state = "disabled"
+        } else if real.isDraining {
+            state = "draining"
+        } else if checked {
+            state = status?.state.rawValue ?? "up"
+        } else {
+            state = "active"
+        }
+        backup = real.backup ? true : nil
+        self.checked = checked
+        since = status?.since
+        lastCheck = status?.lastCheck
+        lastPassed = status?.lastPassed
+        lastError = status?.lastError
+        lastLatencySeconds = status?.lastLatencySeconds
         mac = real.mac?.description
         port = real.port
     }
+
+    enum CodingKeys: String, CodingKey {
+        case service, address, weight, state, backup, since, lastCheck, lastPassed, lastError, lastLatencySeconds, mac, port
+    }
+
+    /// `ok 1.2 ms`, `failed: connect refused`, or `-` before any check.
+    var lastCheckSummary: String {
+        guard let lastPassed else { return "-" }
+        if lastPassed {
+            return "ok" + (lastLatencySeconds.map { String(format: " %.1f ms", $0 * 1000) } ?? "")
+        }
+        return "failed: \(lastError ?? "?")"
+    }
+}
+
+/// `5s ago`, `3m ago`, `2h ago`.
+func ago(_ date: Date) -> String {
+    let seconds = max(0, Int(Date().timeIntervalSince(date)))
+    if seconds < 120 { return "\(seconds)s ago" }
+    if seconds < 7200 { return "\(seconds / 60)m ago" }
+    return "\(seconds / 3600)h ago"
+}
+
+private func setDisabled(_ global: GlobalOptions, _ target: RealCommand.Target, _ disabled: Bool) throws {
+    try modifyReal(global, target) { service, index in service.reals[index].disabled = disabled }
 }
 
 private func modifyService(_ global: GlobalOptions, _ name: String, _ body: (inout VirtualService) throws -> Void) throws {
-    try Controller(options: global).update { config in
+    try global.controller().update { config in
         guard let index = config.services.firstIndex(where: { $0.name == name }) else {
             throw unknownService(name, in: config)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import UsherBPF
+import UsherControl
 import UsherCore
 
 /// `usher snat-pool add|remove|list`: the source addresses and ports of nat services.
@@ -54,7 +55,7 @@ struct SNATPoolCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                try Controller(options: global).update { config in
+                try global.controller().update { config in
                     if config.snatPool(named: name) != nil {
                         throw CLIError("SNAT pool \(name) exists already; remove it first or pick another name")
                     }
@@ -85,7 +86,7 @@ struct SNATPoolCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                try Controller(options: global).update { config in
+                try global.controller().update { config in
                     guard config.snatPool(named: name) != nil else { throw unknownSNATPool(name, in: config) }
                     let users = config.services.filter { $0.snatPool == name }.map(\.name)
                     if !users.isEmpty {
@@ -110,7 +111,7 @@ struct SNATPoolCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let controller = Controller(options: global)
+                let controller = global.controller()
                 let config = try controller.currentConfig()
                 // Ports in use only when maps are pinned: listing never creates them.
                 let inUse = controller.mapsArePinned ? try controller.dataplane(create: false).snatPortsInUse() : nil

@@ -1,4 +1,5 @@
 import ArgumentParser
+import UsherControl
 import UsherCore
 
 /// `usher service add|remove|list`.
@@ -46,7 +47,7 @@ struct ServiceCommand: ParsableCommand {
                 let service = VirtualService(
                     name: name, vip: vip, port: port.value, proto: proto, mode: mode,
                     maglevTableSize: tableSize, hashSourceOnly: hash == .sourceIP, snatPool: snatPool)
-                try Controller(options: global).update { config in
+                try global.controller().update { config in
                     if config.service(named: name) != nil {
                         throw CLIError("service \(name) exists already; remove it first or pick another name")
                     }
@@ -73,7 +74,7 @@ struct ServiceCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                try Controller(options: global).update { config in
+                try global.controller().update { config in
                     guard config.service(named: name) != nil else { throw unknownService(name, in: config) }
                     config.services.removeAll { $0.name == name }
                 }
@@ -90,7 +91,7 @@ struct ServiceCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let config = try Controller(options: global).currentConfig()
+                let config = try global.controller().currentConfig()
                 if output.json {
                     try printJSON(config.services.map(ServiceRow.init))
                     return
@@ -134,7 +135,7 @@ struct ServiceRow: Encodable {
         hash = s.hashSourceOnly ? "source-ip" : "5-tuple"
         maglevTableSize = s.maglevTableSize
         snatPool = s.snatPool
-        reals = s.reals.map { RealRow(service: s.name, $0) }
+        reals = s.reals.map { RealRow(service: s, $0, health: nil) }
     }
 
     enum CodingKeys: String, CodingKey {

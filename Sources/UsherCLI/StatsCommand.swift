@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UsherBPF
+import UsherControl
 import UsherCore
 import UsherProxy
 
@@ -34,7 +35,7 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let controller = Controller(options: global)
+            let controller = global.controller()
             let dataplane: Dataplane?
             do {
                 dataplane = try controller.dataplane(create: false)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UsherBPF
+import UsherControl
 import UsherCore
 
 /// `usher status`: is the balancer set up, where is it attached, what does it hold.
@@ -14,7 +15,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let controller = Controller(options: global)
+            let controller = global.controller()
             let config = try controller.currentConfig()
             guard FileManager.default.fileExists(atPath: global.pinDirectory + "/usher_vips_v1") else {
                 if output.json {

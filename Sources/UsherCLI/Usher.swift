@@ -16,6 +16,8 @@ public struct Usher: AsyncParsableCommand {
         Exit status: 0 success, 1 runtime failure, 64 bad usage, 65 invalid configuration.
         """,
         subcommands: [
+            DaemonCommand.self,
+            ReloadCommand.self,
             ApplyCommand.self,
             ServiceCommand.self,
             RealCommand.self,

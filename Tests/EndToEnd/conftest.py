@@ -41,3 +41,15 @@ def balanced_lab(lab):
     """A lab whose balancer runs the lab's config (Tools/lab's usher.yaml)."""
     lab.apply()
     return lab
+
+
+@pytest.fixture
+def daemon_lab():
+    """A lab whose balancer runs `usher daemon -c usher.yaml` (it applied the config itself)."""
+    require_root()
+    require_usher()
+    lab = Lab.up(unique_name(), daemon=True)
+    try:
+        yield lab
+    finally:
+        lab.down()

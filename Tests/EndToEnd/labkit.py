@@ -89,12 +89,13 @@ class Lab:
         self.next_port = 10000
 
     @classmethod
-    def up(cls, name, with_usher=True):
+    def up(cls, name, with_usher=True, daemon=False):
         registry = os.environ.get("USHER_LAB_REGISTRY")
         if registry:  # Tools/test removes labs listed here if pytest itself is killed
             with open(registry, "a") as file:
                 file.write(name + "\n")
         args = [str(LAB_TOOL), "up", name, "--json"] + ([] if with_usher else ["--no-usher"])
+        args += ["--daemon"] if daemon else []
         env = dict(os.environ, USHER_BIN=str(usher_binary()))
         done = subprocess.run(args, capture_output=True, text=True, timeout=90, env=env)
         if done.returncode != 0:
@@ -140,6 +141,32 @@ class Lab:
             "lb", usher_binary(), "--pin-dir", self.facts["pin_dir"], "--state-dir",
             self.facts["state_dir"], *args, timeout=timeout, check=check,
         )
+
+    def reals(self, service=None):
+        """`usher real list --json` (of one service): each real with its health."""
+        return json.loads(self.usher("real", "list", "--json", *([service] if service else [])).stdout)
+
+    def real_state(self, service, real):
+        address = self.real_address(real)
+        return next(r["state"] for r in self.reals(service) if r["address"] == address)
+
+    def server(self, real, action):
+        """Stops or starts the real server program of `real` (Tools/lab server)."""
+        done = subprocess.run([str(LAB_TOOL), "server", self.name, real, action], capture_output=True, text=True,
+                              timeout=30)
+        assert done.returncode == 0, f"Tools/lab server {real} {action} failed: {done.stderr}"
+
+    def start_daemon(self):
+        """Starts `usher daemon` on the balancer again (Tools/lab daemon NAME start)."""
+        done = subprocess.run([str(LAB_TOOL), "daemon", self.name, "start"], capture_output=True, text=True,
+                              timeout=60, env=dict(os.environ, USHER_BIN=str(usher_binary())))
+        assert done.returncode == 0, f"Tools/lab daemon start failed: {done.stderr}"
+
+    def daemon_pid(self):
+        return int(Path(self.facts["dir"], "daemon.pid").read_text())
+
+    def daemon_log(self):
+        return Path(self.facts["dir"], "daemon.out").read_text(errors="replace")
 
     def apply(self):
         return self.usher("apply", "-f", self.facts["config"], timeout=60)

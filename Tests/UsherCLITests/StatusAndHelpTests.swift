@@ -30,7 +30,7 @@ struct StatusAndHelpTests {
         #expect(text.contains("Packets seen: 1, forwarded: 1, new flows: 1\n"), "\(text)")
     }
 
-    static let subcommands = ["apply", "service", "real", "snat-pool", "attach", "detach", "decap", "stats", "flows", "maps", "status",
+    static let subcommands = ["daemon", "reload", "apply", "service", "real", "snat-pool", "attach", "detach", "decap", "stats", "flows", "maps", "status",
                               "debug", "proxy"]
 
     @Test("usher --help lists every subcommand and the exit statuses")
@@ -49,7 +49,7 @@ struct StatusAndHelpTests {
 
     @Test("each command group lists its subcommands", arguments: [
         (["service"], ["add", "remove", "list"]),
-        (["real"], ["add", "remove", "drain", "weight", "list"]),
+        (["real"], ["add", "remove", "drain", "weight", "enable", "disable", "list"]),
         (["snat-pool"], ["add", "remove", "list"]),
         (["debug"], ["run-packet", "flush-flows"]),
         (["maps"], ["dump"]),

@@ -49,7 +49,7 @@ public struct StateStore: Sendable {
         return file.config
     }
 
-    /// Saves `config` atomically, creating the directory (mode 0700) if needed.
+    /// Saves `config` atomically (mode 0600), creating the directory (mode 0700) if needed.
     public func save(_ config: BalancerConfig) throws(StateStoreError) {
         try createDirectory()
         let encoder = JSONEncoder()
@@ -60,41 +60,7 @@ public struct StateStore: Sendable {
         } catch {
             throw StateStoreError(path: configPath, message: "cannot encode the config: \(error)")
         }
-        let temporary = "\(configPath).tmp.\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw failure(temporary, "cannot create") }
-        var ok = data.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += n
-            }
-            return true
-        }
-        let writeError = errno
-        ok = ok && fsync(fd) == 0
-        close(fd)
-        guard ok else {
-            errno = writeError
-            let error = failure(temporary, "cannot write")
-            unlink(temporary)
-            throw error
-        }
-        guard rename(temporary, configPath) == 0 else {
-            let error = failure(configPath, "cannot replace")
-            unlink(temporary)
-            throw error
-        }
-        // Make the rename itself durable.
-        let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirfd >= 0 {
-            fsync(dirfd)
-            close(dirfd)
-        }
+        try AtomicFile.write(data, to: configPath)
     }
 
     /// Runs `body` holding an exclusive `flock` on DIR/lock, so that two usher commands never
@@ -120,7 +86,7 @@ public struct StateStore: Sendable {
     }
 
     /// Creates the directory and its parents; the directory itself gets mode 0700.
-    private func createDirectory() throws(StateStoreError) {
+    public func createDirectory() throws(StateStoreError) {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {

@@ -148,7 +148,7 @@ public final class ProxyServer: Sendable {
             $0.compiled = CompiledServices()
             return result
         }
-        if let quiesce {
+        if let quiesce, !listeners.isEmpty { // with nothing listening there is nothing to wait for
             let promise = group.next().makePromise(of: Void.self)
             quiesce.initiateShutdown(promise: promise)
             let deadline = group.next().scheduleTask(in: ProxyServer.stopGracePeriod) { promise.succeed(()) }

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UsherControl
+import UsherCore
+import UsherDaemon
+import UsherProxy
+
+/// `usher daemon -c FILE`: the balancer as a long-running service.
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Run Usher as a service: apply the config, check every real, serve the L7 services, reload on SIGHUP.",
+        discussion: """
+        Applies the file over the running tables (only what differs is written, so a restarted \
+        daemon takes over without losing a packet), starts the health checks of every real from \
+        the states the last daemon saved in --state-dir, serves the http/https services with the \
+        L7 proxy, and tells systemd when it is ready (Type=notify; the watchdog is fed when \
+        WatchdogSec is set). See Tools/systemd/usher.service.
+
+        SIGHUP or `usher reload` reads the file again: a file with any error changes nothing and \
+        each error is logged as file:line:col: field: what to do. Commands such as `usher real \
+        drain` keep working while it runs; it follows what they save. SIGTERM or SIGINT stop it \
+        gracefully; the XDP program and its pinned maps keep forwarding.
+        """
+    )
+
+    @Option(name: [.customShort("c"), .customLong("config")], help: ArgumentHelp("The config file (YAML).", valueName: "file"))
+    var config: String
+
+    @Option(help: "Event loop threads for health checks and the proxy (default: one per core).")
+    var threads: Int = System.coreCount
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+    }
+
+    func run() async throws {
+        let logger = bootstrapLogging(level: logLevel, label: "usher")
+        try await reportingErrors {
+            let file = try ConfigLoader.load(path: config)
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+            let controller = Controller(pinDirectory: global.pinDirectory, stateDirectory: global.stateDirectory,
+                                        warn: { logger.warning("\($0)") })
+            let engine = makeHealthEngine(group: group, logger: logger)
+            let proxy = ProxyServer(services: file.services, group: group, logger: logger)
+            do {
+                let daemon = try Daemon(configPath: config, controller: controller, engine: engine, proxy: proxy, logger: logger)
+                engine?.onTransition { transition in Task { await daemon.handle(transition) } }
+                try await daemon.start()
+                let service = DaemonService(daemon: daemon, proxy: proxy, logger: logger)
+                let serviceGroup = ServiceGroup(configuration: .init(
+                    services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await serviceGroup.run()
+                await engine?.stop()
+            } catch let error as DaemonError {
+                try? await group.shutdownGracefully()
+                throw CLIError(error.description)
+            } catch {
+                try? await group.shutdownGracefully()
+                throw error
+            }
+            try await group.shutdownGracefully()
+        }
+    }
+}
+
+/// The health-check engine the daemon runs (nil until UsherHealth exists: reals count as up).
+func makeHealthEngine(group: EventLoopGroup, logger: Logger) -> (any HealthChecking)? {
+    nil
+}

@@ -1,0 +1,156 @@
+import Foundation
+import UsherBPF
+import UsherCore
+
+/// The one path by which every front end (the CLI, the daemon, the benchmarks) changes what the
+/// balancer does: under the state lock, read the last applied config, change it, validate it,
+/// check its interfaces, overlay what the health checks know (`RuntimeOverlay`), write the
+/// tables, drop the flows that must not stay, save the config, then attach.
+/// Validation, interface checks and next-hop resolution happen before any map is written, so a
+/// change that fails leaves the running tables as they were.
+public struct Controller: Sendable {
+    public let pinDirectory: String
+    public let stateDirectory: String
+    public var resolver: any NeighborResolving & Sendable
+    /// Where warnings of an apply go (the CLI prints them, the daemon logs them).
+    public var warn: @Sendable (String) -> Void
+
+    public init(
+        pinDirectory: String, stateDirectory: String,
+        resolver: any NeighborResolving & Sendable = SystemNeighborResolver(),
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.pinDirectory = pinDirectory
+        self.stateDirectory = stateDirectory
+        self.resolver = resolver
+        self.warn = warn
+    }
+
+    public var store: StateStore { StateStore(directory: stateDirectory) }
+    public var runtimeStore: RuntimeStore { RuntimeStore(directory: stateDirectory) }
+
+    /// The last applied config, or an empty one before the first apply.
+    public func currentConfig() throws -> BalancerConfig {
+        try store.load() ?? BalancerConfig()
+    }
+
+    /// Whether maps are pinned under the pin directory (something was applied there).
+    public var mapsArePinned: Bool { FileManager.default.fileExists(atPath: pinDirectory + "/usher_vips_v1") }
+
+    /// Opens the pinned maps, creating and pinning them on first use; with `create` false,
+    /// fails when nothing is pinned there (for commands that only read or inspect).
+    public func dataplane(create: Bool = true) throws -> Dataplane {
+        try Dataplane(pinDirectory: pinDirectory, createIfMissing: create)
+    }
+
+    /// Applies `change` to the last applied config and makes the data plane follow.
+    /// Returns the diff that was applied (empty when nothing changed).
+    @discardableResult
+    public func update(dryRun: Bool = false, _ change: (inout BalancerConfig) throws -> Void) throws -> ConfigDiff {
+        try store.withLock {
+            let old = try store.load()
+            var new = old ?? BalancerConfig()
+            try change(&new)
+            let issues = ConfigValidator.validate(new)
+            if !issues.isEmpty { throw ConfigErrors(errors: issues) }
+            try checkInterfaces(of: new)
+            let diff = ConfigDiff(from: old, to: new)
+            if dryRun { return diff }
+            try commit(new, old: old)
+            return diff
+        }
+    }
+
+    /// Replaces the whole config (declarative apply); `new` has been validated by the loader.
+    public func replace(with new: BalancerConfig, dryRun: Bool) throws -> ConfigDiff {
+        try update(dryRun: dryRun) { $0 = new }
+    }
+
+    /// Writes the saved config again with what the health checks know now (the daemon calls it
+    /// after a state change or a slow-start step). Returns when the next slow-start step is due.
+    @discardableResult
+    public func reapply(runtime: RuntimeState) throws -> Date? {
+        try store.withLock {
+            try runtimeStore.save(runtime)
+            guard let config = try store.load() else { return nil }
+            return try write(config, runtime: runtime)
+        }
+    }
+
+    /// Saves the runtime state alone (a check result that changed nothing in the tables).
+    public func saveRuntime(_ runtime: RuntimeState) throws {
+        try store.withLock { try runtimeStore.save(runtime) }
+    }
+
+    private func commit(_ new: BalancerConfig, old: BalancerConfig?) throws {
+        let runtime = runtimeStore.load().state
+        try write(new, runtime: runtime)
+        try store.save(new)
+        try reconcileAttachments(new: new, old: old)
+    }
+
+    /// Writes `config` as `runtime` makes it, then drops the flows that must not stay.
+    private func write(_ config: BalancerConfig, runtime: RuntimeState) throws -> Date? {
+        let overlay = RuntimeOverlay.apply(config, runtime: runtime, now: Date())
+        let dp = try dataplane()
+        let previous = dp.mapsWereCreated ? nil : try loadDataplaneState()
+        let state = try dp.apply(overlay.config, previous: previous, resolver: resolver)
+        for warning in state.warnings { warn(warning) }
+        try saveDataplaneState(state)
+        let ids = overlay.resets.compactMap { target -> UInt32? in
+            guard let service = config.service(named: target.service) else { return nil }
+            return state.realID(service: service.key, address: target.address)
+        }
+        if !ids.isEmpty { _ = try dp.dropFlows(realIDs: Set(ids)) }
+        return overlay.nextStep
+    }
+
+    /// Every interface the config lists must exist before anything changes.
+    private func checkInterfaces(of config: BalancerConfig) throws {
+        let missing = config.interfaces.map(\.name).filter { if_nametoindex($0) == 0 }
+        guard missing.isEmpty else {
+            let names = missing.map { "\"\($0)\"" }.joined(separator: ", ")
+            throw ControlError("no interface \(names) in this network namespace; nothing was changed " +
+                "(list them with `ip link`, and fix `interfaces:` in the config)")
+        }
+    }
+
+    /// Attaches to interfaces the config lists and detaches from those it no longer lists. An
+    /// attach that fails puts back what was detached, so the balancer keeps its interfaces.
+    private func reconcileAttachments(new: BalancerConfig, old: BalancerConfig?) throws {
+        let dp = try dataplane()
+        let wanted = Set(new.interfaces.map(\.name))
+        let attached = try dp.attachments().filter { $0.program == .balancer }
+        var detached: [InterfaceConfig] = []
+        for interface in old?.interfaces ?? [] where !wanted.contains(interface.name) {
+            guard attached.contains(where: { $0.interface == interface.name }) else { continue }
+            if try dp.detach(interface: interface.name) { detached.append(interface) }
+        }
+        let names = Set(attached.map(\.interface))
+        for interface in new.interfaces where !names.contains(interface.name) {
+            do {
+                _ = try dp.attach(interface: interface.name, mode: interface.xdpMode)
+            } catch {
+                for interface in detached { _ = try? dp.attach(interface: interface.name, mode: interface.xdpMode) }
+                throw error
+            }
+        }
+    }
+
+    // MARK: Ids of services and reals in the maps, kept beside the config.
+
+    private var dataplaneStatePath: String { stateDirectory + "/dataplane.json" }
+
+    public func loadDataplaneState() throws -> DataplaneState? {
+        guard let data = FileManager.default.contents(atPath: dataplaneStatePath) else { return nil }
+        do {
+            return try JSONDecoder().decode(DataplaneState.self, from: data)
+        } catch {
+            throw ControlError("\(dataplaneStatePath) is unreadable (\(error)); remove it and run `usher apply` again")
+        }
+    }
+
+    private func saveDataplaneState(_ state: DataplaneState) throws {
+        try AtomicFile.writeJSON(state, to: dataplaneStatePath)
+    }
+}

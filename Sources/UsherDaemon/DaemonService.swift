@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import UsherCore
+import UsherProxy
+
+/// The daemon's work once its first apply is done, as one service of its `ServiceGroup`: the
+/// proxy listens, systemd hears READY=1, then until shutdown: SIGHUP reloads, the watchdog is
+/// fed, changes the CLI saved are noticed, the checks' results are saved. On graceful shutdown
+/// (SIGTERM) it stops in reverse order: the proxy lets requests finish, the health states are
+/// saved, and the data plane keeps forwarding with the pinned maps.
+public struct DaemonService: Service {
+    let daemon: Daemon
+    let proxy: ProxyServer
+    let notifier = SystemdNotifier()
+    let logger: Logger
+
+    public init(daemon: Daemon, proxy: ProxyServer, logger: Logger) {
+        self.daemon = daemon
+        self.proxy = proxy
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        _ = try await proxy.start()
+        notifier.ready(status: "serving \(daemon.configPath)")
+        logger.notice("ready", metadata: ["config": "\(daemon.configPath)"])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+                    notifier.reloading()
+                    await daemon.reload()
+                    notifier.reloaded(status: "serving \(daemon.configPath)")
+                }
+            }
+            group.addTask { await every(.seconds(1)) { await daemon.watchSavedConfig() } }
+            group.addTask { await every(.seconds(2)) { await daemon.saveResults() } }
+            if let interval = notifier.watchdogInterval {
+                group.addTask { await every(interval) { notifier.watchdog() } }
+            }
+            await group.waitForAll()
+        }
+        notifier.stopping()
+        logger.notice("stopping: the data plane keeps forwarding; letting requests in progress finish")
+        try? await proxy.stop()
+        await daemon.stop()
+    }
+}
+
+/// Runs `body` every `interval` until graceful shutdown or cancellation.
+private func every(_ interval: Duration, _ body: @Sendable () async -> Void) async {
+    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await body()
+        let slept: Void?? = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        guard case .some(.some) = slept else { return }
+    }
+}
