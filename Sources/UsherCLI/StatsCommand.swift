@@ -37,12 +37,15 @@ struct StatsCommand: ParsableCommand {
         try reportingErrors {
             let controller = global.controller()
             let dataplane: Dataplane?
+            var missingMaps: Error?
             do {
                 dataplane = try controller.dataplane(create: false)
             } catch {
-                // A proxy-only host: its counters alone, if it wrote any.
+                // A proxy-only host: its counters alone, if it wrote any; the exit status still
+                // says the data plane's counters are missing.
                 guard try ProxyStatsReport.load(stateDirectory: global.stateDirectory) != nil else { throw error }
                 dataplane = nil
+                missingMaps = error
             }
             var previous: (report: StatsReport, time: Date)?
             var refreshes = 0
@@ -80,6 +83,9 @@ struct StatsCommand: ParsableCommand {
                 if !watch || (count.map { refreshes >= $0 } ?? false) { break }
                 Thread.sleep(forTimeInterval: interval)
             } while true
+            if let missingMaps {
+                throw CLIError("\(missingMaps); only the proxy's counters were shown")
+            }
         }
     }
 }

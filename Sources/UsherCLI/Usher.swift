@@ -57,6 +57,32 @@ public struct Usher: AsyncParsableCommand {
             }
             setenv(variable, value, 1)
         }
+        if arguments.first == "help", let unknown = unknownHelpTopic(Array(arguments.dropFirst())) {
+            FileHandle.standardError.write(Data("usher: help: \(unknown)\n".utf8))
+            Foundation.exit(ExitStatus.usage)
+        }
         await main(arguments)
+    }
+
+    /// `usher help WORD…`: what is wrong with the words when they name no command (the parser
+    /// would print the overview and exit 0), nil when they do.
+    static func unknownHelpTopic(_ words: [String]) -> String? {
+        var children = Usher.configuration.subcommands
+        var path = ["usher"]
+        for word in words where !word.hasPrefix("-") {
+            let names = children.map { commandName(of: $0) }
+            guard let index = names.firstIndex(of: word) else {
+                let known = names.isEmpty ? "it has no subcommands" : "its commands: " + names.joined(separator: ", ")
+                return "'\(path.joined(separator: " "))' has no command '\(word)' (\(known))"
+            }
+            children = subcommands(of: children[index])
+            path.append(word)
+        }
+        return nil
+    }
+
+    private static func commandName(of command: any ParsableCommand.Type) -> String { command._commandName }
+    private static func subcommands(of command: any ParsableCommand.Type) -> [any ParsableCommand.Type] {
+        command.configuration.subcommands
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UsherProxy
 import UsherTestSupport
 
 /// `usher status` and the help text people start from.
@@ -66,5 +67,32 @@ struct StatusAndHelpTests {
             return line.split(separator: " ").first.map(String.init)
         }.filter { $0 != "See" }
         #expect(listed == expected, "\(result.stdout)")
+    }
+
+    @Test("usher help names a command that does not exist: exit 64 and the commands that do", arguments: [
+        (["help", "bogus"], "'usher' has no command 'bogus'"),
+        (["help", "real", "bogus"], "'usher real' has no command 'bogus' (its commands: add, remove, drain"),
+        (["help", "stats", "x"], "'usher stats' has no command 'x' (it has no subcommands)"),
+    ])
+    func helpOfAnUnknownCommand(_ arguments: [String], _ message: String) throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let result = try sandbox.usher(arguments, globals: false)
+        #expect(result.status == 64, "\(result)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stdout.isEmpty, "no overview printed as if the word were fine")
+        #expect(try sandbox.usher(["help", "real", "add"], globals: false).status == 0)
+    }
+
+    @Test("usher stats with nothing pinned but the proxy's counters: shows them, says the maps are missing, exit 1")
+    func statsWithoutPinnedMaps() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let empty = sandbox.workDir + "/empty-pins"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        try ProxyStatistics(writtenAt: Date(), pid: 1, services: []).write(toDirectory: sandbox.stateDir)
+        let shown = try sandbox.usher(["stats", "--pin-dir", empty, "--state-dir", sandbox.stateDir], globals: false)
+        #expect(shown.stdout.contains("proxy (usher proxy pid 1)"), "the proxy's counters are still shown: \(shown)")
+        #expect(shown.status == 1 && shown.stderr.contains("no Usher maps are pinned there"), "\(shown)")
     }
 }
