@@ -103,6 +103,9 @@ enum PinDirectory {
             throw BPFError(call: "mkdir", subject: "pin directory \(path)",
                            message: "cannot create it (\(error.localizedDescription)); " + (code == Int(EACCES) || code == 513 ? "run as root" : "check the path"))
         }
+        if let problem = PrivateDirectory.problem(with: path) {
+            throw BPFError(call: "open", subject: "pin directory \(path)", message: "refusing to use it: \(problem)")
+        }
     }
 
     /// The type of the filesystem `path` is on, from the longest matching mount point in

@@ -85,23 +85,10 @@ public struct StateStore: Sendable {
         return try body()
     }
 
-    /// Creates the directory and its parents; the directory itself gets mode 0700.
+    /// Creates the directory and its parents (mode 0700); refuses one that another user owns
+    /// or can write to (`PrivateDirectory`).
     public func createDirectory() throws(StateStoreError) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw StateStoreError(path: directory, message: "is not a directory", hint: "give --state-dir a directory")
-            }
-            return
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw StateStoreError(path: directory, message: "cannot create the state directory: \(error.localizedDescription)",
-                                  hint: "run as root, or give --state-dir a writable directory")
-        }
-        chmod(directory, 0o700)
+        try PrivateDirectory.prepare(directory, what: "state directory")
     }
 
     private func failure(_ path: String, _ what: String) -> StateStoreError {

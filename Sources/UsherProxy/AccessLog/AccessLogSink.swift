@@ -25,7 +25,7 @@ final class AccessLogSink: Sendable {
         case .standardOutput:
             fd = dup(STDOUT_FILENO)
         case .file(let path):
-            fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600) // client addresses: root only
             if fd < 0 {
                 throw AccessLogError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
             }

@@ -1,25 +1,16 @@
 import Foundation
+import UsherCore
 
 extension ProxyStatistics {
     /// The file's name in the state directory.
     public static let fileName = "proxy-stats.json"
 
-    /// Writes the snapshot to `<directory>/proxy-stats.json` atomically: a temporary file in
-    /// the same directory, then `rename(2)`, so a reader sees the old snapshot or the new one,
-    /// never half of one. Creates the directory if needed.
+    /// Writes the snapshot to `<directory>/proxy-stats.json` atomically (`AtomicFile`, 0600), so a
+    /// reader sees the old snapshot or the new one, never half of one. Creates the directory
+    /// (0700) if needed, and refuses one another user owns or can write to.
     public func write(toDirectory directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let data = try Self.encoder().encode(self)
-        let final = directory + "/" + Self.fileName
-        let temporary = directory + "/." + Self.fileName + ".\(getpid()).tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
-        }
-        guard rename(temporary, final) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO, userInfo: [NSFilePathErrorKey: final])
-        }
+        try PrivateDirectory.prepare(directory, what: "state directory")
+        try AtomicFile.write(try Self.encoder().encode(self), to: directory + "/" + Self.fileName)
     }
 
     /// The snapshot in `<directory>/proxy-stats.json`; nil when there is none (no proxy has
