@@ -124,8 +124,17 @@ struct ConfigReader {
             report(path, at: node.mark, "expected \(what), found \(Self.describe(node))", hint: hint)
             return nil
         }
+        guard Self.plainTags.contains(s.tag.rawValue) else {
+            report(path, at: node.mark, "\(what) carries the YAML tag \(s.tag.rawValue), which Usher does not read",
+                   hint: "write the value without a tag: \(hint)")
+            return nil
+        }
         return s.string
     }
+
+    /// Tags a value may carry: none, or one that says what plain text says anyway.
+    static let plainTags: Set<String> = [Tag.Name.implicit, .nonSpecific, .str, .int, .float, .bool, .null].map(\.rawValue)
+        .reduce(into: []) { $0.insert($1) }
 
     /// Reports each of `required` missing from `fields`, at the enclosing item.
     mutating func require(_ required: [(name: String, hint: String)], in fields: [String: Node], at path: FieldPath, what: String) {

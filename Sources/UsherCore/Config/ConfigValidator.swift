@@ -108,7 +108,7 @@ public enum ConfigValidator {
                                  hint: "put \(prefix.address.familyName) prefixes under \(other)"))
                 continue
             }
-            if let problem = addressScopeProblem(prefix.address, role: "an encapsulation source") {
+            if let problem = prefixScopeProblem(prefix, role: "an encapsulation source") {
                 out.append(.init(path, problem, hint: "use a prefix of addresses this balancer may send from, e.g. \(wantV4 ? "198.51.100.64/26" : "2001:db8:2::/112")"))
                 continue
             }
@@ -120,12 +120,38 @@ public enum ConfigValidator {
         }
     }
 
-    /// Why `address` cannot be a VIP, a real or a source address: unspecified, loopback or
-    /// multicast.
+    /// Why `address` cannot be a VIP, a real or a source address (the one rule for every such
+    /// field, in files and on the command line): unspecified, "this network", loopback,
+    /// multicast, the limited broadcast, reserved (240.0.0.0/4) or IPv4-mapped IPv6.
     public static func addressScopeProblem(_ address: IPAddress, role: String) -> String? {
         if address.isUnspecified { return "\(address) is the unspecified address and cannot be \(role)" }
+        if address.isThisNetworkV4 { return "\(address) is in 0.0.0.0/8 (\"this network\") and cannot be \(role)" }
         if address.isLoopback { return "\(address) is a loopback address and cannot be \(role)" }
         if address.isMulticast { return "\(address) is a multicast address and cannot be \(role)" }
+        if address.isLimitedBroadcast { return "\(address) is the limited broadcast address and cannot be \(role)" }
+        if address.isReservedV4 { return "\(address) is in the reserved 240.0.0.0/4 and cannot be \(role)" }
+        if address.isV4Mapped {
+            return "\(address) is an IPv4-mapped IPv6 address, which never appears on the wire, and cannot be \(role); " +
+                "write the IPv4 address itself"
+        }
+        return nil
+    }
+
+    /// Why a prefix of source addresses cannot be used: its first or last address, or any in
+    /// between for IPv4, falls under `addressScopeProblem` (128.0.0.0/1 reaches multicast).
+    public static func prefixScopeProblem(_ prefix: IPPrefix, role: String) -> String? {
+        let first = networkAddress(of: prefix)
+        let last = IPAddress(bytes: zip(first.bytes, prefix.hostMaskBytes).map { $0 | $1 }) ?? first
+        for address in [first, last] {
+            if let problem = addressScopeProblem(address, role: role) { return "\(prefix) reaches \(problem)" }
+        }
+        if prefix.address.isV4 {
+            let lo = first.bytes[0], hi = last.bytes[0]
+            // 0/8, 127/8 and 224/3 lie wholly inside any range that spans them.
+            for (bad, name) in [(UInt8(0), "0.0.0.0/8"), (127, "127.0.0.0/8"), (224, "224.0.0.0/4")] where lo < bad && bad < hi {
+                return "\(prefix) spans \(name), which cannot be \(role)"
+            }
+        }
         return nil
     }
 

@@ -71,7 +71,9 @@ public enum IPAddress: Hashable, Sendable, Comparable {
                     out.append(UInt16(v4[0]) << 8 | UInt16(v4[1]))
                     out.append(UInt16(v4[2]) << 8 | UInt16(v4[3]))
                 } else {
-                    guard (1...4).contains(p.count), let v = UInt16(p, radix: 16) else { return nil }
+                    // Hex digits only: UInt16(_:radix:) would also take "+12" and "-0".
+                    guard (1...4).contains(p.count), p.allSatisfy(\.isHexDigit), p.allSatisfy(\.isASCII),
+                          let v = UInt16(p, radix: 16) else { return nil }
                     out.append(v)
                 }
             }

@@ -14,7 +14,8 @@ public struct IPPrefix: Hashable, Sendable, Codable, CustomStringConvertible {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, let a = IPAddress(String(parts[0])) else { return nil }
         if parts.count == 2 {
-            guard let l = Int(parts[1]), parts[1].allSatisfy(\.isNumber) else { return nil }
+            guard (1...3).contains(parts[1].count), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
+                  !(parts[1].count > 1 && parts[1].first == "0"), let l = Int(parts[1]) else { return nil }
             self.init(address: a, length: l)
         } else {
             self.init(address: a, length: a.bytes.count * 8)

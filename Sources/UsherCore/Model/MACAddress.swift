@@ -15,7 +15,8 @@ public struct MACAddress: Hashable, Sendable, Codable, CustomStringConvertible {
         guard parts.count == 6 else { return nil }
         var out: [UInt8] = []
         for p in parts {
-            guard p.count == 2, let v = UInt8(p, radix: 16) else { return nil }
+            // Hex digits only: UInt8(_:radix:) would also take "+2".
+            guard p.count == 2, p.allSatisfy(\.isHexDigit), p.allSatisfy(\.isASCII), let v = UInt8(p, radix: 16) else { return nil }
             out.append(v)
         }
         bytes = out

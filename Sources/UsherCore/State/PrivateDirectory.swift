@@ -32,7 +32,11 @@ public enum PrivateDirectory {
     /// cannot be trusted (see `problem(with:)`), and tightens a trusted one to 0700.
     public static func prepare(_ path: String, what: String) throws(StateStoreError) {
         var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if exists, !isDirectory.boolValue {
+            throw StateStoreError(path: path, message: "is not a directory", hint: "give --state-dir a directory")
+        }
+        if !exists {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o700])
