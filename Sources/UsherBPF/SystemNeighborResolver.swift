@@ -6,8 +6,11 @@ import UsherCore
 /// to the address gives the egress interface and gateway (RTM_GETROUTE), the neighbour entry
 /// of the real or its gateway gives the MAC (RTM_GETNEIGH), the interface gives its own MAC
 /// (RTM_GETLINK). A missing neighbour entry is provoked with a UDP datagram to the discard
-/// port of the neighbour and awaited until `timeout`. Runs in the calling thread's network
-/// namespace.
+/// port of the neighbour and awaited until `timeout`. (RTM_NEWNEIGH with NTF_USE would ask the
+/// kernel to resolve without sending anything, but for IPv6 its solicitation needs a
+/// non-tentative link-local address, which an interface just brought up does not have yet;
+/// the datagram's solicitation uses the routed source address.) Runs in the calling thread's
+/// network namespace.
 ///
 /// The name is the one callers have always used; it used to run `ip -j` as child processes,
 /// which could hang `apply` for ever in a namespace whose loopback is down (Foundation watches
