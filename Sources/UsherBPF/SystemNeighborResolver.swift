@@ -66,7 +66,7 @@ public struct SystemNeighborResolver: NeighborResolving, Sendable {
         let route: RouteRecord
         do {
             route = try kernel.route(to: address, subject: subject)
-        } catch let error as BPFError where [ENETUNREACH, EHOSTUNREACH, EACCES, EINVAL].contains(error.errno ?? 0) {
+        } catch let error as BPFError where [ENETUNREACH, EHOSTUNREACH, EACCES].contains(error.errno ?? 0) {
             throw BPFError(call: "route lookup", subject: subject, errno: error.errno,
                            message: "the kernel has no route to it; add one, or give the real a `mac:`")
         }

@@ -74,4 +74,40 @@ struct NextHopRefreshTests {
         state.record(changes)
         #expect(state.reals.filter { idsOfB.contains($0.id) }.allSatisfy { $0.mac == mac("02:00:00:00:77:02") && $0.nextHop?.mac == $0.mac })
     }
+
+    @Test("after a route change, a routed real's entry moves to the new gateway's MAC; a real without a usable entry keeps its own")
+    func followsRouteChange() throws {
+        let lab = try NeighborResolverTests.lab()
+        defer { lab.balancer.remove(); lab.real.remove() }
+        let pins = PinDir()
+        defer { pins.remove() }
+        let routed = ip("203.0.113.5")
+        try lab.balancer.ip("neigh", "replace", "198.51.100.9", "lladdr", "02:00:00:00:99:09", "dev", lab.near, "nud", "permanent")
+        let config = BalancerConfig(services: [
+            VirtualService(name: "web", vip: ip("192.0.2.10"), port: 80, proto: .tcp, mode: .dsrL2, maglevTableSize: 13,
+                           reals: [RealServer(address: routed), RealServer(address: Self.realC)]),
+        ])
+        let dp = try Dataplane(pinDirectory: pins.path)
+        let state = try lab.balancer.run { try dp.apply(config, previous: nil, resolver: SystemNeighborResolver()) }
+        let routedID = try #require(state.reals.first { $0.address == routed }?.id)
+        let cID = try #require(state.reals.first { $0.address == Self.realC }?.id)
+        let gatewayMAC = try NeighborResolverTests.linkMAC(lab.real, lab.far)
+        #expect(try dp.maps.reals.lookup(routedID, as: usher_real.self).map { getBytes($0.dst_mac) } == gatewayMAC.bytes)
+
+        // 203.0.113.0/24 now goes through 198.51.100.9 (C): only the routed real moves.
+        try lab.balancer.ip("route", "replace", "203.0.113.0/24", "via", "198.51.100.9")
+        let changes = try lab.balancer.run { try dp.refreshNextHops(resolver: SystemNeighborResolver()) }
+        #expect(changes.map(\.realID) == [routedID], "C's next hop did not change: \(changes)")
+        let moved = try #require(changes.first)
+        #expect(moved.old.mac == gatewayMAC && moved.new.mac == mac("02:00:00:00:99:09") && moved.new.gateway == ip("198.51.100.9"))
+        #expect(try dp.maps.reals.lookup(routedID, as: usher_real.self).map { getBytes($0.dst_mac) } == mac("02:00:00:00:99:09").bytes)
+        #expect(try dp.maps.reals.lookup(cID, as: usher_real.self).map { getBytes($0.dst_mac) } == mac("02:00:00:00:99:09").bytes)
+
+        // The gateway's entry is gone (it stopped answering): both keep the next hop they have.
+        try lab.balancer.ip("neigh", "del", "198.51.100.9", "dev", lab.near)
+        let before = try Self.entries(dp)
+        let none = try lab.balancer.run { try dp.refreshNextHops(resolver: SystemNeighborResolver()) }
+        #expect(none.isEmpty, "\(none)")
+        #expect(try Self.entries(dp) == before)
+    }
 }
