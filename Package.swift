@@ -22,15 +22,18 @@ let package = Package(
         .systemLibrary(name: "CUsherABI", path: "Sources/CUsherABI"),
         // libbpf and libxdp from Debian (libbpf-dev, libxdp-dev).
         .systemLibrary(name: "CLibBPF", path: "Sources/CLibBPF"),
+        // The kernel's rtnetlink structs and constants (linux-libc-dev), for next hops; nothing to link.
+        .systemLibrary(name: "CNetlink", path: "Sources/CNetlink"),
         // Compiles BPF/*.c with the toolchain's clang and embeds the objects as Swift sources.
         .plugin(name: "BPFObjects", capability: .buildTool(), path: "Tools/Plugins/BPFObjects"),
 
         // The domain: services, real servers, config files, Maglev. Knows nothing of C or BPF.
         .target(name: "UsherCore", dependencies: [.product(name: "Yams", package: "Yams")]),
-        // The one module that touches libbpf: loads the embedded objects, owns the pinned maps.
+        // The one module that touches libbpf: loads the embedded objects, owns the pinned maps,
+        // and follows real servers' next hops over rtnetlink.
         .target(
             name: "UsherBPF",
-            dependencies: ["UsherCore", "CUsherABI", "CLibBPF"],
+            dependencies: ["UsherCore", "CUsherABI", "CLibBPF", "CNetlink"],
             plugins: ["BPFObjects"]
         ),
         // The orchestration every front end uses: lock, validate, overlay health, apply, persist, attach.
@@ -82,7 +85,7 @@ let package = Package(
         .testTarget(name: "UsherControlTests", dependencies: ["UsherControl", "UsherCore"]),
         // Frames and privilege checks shared by the test targets that drive the kernel.
         .target(name: "UsherTestSupport", dependencies: ["UsherCore"], path: "Tests/UsherTestSupport"),
-        .testTarget(name: "UsherBPFTests", dependencies: ["UsherBPF", "UsherCore", "CUsherABI", "CLibBPF", "UsherTestSupport"]),
+        .testTarget(name: "UsherBPFTests", dependencies: ["UsherBPF", "UsherCore", "CUsherABI", "CLibBPF", "CNetlink", "UsherTestSupport"]),
         .testTarget(name: "UsherCLITests", dependencies: ["UsherCLI", "UsherCore", "UsherProxy", "UsherTestSupport"]),
         // The benchmark harness's own correctness (the frame each iteration sees, the checks).
         .testTarget(name: "BenchmarkTests", dependencies: ["UsherBenchKit", "UsherBPF", "UsherCore", "UsherTestSupport"],

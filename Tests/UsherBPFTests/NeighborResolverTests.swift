@@ -4,8 +4,9 @@ import Testing
 import UsherCore
 import UsherTestSupport
 
-/// SystemNeighborResolver between two namespaces joined by a veth: the balancer side (`nb-*`,
-/// 198.51.100.1/24) and a real server (`nr-*`, 198.51.100.2/24).
+/// SystemNeighborResolver (rtnetlink) between two namespaces joined by a veth: the balancer side
+/// (`nb-*`, 198.51.100.1/24, 2001:db8:1::1/64) and a real server (`nr-*`, 198.51.100.2/24,
+/// 2001:db8:1::2/64). 203.0.113.0/24 and 2001:db8:5::/48 are routed through the real.
 @Suite("Neighbour resolution", .serialized, .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))
 struct NeighborResolverTests {
     static func lab() throws -> (balancer: LabNamespace, real: LabNamespace, near: String, far: String) {
@@ -17,8 +18,11 @@ struct NeighborResolverTests {
             try balancer.ip("link", "add", near, "type", "veth", "peer", "name", far, "netns", real.name)
             try balancer.ip("addr", "add", "198.51.100.1/24", "dev", near)
             try balancer.ip("link", "set", near, "up")
+            try balancer.ip("addr", "add", "2001:db8:1::1/64", "dev", near, "nodad")
             try balancer.ip("route", "add", "203.0.113.0/24", "via", "198.51.100.2")
+            try balancer.ip("-6", "route", "add", "2001:db8:5::/48", "via", "2001:db8:1::2")
             try real.ip("addr", "add", "198.51.100.2/24", "dev", far)
+            try real.ip("addr", "add", "2001:db8:1::2/64", "dev", far, "nodad")
             try real.ip("link", "set", far, "up")
         } catch {
             balancer.remove()
@@ -57,6 +61,46 @@ struct NeighborResolverTests {
         #expect(hop.mac == (try Self.linkMAC(lab.real, lab.far)))
     }
 
+    @Test("IPv6: an on-link real resolves by neighbour discovery, a routed one to its router's MAC")
+    func ipv6() throws {
+        let lab = try Self.lab()
+        defer { lab.balancer.remove(); lab.real.remove() }
+        let onLink = try lab.balancer.run { try SystemNeighborResolver().nextHop(for: ip("2001:db8:1::2")) }
+        #expect(onLink.mac == (try Self.linkMAC(lab.real, lab.far)) && onLink.gateway == nil)
+        #expect(onLink.sourceMAC == (try Self.linkMAC(lab.balancer, lab.near)) && onLink.interface == lab.near)
+        let routed = try lab.balancer.run { try SystemNeighborResolver().nextHop(for: ip("2001:db8:5::7")) }
+        #expect(routed.gateway == ip("2001:db8:1::2") && routed.mac == onLink.mac)
+    }
+
+    @Test("currentNextHop reads the kernel's entry without provoking one: nil before, the MAC after")
+    func currentOnly() throws {
+        let lab = try Self.lab()
+        defer { lab.balancer.remove(); lab.real.remove() }
+        let before = try lab.balancer.run { SystemNeighborResolver().currentNextHop(for: ip("198.51.100.2")) }
+        #expect(before == nil, "no entry yet, and asking must not create one")
+        let entries = try Shell.run("ip", "-n", lab.balancer.name, "neigh", "show", "198.51.100.2")
+        #expect(!entries.contains("198.51.100.2"), "currentNextHop sent nothing: \(entries)")
+        try lab.balancer.ip("neigh", "replace", "198.51.100.2", "lladdr", "02:00:00:00:77:02", "dev", lab.near, "nud", "permanent")
+        let after = try lab.balancer.run { SystemNeighborResolver().currentNextHop(for: ip("198.51.100.2")) }
+        #expect(after?.mac == mac("02:00:00:00:77:02") && after?.interface == lab.near)
+    }
+
+    @Test("no route, or an unreachable route, is an error saying so before any neighbour is asked")
+    func noRoute() throws {
+        let lab = try Self.lab()
+        defer { lab.balancer.remove(); lab.real.remove() }
+        try lab.balancer.ip("route", "add", "unreachable", "192.0.2.0/25")
+        for address in ["192.0.2.200", "192.0.2.7", "2001:db8:9::1"] {
+            let started = Date()
+            let error = #expect(throws: BPFError.self) {
+                try lab.balancer.run { try SystemNeighborResolver().nextHop(for: ip(address)) }
+            }
+            #expect(Date().timeIntervalSince(started) < 1, "no wait when there is no route")
+            #expect(error?.subject == "real \(address)")
+            #expect(error?.message.contains("no route") == true, "\(String(describing: error))")
+        }
+    }
+
     @Test("nobody answering, or an address of this host, is an error naming the address and interface")
     func failures() throws {
         let lab = try Self.lab()
@@ -72,5 +116,9 @@ struct NeighborResolverTests {
             try lab.balancer.run { try SystemNeighborResolver().nextHop(for: ip("198.51.100.1")) }
         }
         #expect(local?.message.contains("address of this host") == true)
+        let local6 = #expect(throws: BPFError.self) {
+            try lab.balancer.run { try SystemNeighborResolver().nextHop(for: ip("2001:db8:1::1")) }
+        }
+        #expect(local6?.message.contains("address of this host") == true)
     }
 }
