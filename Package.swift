@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "UsherDaemon",
             dependencies: [
-                "UsherCore", "UsherControl", "UsherProxy",
+                "UsherCore", "UsherBPF", "UsherControl", "UsherProxy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -77,6 +77,21 @@ public struct Controller: Sendable {
         }
     }
 
+    /// Makes every resolved real follow the kernel's next hop now (after a neighbour or route
+    /// change seen from netlink): one map update per real that moved, recorded in the saved
+    /// state. Returns what moved, for the log.
+    public func refreshNextHops() throws -> [NextHopChange] {
+        try store.withLock {
+            guard mapsArePinned else { return [] }
+            let changes = try dataplane(create: false).refreshNextHops(resolver: resolver)
+            if !changes.isEmpty, var state = try loadDataplaneState() {
+                state.record(changes)
+                try saveDataplaneState(state)
+            }
+            return changes
+        }
+    }
+
     /// Saves the runtime state alone (a check result that changed nothing in the tables).
     public func saveRuntime(_ runtime: RuntimeState) throws {
         try store.withLock { try runtimeStore.save(runtime) }

@@ -189,6 +189,22 @@ public actor Daemon {
         }
     }
 
+    // MARK: Next hops
+
+    /// A neighbour, route or link changed: every resolved real is looked at again (any event
+    /// may move any real, e.g. a gateway's new MAC), and those that moved are rewritten.
+    func followNextHops() {
+        do {
+            for change in try controller.refreshNextHops() {
+                logger.notice("next hop changed", metadata: [
+                    "real": "\(change.address)", "service_id": "\(change.serviceID)",
+                    "old": "\(change.old.mac) (ifindex \(change.old.ifindex))", "new": "\(change.new)"])
+            }
+        } catch {
+            logger.error("cannot follow a next-hop change", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// At shutdown: the last results, for the next daemon to start from.
     func stop() {
         stepTask?.cancel()

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
+import UsherBPF
 import UsherCore
 import UsherProxy
 
@@ -35,6 +37,7 @@ public struct DaemonService: Service {
                 }
             }
             group.addTask { await every(.seconds(1)) { await daemon.watchSavedConfig() } }
+            group.addTask { await followNetwork() }
             group.addTask { await every(.seconds(2)) { await daemon.saveResults() } }
             if let interval = notifier.watchdogInterval {
                 group.addTask { await every(interval) { notifier.watchdog() } }
@@ -46,6 +49,39 @@ public struct DaemonService: Service {
         try? await proxy.stop()
         await daemon.stop()
     }
+}
+
+extension DaemonService {
+    /// Neighbour, route and link events from netlink: any of them marks the next hops stale,
+    /// and at most every 100 ms one look at every real's next hop answers all marks since.
+    func followNetwork() async {
+        let monitor: NextHopMonitor
+        do {
+            monitor = try NextHopMonitor()
+        } catch {
+            logger.error("cannot watch neighbour and route changes; next hops change only on apply",
+                         metadata: ["error": "\(error)"])
+            return
+        }
+        let stale = StaleFlag()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in monitor.events.cancelOnGracefulShutdown() { stale.value.store(true, ordering: .relaxed) }
+            }
+            group.addTask {
+                await every(.milliseconds(100)) {
+                    if stale.value.exchange(false, ordering: .relaxed) { await daemon.followNextHops() }
+                }
+                monitor.stop()
+            }
+            await group.waitForAll()
+        }
+    }
+}
+
+/// Set by any network event, taken by the next look at the next hops.
+private final class StaleFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }
 
 /// Runs `body` every `interval` until graceful shutdown or cancellation.
