@@ -22,9 +22,38 @@ public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
         self.file = file
         self.line = line
         self.column = column
-        self.field = field
-        self.message = message
-        self.hint = hint
+        self.field = String(Self.shortened(field, limit: 200))
+        self.message = Self.shortenedQuotes(message)
+        self.hint = hint.map(Self.shortenedQuotes)
+    }
+
+    /// `text` with every quoted run, and every unquoted word, longer than 64 characters cut to
+    /// its first 40 and its length, so a huge value is never echoed back whole.
+    static func shortenedQuotes(_ text: String) -> String {
+        guard text.count > 64 else { return text }
+        var out = "", run = "", inQuote = false
+        func flush() {
+            out += shortened(run, limit: 64)
+            run = ""
+        }
+        for character in text {
+            if character == "\"" {
+                flush()
+                out.append(character)
+                inQuote.toggle()
+            } else if !inQuote && character == " " {
+                flush()
+                out.append(character)
+            } else {
+                run.append(character)
+            }
+        }
+        flush()
+        return out
+    }
+
+    private static func shortened(_ text: String, limit: Int) -> Substring {
+        text.count <= limit ? Substring(text) : text.prefix(40) + "… (\(text.count) characters)"
     }
 
     public var description: String {

@@ -16,14 +16,46 @@ public enum ConfigLoader {
                                                     hint: "check the path and that the file is readable")])
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigErrors(errors: [ConfigError(file: path, field: "", message: "the config file is not UTF-8 text",
-                                                    hint: "save it as UTF-8")])
+            throw ConfigErrors(errors: [notUTF8(data, file: path)])
         }
         return try parse(yaml: text, file: path)
     }
 
+    /// Where the first byte that is not UTF-8 is, and what it probably is.
+    static func notUTF8(_ data: Data, file: String) -> ConfigError {
+        let bytes = [UInt8](data)
+        var line = 1, lineStart = 0, i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            let length = b < 0x80 ? 1 : b >> 5 == 0b110 ? 2 : b >> 4 == 0b1110 ? 3 : b >> 3 == 0b11110 ? 4 : 0
+            let valid = length > 0 && i + length <= bytes.count && bytes[(i + 1)..<(i + length)].allSatisfy { $0 >> 6 == 0b10 }
+                && String(bytes: bytes[i..<(i + length)], encoding: .utf8) != nil
+            if !valid {
+                let latin1 = b >= 0xa0 ? String(UnicodeScalar(b)) : nil
+                let column = String(decoding: bytes[lineStart..<i], as: UTF8.self).count + 1
+                return ConfigError(file: file, line: line, column: column, field: "",
+                                   message: String(format: "byte 0x%02X is not UTF-8", b) + (latin1.map { " (\"\($0)\" in Latin-1?)" } ?? ""),
+                                   hint: "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+            }
+            if b == UInt8(ascii: "\n") {
+                line += 1
+                lineStart = i + 1
+            }
+            i += length
+        }
+        return ConfigError(file: file, field: "", message: "the config file is not UTF-8 text", hint: "save it as UTF-8")
+    }
+
     /// Checks `yaml`; `file` is only used to name the source in errors.
     public static func parse(yaml: String, file: String) throws(ConfigErrors) -> BalancerConfig {
+        // A key or certificate given by mistake: say so without quoting any of it.
+        if let line = yaml.split(separator: "\n", omittingEmptySubsequences: false).firstIndex(where: { $0.hasPrefix("-----BEGIN ") }) {
+            let key = yaml.contains("PRIVATE KEY-----")
+            throw ConfigErrors(errors: [ConfigError(
+                file: file, line: line + 1, column: 1, field: "",
+                message: "this is PEM data (\(key ? "a private key" : "a certificate or key")), not a config; none of it is shown",
+                hint: "give the config file with -f; certificates and keys are named inside it (`tls: certificates:`)")])
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
