@@ -5,7 +5,9 @@ import UsherCore
 
 /// The HTTP/2 side of a client connection once ALPN chose `h2`: one multiplexed connection whose
 /// streams each look like an HTTP/1 server channel (`HTTP2FramePayloadToHTTP1ServerCodec`), so the
-/// proxy core handles both protocols with the same handlers.
+/// proxy core handles both protocols with the same handlers. After a connection error (NIO
+/// answers it with a GOAWAY) the connection stops reading and closes
+/// (`HTTP2ConnectionErrorHandler`).
 enum HTTP2ServerPipeline {
     /// At most this many streams at once per client connection (RFC 9113 recommends ≥ 100).
     static let maxConcurrentStreams = 100
@@ -29,13 +31,16 @@ enum HTTP2ServerPipeline {
             streamDelegate: idle.streamDelegate(on: channel.eventLoop),
             inboundStreamInitializer: { stream in
                 stream.eventLoop.makeCompletedFuture {
-                    try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                    let sync = stream.pipeline.syncOperations
+                    try sync.addHandler(HTTP2AuthorityHandler())
+                    try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 }.flatMap {
                     configureStream(stream)
                 }
             }
         )
         let sync = channel.pipeline.syncOperations
+        try sync.addHandler(HTTP2ConnectionErrorHandler())
         try sync.addHandler(http2)
         try sync.addHandler(idle)
     }
