@@ -8,7 +8,9 @@ import NIOCore
 /// nothing more is read (reads are not asked for, bytes already read are dropped), the GOAWAY
 /// is flushed, and the connection is closed when it has been written, or after `closeBound`
 /// if the client does not take it. A GOAWAY with NO_ERROR (the idle close) is left alone.
-/// Sits between the TLS handler and `NIOHTTP2Handler`, on the connection's bytes.
+/// Sits between the TLS handler and `NIOHTTP2Handler`, on the connection's bytes. The close
+/// starts from `transport` (the TLS handler's context) when given, so it skips TLS's own
+/// close, which would wait up to 5 s for the client's close_notify, decrypting all the while.
 final class HTTP2ConnectionErrorHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -23,8 +25,11 @@ final class HTTP2ConnectionErrorHandler: ChannelDuplexHandler, RemovableChannelH
     /// A connection error was answered: the connection only waits to close.
     private(set) var closing = false
 
-    init(closeBound: TimeAmount = defaultCloseBound) {
+    private let transport: ChannelHandlerContext?
+
+    init(closeBound: TimeAmount = defaultCloseBound, transport: ChannelHandlerContext? = nil) {
         self.closeBound = closeBound
+        self.transport = transport
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -58,13 +63,13 @@ final class HTTP2ConnectionErrorHandler: ChannelDuplexHandler, RemovableChannelH
         written.futureResult.cascade(to: promise)
         context.write(data, promise: written)
         context.flush()
-        let loopBound = context.loopBound
+        let closer = (transport ?? context).loopBound
         let giveUp = context.eventLoop.assumeIsolated().scheduleTask(in: closeBound) {
-            loopBound.value.close(promise: nil)
+            closer.value.close(promise: nil)
         }
         written.futureResult.assumeIsolated().whenComplete { _ in
             giveUp.cancel()
-            loopBound.value.close(promise: nil)
+            closer.value.close(promise: nil)
         }
     }
 }

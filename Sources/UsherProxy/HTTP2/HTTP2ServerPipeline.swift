@@ -13,8 +13,10 @@ enum HTTP2ServerPipeline {
     static let maxConcurrentStreams = 100
 
     /// Adds the HTTP/2 handlers to `channel` (a decrypted connection). Call on its event loop.
+    /// `transport`: the TLS handler's context, which a close after a connection error starts
+    /// from (see `HTTP2ConnectionErrorHandler`).
     static func addHandlers(
-        _ channel: Channel, limits: HTTPLimits,
+        _ channel: Channel, limits: HTTPLimits, transport: ChannelHandlerContext? = nil,
         configureStream: @escaping @Sendable (Channel) -> EventLoopFuture<Void>
     ) throws {
         var connection = NIOHTTP2Handler.ConnectionConfiguration()
@@ -40,7 +42,7 @@ enum HTTP2ServerPipeline {
             }
         )
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(HTTP2ConnectionErrorHandler())
+        try sync.addHandler(HTTP2ConnectionErrorHandler(transport: transport))
         try sync.addHandler(http2)
         try sync.addHandler(idle)
     }
