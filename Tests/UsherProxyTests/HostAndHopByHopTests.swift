@@ -40,6 +40,15 @@ import Testing
         #expect(named.map(\.name) == ["Host"])
     }
 
+    /// `Connection: Host` (a hostile client's way to strip the field the proxy routed on) and
+    /// `Connection: Content-Length` (a body without its framing) name fields that must survive.
+    @Test func connectionCannotRemoveHostOrContentLength() {
+        var headers: HTTPHeaders = ["Host": "a", "Connection": "HOST, content-Length, X-Gone", "Content-Length": "5", "X-Gone": "1"]
+        ForwardingHeaders.removeHopByHop(&headers)
+        #expect(headers.map(\.name) == ["Host", "Content-Length"])
+        #expect(headers["host"] == ["a"] && headers["content-length"] == ["5"])
+    }
+
     @Test func asciiCaseComparison() {
         #expect(ForwardingHeaders.equalsIgnoringASCIICase("Transfer-Encoding", "transfer-encoding"))
         #expect(ForwardingHeaders.equalsIgnoringASCIICase("te", "te"))

@@ -35,6 +35,30 @@ import UsherCore
         }
     }
 
+    /// A client naming Host and Content-Length in Connection: the proxy routed on Host, so the
+    /// real server still gets it (and Forwarded its host=), and the body keeps its framing.
+    @Test func connectionNamingHostOrContentLengthDoesNotStripThem() async throws {
+        try await withProxy(reals: ["a", "b"]) { r in
+            [TestServices.http(pools: [TestServices.pool("pa", [r["a"]!]), TestServices.pool("pb", [r["b"]!])],
+                               rules: [ContentRule(match: RuleMatch(host: "b.example"), action: .pool("pb"))],
+                               defaultPool: "pa")]
+        } _: { h in
+            let reply = try await h.raw([
+                "POST /c HTTP/1.1\r\nHost: b.example\r\nConnection: Host, Content-Length, X-Gone\r\n"
+                    + "Content-Length: 5\r\nX-Gone: 1\r\n\r\nhello"
+                    + "GET /next HTTP/1.1\r\nHost: b.example\r\nConnection: close\r\n\r\n",
+            ])
+            #expect(reply.statuses == [200, 200])
+            let first = reply.text.components(separatedBy: "HTTP/1.1 ").dropFirst().first ?? ""
+            #expect(first.contains("server=b\n"), "routed on Host")
+            #expect(first.contains("h:host=b.example\n"))
+            #expect(first.contains("h:forwarded=for=127.0.0.1;host=b.example;proto=http\n"))
+            #expect(first.contains("body-bytes=5\n") && first.contains("h:content-length=5\n"))
+            #expect(!first.contains("h:x-gone="))
+            #expect(h.real("b").received.map(\.uri) == ["/c", "/next"], "the body was not read as a request")
+        }
+    }
+
     @Test func forwardedHeadersOffLeavesThemAlone() async throws {
         try await withProxy(reals: ["a"]) { r in
             [TestServices.http(pools: [TestServices.pool("p", [r["a"]!])], forwardedHeaders: false)]

@@ -68,6 +68,48 @@ import UsherCore
         }
     }
 
+    /// A body may keep the proxy waiting 1 s, earning a second per 100 bytes.
+    static let bodyLimits = HTTPLimits(maxRequestLineBytes: 100, maxHeaderBytes: 300, maxHeaderCount: 8, maxBodyBytes: 1000,
+                                       headerTimeoutSeconds: 5, idleTimeoutSeconds: 10, bodyTimeoutSeconds: 1, minBodyRate: 100)
+
+    /// A POST trickling a byte every 200 ms (5 bytes/s against 100): 408 once the 1 s credit
+    /// is spent, and the real server never sees a complete request.
+    @Test func aSlowBodyGets408() async throws {
+        try await withProxy(reals: ["a"], services: { Self.service($0, limits: Self.bodyLimits) }) { h in
+            let chunks = ["POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n"] + (0..<20).map { _ in "x" }
+            let reply = try await h.raw(chunks, pause: .milliseconds(200), wait: .seconds(2))
+            #expect(reply.status == 408, "\(reply.text.prefix(80))")
+            #expect(reply.closedByPeer)
+            let after = reply.closedAfter ?? .seconds(99)
+            #expect(after >= .milliseconds(900) && after < .milliseconds(3500), "closed after \(after)")
+            try await Task.sleep(nanoseconds: 200_000_000)
+            #expect(h.real("a").completedRequests == 0)
+        }
+    }
+
+    /// Above the rate a body may take longer than the timeout.
+    @Test func aBodyAtTheMinimumRateGoesThrough() async throws {
+        try await withProxy(reals: ["a"], services: { Self.service($0, limits: Self.bodyLimits) }) { h in
+            let chunks = ["POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 300\r\nConnection: close\r\n\r\n"]
+                + (0..<15).map { _ in String(repeating: "x", count: 20) } // 200 bytes/s for 1.5 s
+            let reply = try await h.raw(chunks, pause: .milliseconds(100), wait: .seconds(3))
+            #expect(reply.status == 200, "\(reply.text.prefix(80))")
+            #expect(reply.text.contains("body-bytes=300\n"))
+        }
+    }
+
+    /// HTTP/0.9 (no version): 400 at once, not 408 at the header timeout (5 s here).
+    @Test(arguments: ["GET /\r\n", "GET /\r\nHost: a\r\n\r\n"])
+    func aVersionlessRequestLineGets400AtOnce(_ request: String) async throws {
+        try await withProxy(reals: ["a"], services: { Self.service($0) }) { h in
+            let reply = try await h.raw([request], wait: .seconds(6))
+            #expect(reply.status == 400, "\(reply.text.prefix(80))")
+            #expect(reply.closedByPeer)
+            #expect((reply.closedAfter ?? .seconds(99)) < .seconds(1))
+            #expect(h.real("a").acceptedConnections == 0)
+        }
+    }
+
     @Test func idleKeptAliveConnectionIsClosed() async throws {
         var limits = Self.limits
         limits.idleTimeoutSeconds = 1

@@ -13,6 +13,7 @@ extension ConfigReader {
     static let certificateFields = ["cert", "key"]
     static let limitFields = [
         "max-request-line", "max-header-bytes", "max-headers", "max-body", "header-timeout", "idle-timeout", "max-connections",
+        "body-timeout", "min-body-rate",
     ]
     static let headerRewriteFields = ["set", "remove"]
 
@@ -167,6 +168,10 @@ extension ConfigReader {
         seconds("header-timeout", &out.headerTimeoutSeconds)
         seconds("idle-timeout", &out.idleTimeoutSeconds)
         count("max-connections", &out.maxConnections, "write a number of connections, e.g. 10000")
+        seconds("body-timeout", &out.bodyTimeoutSeconds)
+        if let node = fields["min-body-rate"], let v = byteSize(node, at: path.key("min-body-rate"), what: "min-body-rate", perSecond: true) {
+            out.minBodyRate = v
+        }
         return out
     }
 

@@ -26,9 +26,13 @@ extension ConfigReader {
     }
 
     /// A number of bytes: `16384`, or a whole number with KiB, MiB or GiB (powers of 1024).
-    mutating func byteSize(_ node: Node, at path: FieldPath, what: String) -> Int? {
-        let hint = "write a number of bytes, or a whole number with KiB, MiB or GiB, e.g. 16384 or 10MiB"
-        guard let text = scalar(node, at: path, what: what, hint: hint) else { return nil }
+    /// `perSecond`: a rate, which may end in `/s` (`1KiB/s`).
+    mutating func byteSize(_ node: Node, at path: FieldPath, what: String, perSecond: Bool = false) -> Int? {
+        let hint = perSecond
+            ? "write bytes per second, or a whole number with KiB, MiB or GiB, e.g. 500 or 1KiB/s"
+            : "write a number of bytes, or a whole number with KiB, MiB or GiB, e.g. 16384 or 10MiB"
+        guard var text = scalar(node, at: path, what: what, hint: hint) else { return nil }
+        if perSecond, text.hasSuffix("/s") { text.removeLast(2) }
         let (number, unit) = Self.splitNumber(text)
         let digits = number.hasPrefix("-") ? number.dropFirst() : Substring(number)
         guard !digits.isEmpty, digits.allSatisfy(\.isNumber) else {

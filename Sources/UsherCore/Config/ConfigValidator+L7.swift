@@ -113,6 +113,8 @@ extension ConfigValidator {
             ("header-timeout", boundsProblem("header-timeout", seconds: limits.headerTimeoutSeconds, bounds.headerTimeoutSeconds)),
             ("idle-timeout", boundsProblem("idle-timeout", seconds: limits.idleTimeoutSeconds, bounds.idleTimeoutSeconds)),
             ("max-connections", boundsProblem("max-connections", count: limits.maxConnections, bounds.maxConnections)),
+            ("body-timeout", boundsProblem("body-timeout", seconds: limits.bodyTimeoutSeconds, bounds.bodyTimeoutSeconds)),
+            ("min-body-rate", boundsProblem("min-body-rate", bytes: limits.minBodyRate, bounds.minBodyRate)),
         ]
         for case let (key, (problem, hint)?) in problems {
             out.append(.init(path.key(key), problem, hint: hint))

@@ -9,6 +9,9 @@ extension ConfigValidator {
         public static let headerTimeoutSeconds: ClosedRange<Double> = 0.1...300
         public static let idleTimeoutSeconds: ClosedRange<Double> = 0.1...3600
         public static let maxConnections: ClosedRange<Int> = 1...1_000_000
+        public static let bodyTimeoutSeconds: ClosedRange<Double> = 0.1...3600
+        /// Bytes per second; 0 turns the rate off (the timeout alone, between reads).
+        public static let minBodyRate: ClosedRange<Int> = 0...(1 << 30)
         public static let connectTimeoutSeconds: ClosedRange<Double> = 0.01...60
         public static let responseTimeoutSeconds: ClosedRange<Double> = 0.1...3600
         /// Health check interval; the timeout is above 0 and below the interval.

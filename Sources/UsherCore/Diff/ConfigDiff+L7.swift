@@ -61,6 +61,8 @@ extension ConfigDiff {
                 ("header-timeout", seconds(old.headerTimeoutSeconds), seconds(new.headerTimeoutSeconds)),
                 ("idle-timeout", seconds(old.idleTimeoutSeconds), seconds(new.idleTimeoutSeconds)),
                 ("max-connections", String(old.maxConnections), String(new.maxConnections)),
+                ("body-timeout", seconds(old.bodyTimeoutSeconds), seconds(new.bodyTimeoutSeconds)),
+                ("min-body-rate", bytes(old.minBodyRate) + "/s", bytes(new.minBodyRate) + "/s"),
             ]
             return pairs.filter { $0.1 != $0.2 }.map { "limits \($0.0) \($0.1) → \($0.2)" }
         }

@@ -2,10 +2,12 @@ import NIOCore
 
 /// Runs a connection's header and idle timers (see `ConnectionTimeoutState`). Sits first in
 /// the pipeline, below the HTTP/1 parser, so it sees every byte that arrives; the request guard
-/// tells it (outbound user events) when a head is complete and when a response is finished.
+/// tells it (outbound user events) when a head is complete, when a request has ended and when a
+/// response is finished. Also answers a request line without an HTTP version with 400 at once
+/// (`VersionlessLineCheck`), which the parser would leave unanswered until the header timeout.
 final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
-    typealias InboundOut = NIOAny
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
     typealias OutboundIn = NIOAny
     typealias OutboundOut = ByteBuffer
 
@@ -21,11 +23,19 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     private let headerTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private let onTimeout: (ConnectionTimeoutState.Timer) -> Void
+    private var lineCheck: VersionlessLineCheck
+    private let onVersionlessLine: () -> Void
+    /// A versionless request line was refused: nothing more is read.
+    private var refused = false
 
-    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, onTimeout: @escaping (ConnectionTimeoutState.Timer) -> Void = { _ in }) {
+    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, maxRequestLineBytes: Int = 8192,
+         onTimeout: @escaping (ConnectionTimeoutState.Timer) -> Void = { _ in },
+         onVersionlessLine: @escaping () -> Void = {}) {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.onTimeout = onTimeout
+        self.lineCheck = VersionlessLineCheck(maxLineBytes: maxRequestLineBytes)
+        self.onVersionlessLine = onVersionlessLine
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -47,6 +57,13 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
+        let idle: Bool
+        if case .awaitingRequest = state.state { idle = true } else { idle = false }
+        if unwrapInboundIn(data).withUnsafeReadableBytes({ lineCheck.received($0, noResponseOutstanding: idle) }) {
+            refuseVersionlessLine(context: context)
+            return
+        }
         perform(state.bytesReceived(), context: context)
         context.fireChannelRead(data)
     }
@@ -57,10 +74,34 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
             return
         }
         switch event {
-        case .headReceived: perform(state.headReceived(), context: context)
+        case .headReceived:
+            lineCheck.headReceived()
+            perform(state.headReceived(), context: context)
+        case .requestEnded: lineCheck.requestEnded()
         case .responseCompleted: perform(state.responseCompleted(), context: context)
         }
         promise?.succeed(())
+    }
+
+    /// 400 and close, reading nothing more: HTTP/0.9 is not served.
+    private func refuseVersionlessLine(context: ChannelHandlerContext) {
+        refused = true
+        stopTimer()
+        onVersionlessLine()
+        writeAndClose(status: "400 Bad Request", "400 Bad Request: request line without an HTTP version (HTTP/0.9 is not served)\n",
+                      context: context)
+    }
+
+    /// A whole response in bytes (the HTTP/1 encoder is above this handler), then close.
+    private func writeAndClose(status: String, _ body: String, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 160)
+        buffer.writeString(
+            "HTTP/1.1 \(status)\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                + "content-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n" + body)
+        let loopBound = context.loopBound
+        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+            loopBound.value.close(promise: nil)
+        }
     }
 
     private func perform(_ action: ConnectionTimeoutState.Action, context: ChannelHandlerContext) {
@@ -75,15 +116,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
         case .cancelTimer:
             deadline = nil
         case .respondTimeoutAndClose:
-            let body = "408 Request Timeout: request head not received in time\n"
-            var buffer = context.channel.allocator.buffer(capacity: 160)
-            buffer.writeString(
-                "HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                    + "content-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n" + body)
-            let loopBound = context.loopBound
-            context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
-                loopBound.value.close(promise: nil)
-            }
+            writeAndClose(status: "408 Request Timeout", "408 Request Timeout: request head not received in time\n", context: context)
         case .close:
             context.close(promise: nil)
         }

@@ -84,5 +84,7 @@ struct ConnectionTimeoutState {
 /// Outbound user events from the request guard to the connection's timeout handler.
 enum ConnectionTimeoutEvent: Sendable {
     case headReceived
+    /// The request's end passed the guard (its body, if any, is all in).
+    case requestEnded
     case responseCompleted
 }

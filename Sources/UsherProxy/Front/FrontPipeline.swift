@@ -4,10 +4,10 @@ import UsherCore
 
 /// The handlers of a client connection of one service, in order:
 ///
-///     ConnectionTimeoutHandler   bytes: header timeout (408) and idle timeout
+///     ConnectionTimeoutHandler   bytes: header timeout (408), idle timeout, HTTP/0.9 (400)
 ///     HTTP/1 decoder + encoder   NIO (llhttp), with the service's head limits as a backstop
 ///     HTTPServerPipelineHandler  NIO: pipelined requests answered one at a time, in order
-///     RequestGuardHandler        limits and smuggling checks; parser errors → 4xx + close
+///     RequestGuardHandler        limits, smuggling checks, body timeout (408); parser errors → 4xx + close
 ///     ProxyHandler               route, schedule, forward
 ///
 /// On an HTTP/2 stream channel (TLS with ALPN h2; the stream already speaks HTTP messages)
@@ -18,25 +18,28 @@ enum FrontPipeline {
         let sync = channel.pipeline.syncOperations
         let limits = service.limits
         let counters = service.counters
-        if !isHTTP2Stream {
-            try sync.addHandler(ConnectionTimeoutHandler(
-                headerTimeout: .nanoseconds(Int64(limits.headerTimeoutSeconds * 1e9)),
-                idleTimeout: .nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9)),
-                onTimeout: { _ in counters.timeouts.add(1, ordering: .relaxed) }))
-            try addHTTP1Codec(sync, limits: limits)
-        }
         let log = loopContext.logBuffer(for: service.accessLog)
         let stats = loopContext.statsView(for: service).service
         let name = service.name
         let client = channel.remoteAddress ?? channel.parent?.remoteAddress
-        try sync.addHandler(RequestGuardHandler(limits: limits, http2Stream: isHTTP2Stream, onReject: { rejection, head in
+        let onReject = { (rejection: Rejection, head: HTTPRequestHead?) in
             counters.rejectedRequests.add(1, ordering: .relaxed)
             stats.requests += 1
             stats.responses.count(rejection.status.code)
             log.append(AccessLogRecord(
                 client: client, service: name, method: head?.method.rawValue ?? "-", target: head?.uri ?? "-",
                 status: rejection.status.code, bytesSent: 0, realServer: nil, timeToFirstByte: nil, total: .zero))
-        }))
+        }
+        if !isHTTP2Stream {
+            try sync.addHandler(ConnectionTimeoutHandler(
+                headerTimeout: .nanoseconds(Int64(limits.headerTimeoutSeconds * 1e9)),
+                idleTimeout: .nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9)),
+                maxRequestLineBytes: limits.maxRequestLineBytes,
+                onTimeout: { _ in counters.timeouts.add(1, ordering: .relaxed) },
+                onVersionlessLine: { onReject(Rejection(status: .badRequest, reason: "request line without an HTTP version"), nil) }))
+            try addHTTP1Codec(sync, limits: limits)
+        }
+        try sync.addHandler(RequestGuardHandler(limits: limits, http2Stream: isHTTP2Stream, onReject: onReject))
         try sync.addHandler(ProxyHandler(service: service, loopContext: loopContext))
     }
 

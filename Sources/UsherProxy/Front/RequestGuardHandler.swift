@@ -7,6 +7,8 @@ import UsherCore
 /// service's limits or could be read two ways (see `RequestHeadValidator`), and answers
 /// parser errors with the right status, then closes. A refused request is never passed on.
 /// Replaces NIO's `HTTPServerProtocolErrorHandler` (which answers every error with 400).
+/// Also bounds how long a request body may take (`RequestBodyClock`): 408 when it stops
+/// coming, or a close once a response has started.
 final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -16,6 +18,11 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var state: RequestGuardState
     private let onReject: (Rejection, HTTPRequestHead?) -> Void
     private var currentHead: HTTPRequestHead?
+    private var bodyClock: RequestBodyClock
+    /// One task at a time for the body clock; it runs out only as late as the clock allows,
+    /// and when it fires early it waits again for the time left.
+    private var bodyTimer: Scheduled<Void>?
+    private var bodyTimerAt: NIODeadline?
 
     /// `onReject` is told of each refusal of a request the proxy handler never saw (for the
     /// access log and counters); the proxy handler logs those it had started.
@@ -23,6 +30,16 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
          onReject: @escaping (Rejection, HTTPRequestHead?) -> Void = { _, _ in }) {
         self.state = RequestGuardState(limits: limits, http2Stream: http2Stream)
         self.onReject = onReject
+        self.bodyClock = RequestBodyClock(timeout: .nanoseconds(Int64(limits.bodyTimeoutSeconds * 1e9)), minRate: limits.minBodyRate)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stopBodyTimer()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stopBodyTimer()
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -33,10 +50,14 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             currentHead = head
             context.triggerUserOutboundEvent(ConnectionTimeoutEvent.headReceived, promise: nil)
             action = state.head(head)
+            if action == .forward { bodyClock.headPassed() }
         case .body(let buffer):
             action = state.body(count: buffer.readableBytes)
+            if action == .forward { bodyClock.bodyReceived(buffer.readableBytes, at: context.eventLoop.now) }
         case .end:
             action = state.end()
+            bodyClock.ended()
+            context.triggerUserOutboundEvent(ConnectionTimeoutEvent.requestEnded, promise: nil)
         }
         switch action {
         case .forward:
@@ -44,8 +65,46 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .drop:
             break
         case .reject(let rejection, let respond):
+            bodyClock.ended()
             refuse(context: context, rejection, respond: respond, headPassedOn: !isHead(part))
         }
+    }
+
+    /// A read passing here is the proxy waiting for the client (one it holds back, waiting on
+    /// a real server, never comes here): the body clock runs.
+    func read(context: ChannelHandlerContext) {
+        if bodyClock.awaitingBody, bodyClock.waitingSince == nil {
+            bodyClock.readRequested(at: context.eventLoop.now)
+            armBodyTimer(context: context)
+        }
+        context.read()
+    }
+
+    private func armBodyTimer(context: ChannelHandlerContext) {
+        guard let deadline = bodyClock.deadline else { return }
+        if let at = bodyTimerAt, at <= deadline { return }
+        bodyTimer?.cancel()
+        bodyTimerAt = deadline
+        let loopBound = context.loopBound
+        bodyTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.bodyTimer = nil
+            self.bodyTimerAt = nil
+            let context = loopBound.value
+            guard self.bodyClock.isExhausted(at: context.eventLoop.now) else {
+                self.armBodyTimer(context: context)
+                return
+            }
+            self.bodyClock.ended()
+            if case .reject(let rejection, let respond) = self.state.bodyTimedOut() {
+                self.refuse(context: context, rejection, respond: respond, headPassedOn: true)
+            }
+        }
+    }
+
+    private func stopBodyTimer() {
+        bodyTimer?.cancel()
+        bodyTimer = nil
+        bodyTimerAt = nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

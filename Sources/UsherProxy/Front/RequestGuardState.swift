@@ -68,6 +68,13 @@ struct RequestGuardState {
         return reject(Rejection(parserError: error))
     }
 
+    /// The body stopped coming in time (`RequestBodyClock`): 408, or a close once a response
+    /// has started.
+    mutating func bodyTimedOut() -> Action {
+        guard case .inBody = state else { return .drop }
+        return reject(.init(status: .requestTimeout, reason: "request body not received in time"))
+    }
+
     mutating func responseHeadWritten() {
         responseInProgress = true
         answeredCurrent = true

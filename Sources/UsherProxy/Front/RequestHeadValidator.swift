@@ -29,7 +29,7 @@ struct Rejection: Equatable, Error {
 ///   in a field value.
 /// - 501: a transfer coding other than `chunked` (RFC 9112 §6.1).
 /// - 405: CONNECT (a reverse proxy does not tunnel).
-/// - 505: an HTTP version other than 1.0 and 1.1.
+/// - 505: an HTTP version other than 1.0 and 1.1 (400 for HTTP/0.9, a line with no version).
 struct RequestHeadValidator: Sendable {
     let limits: HTTPLimits
     /// On an HTTP/2 stream (heads arrive as HTTP/2.0 from NIO's HTTP/2-to-HTTP/1 codec).
@@ -37,6 +37,10 @@ struct RequestHeadValidator: Sendable {
 
     func validate(_ head: HTTPRequestHead) -> Result<BodyFraming, Rejection> {
         let version = (head.version.major, head.version.minor)
+        if version.0 == 0 {
+            // What the parser makes of a line with no version when more bytes follow it.
+            return .failure(.init(status: .badRequest, reason: "request line without an HTTP version (HTTP/0.9 is not served)"))
+        }
         guard version == (1, 0) || version == (1, 1) || (http2Stream && version == (2, 0)) else {
             return .failure(.init(status: .httpVersionNotSupported, reason: "HTTP version not supported"))
         }

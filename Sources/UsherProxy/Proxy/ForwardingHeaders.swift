@@ -8,11 +8,17 @@ enum ForwardingHeaders {
     /// Fields that describe one connection, never forwarded, plus those `Connection` names.
     static let hopByHop = ["connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade"]
 
+    /// Fields the proxy needs end to end, kept whatever `Connection` names: `Host` (the rules
+    /// route on it, the real server and `Forwarded`'s `host=` need it) and `Content-Length`
+    /// (the body's framing: without it a real server would read the body as the next request).
+    /// `Transfer-Encoding` is hop-by-hop and set again by the proxy where a body is chunked.
+    static let endToEnd = ["host", "content-length"]
+
     static func removeHopByHop(_ headers: inout HTTPHeaders) {
         // Most requests carry none of these: one pass over the names, no removal scans.
         guard headers.contains(where: { field in hopByHop.contains { equalsIgnoringASCIICase(field.name, $0) } }) else { return }
         let named = headers[canonicalForm: "connection"]
-        for name in named where !name.isEmpty {
+        for name in named where !name.isEmpty && !endToEnd.contains(where: { equalsIgnoringASCIICase(String(name), $0) }) {
             headers.remove(name: String(name))
         }
         for name in hopByHop { headers.remove(name: name) }

@@ -64,7 +64,8 @@ public enum ServerTLSPipeline {
             h2ChannelConfigurator: { channel in
                 handshakeDeadline.cancel()
                 return channel.eventLoop.makeCompletedFuture {
-                    try HTTP2ServerPipeline.addHandlers(channel, limits: limits, configureStream: configureHTTP1)
+                    let tls = try channel.pipeline.syncOperations.context(handlerType: NIOSSLServerHandler.self)
+                    try HTTP2ServerPipeline.addHandlers(channel, limits: limits, transport: tls, configureStream: configureHTTP1)
                 }
             },
             http1ChannelConfigurator: { channel in
