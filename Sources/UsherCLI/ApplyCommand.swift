@@ -1,6 +1,7 @@
 import ArgumentParser
 import UsherControl
 import UsherCore
+import UsherProxy
 
 /// `usher apply -f FILE`: make the balancer do what the file says, showing what changes.
 struct ApplyCommand: ParsableCommand {
@@ -26,7 +27,8 @@ struct ApplyCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let config = try ConfigLoader.load(path: file)
+            let config = try ConfigLoader.loadChecked(path: file)
+            for warning in TLSMaterialCheck.warnings(config) { printError("usher: warning: \(warning)") }
             let diff = try global.controller().replace(with: config, dryRun: dryRun)
             if output.json {
                 try printJSON(ApplyReport(dryRun: dryRun, changed: !diff.isEmpty, diff: diff))

@@ -45,7 +45,7 @@ struct DaemonCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = bootstrapLogging(level: logLevel, label: "usher")
         try await reportingErrors {
-            let file = try ConfigLoader.load(path: config)
+            let file = try ConfigLoader.loadChecked(path: config)
             let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
             let controller = Controller(pinDirectory: global.pinDirectory, stateDirectory: global.stateDirectory,
                                         warn: { logger.warning("\($0)") })

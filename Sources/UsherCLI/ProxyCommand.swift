@@ -72,7 +72,7 @@ struct ProxyCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = bootstrapLogging(level: logLevel, label: "usher.proxy")
         try await reportingErrors {
-            let loaded = try ConfigLoader.load(path: config)
+            let loaded = try ConfigLoader.loadChecked(path: config)
             let services = loaded.services.filter { $0.mode == .http || $0.mode == .https }
             guard !services.isEmpty else {
                 throw CLIError("\(config) has no http or https service; the proxy has nothing to serve")

@@ -46,7 +46,7 @@ struct ProxyService: Service {
     /// Reads the file again; on any error the running settings stay.
     private func reload() async {
         do {
-            let config = try ConfigLoader.load(path: configPath)
+            let config = try ConfigLoader.loadChecked(path: configPath)
             try await server.reload(services: config.services)
         } catch let errors as ConfigErrors {
             for error in errors.errors { logger.error("\(error)") }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import UsherCore
 import UsherDaemon
+import UsherProxy
 
 /// `usher reload`: make the running daemon read its config file again.
 struct ReloadCommand: ParsableCommand {
@@ -30,7 +31,7 @@ struct ReloadCommand: ParsableCommand {
                 throw CLIError("no usher daemon runs over \(global.stateDirectory); start one with `usher daemon -c FILE` " +
                     "(or `systemctl start usher`), or give the --state-dir it uses")
             }
-            _ = try ConfigLoader.load(path: status.configPath) // errors: exit 65, the daemon untouched
+            _ = try ConfigLoader.loadChecked(path: status.configPath) // errors: exit 65, the daemon untouched
             guard kill(status.pid, SIGHUP) == 0 else {
                 throw CLIError("cannot signal the daemon (pid \(status.pid)): \(String(cString: strerror(errno)))")
             }

@@ -43,7 +43,8 @@ public actor Daemon {
         let (saved, problem) = controller.runtimeStore.load()
         if let problem { logger.warning("\(problem)") }
         runtime = saved.byTarget
-        let file = try ConfigLoader.load(path: configPath)
+        let file = try ConfigLoader.loadChecked(path: configPath)
+        for warning in TLSMaterialCheck.warnings(file) { logger.warning("\(warning)") }
         let diff = try controller.replace(with: file, dryRun: false)
         logger.notice("applied \(configPath)", metadata: ["changes": "\(diff.isEmpty ? "none" : diff.lines.joined(separator: "; "))"])
         try refreshConfig(force: true)
@@ -56,7 +57,7 @@ public actor Daemon {
         status.generation += 1
         var outcome = DaemonStatus.Reload(at: Date(), ok: true)
         do {
-            let file = try ConfigLoader.load(path: configPath)
+            let file = try ConfigLoader.loadChecked(path: configPath)
             let diff = try controller.replace(with: file, dryRun: false)
             outcome.changes = diff.lines
             try refreshConfig(force: true)

@@ -5,8 +5,13 @@ import Yams
 /// `services`), checks it completely, and returns the model — or throws `ConfigErrors` listing
 /// every problem, each with its file, line, column and field.
 public enum ConfigLoader {
+    /// A check that needs more than the domain model knows (that a key belongs to its
+    /// certificate takes a TLS library): run on a config that passed every other check, its
+    /// issues located like the validator's.
+    public typealias ExtraCheck = @Sendable (BalancerConfig) -> [ValidationIssue]
+
     /// Reads and checks the file at `path`.
-    public static func load(path: String) throws(ConfigErrors) -> BalancerConfig {
+    public static func load(path: String, extraChecks: [ExtraCheck] = []) throws(ConfigErrors) -> BalancerConfig {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -18,7 +23,7 @@ public enum ConfigLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigErrors(errors: [notUTF8(data, file: path)])
         }
-        return try parse(yaml: text, file: path)
+        return try parse(yaml: text, file: path, extraChecks: extraChecks)
     }
 
     /// Where the first byte that is not UTF-8 is, and what it probably is.
@@ -47,7 +52,7 @@ public enum ConfigLoader {
     }
 
     /// Checks `yaml`; `file` is only used to name the source in errors.
-    public static func parse(yaml: String, file: String) throws(ConfigErrors) -> BalancerConfig {
+    public static func parse(yaml: String, file: String, extraChecks: [ExtraCheck] = []) throws(ConfigErrors) -> BalancerConfig {
         // A key or certificate given by mistake: say so without quoting any of it.
         if let line = yaml.split(separator: "\n", omittingEmptySubsequences: false).firstIndex(where: { $0.hasPrefix("-----BEGIN ") }) {
             let key = yaml.contains("PRIVATE KEY-----")
@@ -73,7 +78,9 @@ public enum ConfigLoader {
                         message: $0.message, hint: $0.hint)
         }
         let unreadable = Set(reader.issues.map(\.path))
-        for issue in ConfigValidator.issues(read.config) {
+        var issues = ConfigValidator.issues(read.config)
+        if located.isEmpty && issues.isEmpty { issues = extraChecks.flatMap { $0(read.config) } }
+        for issue in issues {
             let path = read.filePath(issue.path)
             // A consequence of a field (or of something inside it) that is in the file but
             // unreadable, or the field itself: already reported.

@@ -1,5 +1,6 @@
-/// A problem found by `ConfigValidator`, before it is given a file position.
-struct ValidationIssue: Hashable, Sendable {
+/// A problem found by `ConfigValidator` (or by an extra check given to `ConfigLoader`), before
+/// it is given a file position.
+public struct ValidationIssue: Hashable, Sendable {
     var path: FieldPath
     /// What is wrong. When `related` is set, the message ends with "… at" and the related
     /// field's place (path, and line when known) is appended.
@@ -11,7 +12,7 @@ struct ValidationIssue: Hashable, Sendable {
     /// be read, the loader has already reported it and drops this issue as a consequence.
     var absent: FieldPath?
 
-    init(_ path: FieldPath, _ message: String, hint: String? = nil, related: FieldPath? = nil, absent: FieldPath? = nil) {
+    public init(_ path: FieldPath, _ message: String, hint: String? = nil, related: FieldPath? = nil, absent: FieldPath? = nil) {
         self.path = path
         self.message = message
         self.hint = hint

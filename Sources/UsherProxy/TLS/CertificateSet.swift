@@ -55,7 +55,7 @@ final class CertificateSet: Sendable {
         }
     }
 
-    private static func load(_ files: CertificateFiles) throws -> Entry {
+    static func load(_ files: CertificateFiles) throws -> Entry {
         try checkReadable(files.certificatePath, role: "certificate chain")
         try checkReadable(files.keyPath, role: "private key")
         let chain: [NIOSSLCertificate]
