@@ -82,7 +82,8 @@ extension ConfigValidator {
     }
 
     private static func checkHealthCheck(_ check: HealthCheck, at path: FieldPath, into out: inout [ValidationIssue]) {
-        if case let .http(checkPath, status) = check.kind {
+        if case let .http(http) = check.kind {
+            let checkPath = http.path
             if !checkPath.hasPrefix("/") {
                 out.append(.init(path.key("path"), "health check path \"\(checkPath)\" does not start with /",
                                  hint: "write the URL path to GET, e.g. /\(checkPath.isEmpty ? "healthz" : checkPath)"))
@@ -90,8 +91,10 @@ extension ConfigValidator {
                 let what = bad == " " ? "a space" : "a character that is not printable ASCII"
                 out.append(.init(path.key("path"), "health check path \"\(checkPath)\" contains \(what)", hint: "percent-encode it, e.g. %20"))
             }
-            if let (problem, hint) = boundsProblem("expect-status", count: status, L7Bounds.expectStatus) {
-                out.append(.init(path.key("expect-status"), problem, hint: hint))
+            for status in http.expectStatus.ranges.flatMap({ Set([$0.lowerBound, $0.upperBound]).sorted() }) {
+                if let (problem, hint) = boundsProblem("expect-status", count: status, L7Bounds.expectStatus) {
+                    out.append(.init(path.key("expect-status"), problem, hint: hint))
+                }
             }
         }
         if let (problem, hint) = boundsProblem("interval", seconds: check.intervalSeconds, L7Bounds.healthIntervalSeconds) {
