@@ -48,6 +48,19 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // Health checks of every real of every service (L4 reals, L7 pool members), on SwiftNIO.
+        .target(
+            name: "UsherHealth",
+            dependencies: [
+                "UsherCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The L7/TLS proxy on SwiftNIO for `http`/`https` services. Never touches BPF.
         .target(
             name: "UsherProxy",
@@ -92,9 +105,20 @@ let package = Package(
         .testTarget(name: "BenchmarkTests", dependencies: ["UsherBenchKit", "UsherBPF", "UsherCore", "UsherTestSupport"],
                     path: "Tests/BenchmarkTests"),
         .testTarget(
+            name: "UsherHealthTests",
+            dependencies: [
+                "UsherHealth", "UsherCore", "UsherTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "UsherProxyTests",
             dependencies: [
-                "UsherProxy", "UsherCore",
+                "UsherProxy", "UsherCore", "UsherTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -175,7 +175,7 @@ import Testing
         ])
         #expect(errors.map(\.line) == [3, 5, 14, 15])
         #expect(errors.map(\.hint) == [
-            "did you mean \"xdp-mode\"?", "did you mean \"source-v4\"?", "did you mean \"weight\"?", "known fields: address, port, weight, mac",
+            "did you mean \"xdp-mode\"?", "did you mean \"source-v4\"?", "did you mean \"weight\"?", "known fields: address, port, weight, mac, backup, disabled, health-check",
         ])
     }
 }

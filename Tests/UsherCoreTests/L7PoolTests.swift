@@ -175,10 +175,10 @@ import Testing
         ("{ type: tcp, interval: 2h }", "health-check.interval", "interval 2h is above 1h", "use 100ms to 1h"),
         ("{ type: tcp, rise: 0 }", "health-check.rise", "rise 0 is below 1", "use 1 to 100"),
         ("{ type: tcp, fall: 101 }", "health-check.fall", "fall 101 is above 100", "use 1 to 100"),
-        ("{ type: tcp, path: /healthz }", "health-check.path", "\"path\" is for http health checks, not tcp", "write `type: http`"),
-        ("{ type: icmp }", "health-check.type", "unknown health check type \"icmp\"", "The choices are http or tcp"),
+        ("{ type: tcp, path: /healthz }", "health-check.path", "\"path\" is for http and https health checks, not tcp", "write `type: http`"),
+        ("{ type: icmp }", "health-check.type", "unknown health check type \"icmp\"", "The choices are none, tcp, http, https, udp, dns or script"),
         ("{ path: /healthz }", "health-check.type", "missing field \"type\" in a health check", "add `type: http`"),
-        ("{ type: http, path: /, every: 2s }", "health-check.every", "unknown field \"every\" in a health check", "known fields"),
+        ("{ type: http, path: /, colour: blue }", "health-check.colour", "unknown field \"colour\" in a health check", "known fields"),
     ])
     func healthChecks(new: String, field: String, message: String, hint: String) throws {
         try expectL7Error(Self.check, "health-check: \(new)", field: "services[0].pools[0].\(field)", message: message, hint: hint)

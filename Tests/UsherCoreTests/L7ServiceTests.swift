@@ -20,8 +20,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ("hash: source-ip", "services[0].hash", "\"hash\" is for dsr-l2 and dsr-ipip services, not http", "affinity: source-ip"),
-        ("maglev-table-size: 251", "services[0].maglev-table-size", "\"maglev-table-size\" is for dsr-l2 and dsr-ipip services, not http",
+        ("hash: source-ip", "services[0].hash", "\"hash\" is for dsr-l2, dsr-ipip, nat and gateway services, not http", "affinity: source-ip"),
+        ("maglev-table-size: 251", "services[0].maglev-table-size", "\"maglev-table-size\" is for dsr-l2, dsr-ipip, nat and gateway services, not http",
          "each pool's scheduler"),
     ])
     func l4FieldsAreRefusedForHTTP(line: String, field: String, message: String, hint: String) throws {

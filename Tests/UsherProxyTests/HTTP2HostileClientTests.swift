@@ -4,6 +4,7 @@ import NIOPosix
 import Testing
 import UsherCore
 @testable import UsherProxy
+import UsherTestSupport
 
 /// HTTP/2 clients that break the protocol on purpose, over real TLS with ALPN h2: after a
 /// connection error the server answers GOAWAY, stops reading and closes, however much the

@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import Testing
 import UsherCore
+import UsherTestSupport
 @testable import UsherProxy
 
 /// ALPN and HTTP/2 towards clients, with curl as the client (real TLS, real HTTP/2 framing).

@@ -4,6 +4,7 @@ import NIOSSL
 import Synchronization
 import Testing
 import UsherCore
+import UsherTestSupport
 
 /// A real server for health checks on 127.0.0.1 that can be switched between answering a status,
 /// closing without an answer and staying silent; it counts what it answered and keeps the first

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Testing
 import UsherCore
+import UsherTestSupport
 @testable import UsherProxy
 
 /// Health checks speak what the pool speaks to its real servers: PROXY protocol and TLS.

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 import UsherCore
+import UsherTestSupport
 @testable import UsherProxy
 
 /// curl, an independent client, against the proxy: HTTP/1.1 in clear, HTTPS with HTTP/1.1 and

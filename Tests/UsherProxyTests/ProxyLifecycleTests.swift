@@ -4,6 +4,7 @@ import NIOPosix
 import Synchronization
 import Testing
 import UsherCore
+import UsherTestSupport
 @testable import UsherProxy
 
 /// Counts what a client that reads only when told has received.

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 import UsherCore
+import UsherTestSupport
 @testable import UsherProxy
 
 /// Loading and reloading certificates: names, defaults, and errors that name the file.

@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import Testing
 import UsherCore
+import UsherTestSupport
 @testable import UsherProxy
 
 /// TLS termination over real sockets on 127.0.0.1: SNI, versions, ciphers, reload, slow handshakes.

@@ -4,6 +4,7 @@ import NIOPosix
 import NIOSSL
 import Testing
 import UsherCore
+import UsherTestSupport
 @testable import UsherProxy
 
 /// Re-encryption towards real servers: verification against the pool's CA, by name or address.

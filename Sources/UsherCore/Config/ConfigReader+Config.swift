@@ -46,8 +46,11 @@ extension ConfigReader {
     static let topFields = ["interfaces", "encapsulation", "snat-pools", "nat", "services"]
     static let interfaceFields = ["name", "xdp-mode"]
     static let encapsulationFields = ["source-v4", "source-v6"]
-    static let serviceFields = ["name", "vip", "port", "protocol", "mode", "snat-pool", "maglev-table-size", "hash", "reals"]
-    static let realFields = ["address", "port", "weight", "mac"]
+    static let serviceFields = [
+        "name", "vip", "port", "protocol", "mode", "snat-pool", "maglev-table-size", "hash", "health-check", "on-down", "slow-start",
+        "reals",
+    ]
+    static let realFields = ["address", "port", "weight", "mac", "backup", "disabled", "health-check"]
 
     mutating func readConfig(_ root: Node) -> ReadConfig {
         var out = ReadConfig()

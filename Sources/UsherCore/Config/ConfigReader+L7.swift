@@ -87,11 +87,14 @@ extension ConfigReader {
             "reals": "put them in a pool: `pools:` then `- name: app` with `reals:`, each with its `port:`",
             "hash": "to keep a client on one real server, give its pool `affinity: source-ip`",
             "maglev-table-size": "remove it; the proxy spreads requests with each pool's scheduler",
+            "health-check": "give each pool its own `health-check:`",
+            "on-down": "remove it; the proxy stops sending requests to a member that is down",
+            "slow-start": "remove it; pool members take their full weight at once",
         ]
-        for key in ["reals", "hash", "maglev-table-size"] where fields[key] != nil {
+        for key in ["reals", "hash", "maglev-table-size", "health-check", "on-down", "slow-start"] where fields[key] != nil {
             let message = key == "reals"
                 ? "an \(mode.rawValue) service reaches its real servers through pools, not \"reals\""
-                : "\"\(key)\" is for dsr-l2 and dsr-ipip services, not \(mode.rawValue)"
+                : "\"\(key)\" is for dsr-l2, dsr-ipip, nat and gateway services, not \(mode.rawValue)"
             report(path.key(key), at: Self.keyMark(key, in: node), message, hint: hints[key])
         }
     }

@@ -8,7 +8,6 @@ extension ConfigReader {
     ]
     static let memberFields = ["address", "port", "weight"]
     static let upstreamTLSFields = ["ca", "verify", "server-name"]
-    static let healthCheckFields = ["type", "path", "expect-status", "interval", "timeout", "rise", "fall"]
 
     /// A pool and the file index of each of its reals kept; nil only when it is not a mapping.
     /// An unreadable part is reported and stands in the model as an empty or neutral value at
@@ -149,47 +148,5 @@ extension ConfigReader {
             report(path, at: nil, "TLS towards the real servers needs a choice: verify their certificates or not", hint: choose)
         }
         return UpstreamTLS(caPath: nil, serverName: serverName)
-    }
-
-    /// A health check; nil only when it is not a mapping. An unreadable field stands in the
-    /// model as a value the loader does not judge again (an unreadable interval as infinite,
-    /// so that the timeout is not compared with it).
-    private mutating func readHealthCheck(_ node: Node, at path: FieldPath) -> HealthCheck? {
-        guard let fields = mapping(node, at: path, what: "a health check", fields: Self.healthCheckFields,
-                                   hint: "write `type: http` with `path: /healthz`, or `type: tcp`")
-        else { return nil }
-        require([("type", "add `type: http` (with `path:`) or `type: tcp`")], in: fields, at: path, what: "a health check")
-        let http = fields["type"].flatMap { choice($0, at: path.key("type"), what: "health check type", choices: [("http", true), ("tcp", false)]) }
-        var check = HealthCheck(kind: .tcp)
-        if let node = fields["interval"] { check.intervalSeconds = duration(node, at: path.key("interval"), what: "interval") ?? .infinity }
-        if let node = fields["timeout"] { check.timeoutSeconds = duration(node, at: path.key("timeout"), what: "timeout") ?? 0 }
-        for (key, hint) in [("rise", "successes in a row that bring a failed real back, 1 to 100"),
-                            ("fall", "failures in a row that take a real out, 1 to 100")] {
-            guard let node = fields[key], let n = integer(node, at: path.key(key), what: key, hint: hint) else { continue }
-            if key == "rise" { check.rise = n } else { check.fall = n }
-        }
-        let httpPath = fields["path"].flatMap {
-            scalar($0, at: path.key("path"), what: "a health check path", hint: "write the URL path to GET, e.g. /healthz")
-        }
-        var status = 200
-        if let node = fields["expect-status"] {
-            status = integer(node, at: path.key("expect-status"), what: "expect-status", hint: "write the status a healthy real answers, e.g. 200") ?? status
-        }
-        switch http {
-        case true?:
-            if fields["path"] == nil {
-                report(path.key("path"), at: mark(of: path), "missing field \"path\" in an http health check",
-                       hint: "add `path: /healthz`, the URL path to GET")
-            }
-            check.kind = .http(path: httpPath ?? "", expectStatus: status)
-        case false?:
-            for key in ["path", "expect-status"] where fields[key] != nil {
-                report(path.key(key), at: Self.keyMark(key, in: node), "\"\(key)\" is for http health checks, not tcp",
-                       hint: "remove it, or write `type: http`")
-            }
-        case nil:
-            break
-        }
-        return check
     }
 }

@@ -59,12 +59,14 @@ extension ConfigReader {
         } else if let mode {
             refuseL7Fields(fields, of: node, at: path, mode: mode)
         }
+        var health = ServiceHealth()
+        if mode?.isLayer4 != false { health = readServiceHealth(fields, at: path, ok: &ok) }
         var reals: [RealServer] = []
         var realIndex: [Int] = []
         if mode?.isLayer4 != false, let node = fields["reals"],
            let items = list(node, at: path.key("reals"), what: "reals", hint: "start each real with `- address: 198.51.100.11`") {
             for (j, item) in items.enumerated() {
-                if let real = readReal(item, at: path.key("reals").index(j)) {
+                if let real = readReal(item, at: path.key("reals").index(j), serviceCheck: health.check) {
                     reals.append(real)
                     realIndex.append(j)
                 }
@@ -73,11 +75,12 @@ extension ConfigReader {
         guard ok, let name, let vip, let port, let proto, let mode else { return nil }
         let service = VirtualService(name: name, vip: vip, port: port, proto: proto, mode: mode,
                                      maglevTableSize: tableSize, hashSourceOnly: sourceOnly, reals: reals, l7: l7,
-                                     snatPool: snatPool)
+                                     snatPool: snatPool, healthCheck: health.check, onDown: health.onDown,
+                                     slowStartSeconds: health.slowStartSeconds)
         return (service, realIndex, nested)
     }
 
-    private mutating func readReal(_ node: Node, at path: FieldPath) -> RealServer? {
+    private mutating func readReal(_ node: Node, at path: FieldPath, serviceCheck: HealthCheck?) -> RealServer? {
         let example: String
         if case let .scalar(s) = node, !Self.isNull(node) { example = "write `- address: \(s.string)`" } else { example = "write `- address: 198.51.100.11`" }
         guard let fields = mapping(node, at: path, what: "a real", fields: Self.realFields, hint: example) else { return nil }
@@ -101,8 +104,10 @@ extension ConfigReader {
             }
             if mac == nil { ok = false }
         }
-        guard ok, let realAddress else { return nil }
-        return RealServer(address: realAddress, weight: weight, mac: mac, port: port)
+        var real = RealServer(address: realAddress ?? .v4(0, 0, 0, 0), weight: weight, mac: mac, port: port)
+        readRealHealth(fields, into: &real, at: path, serviceCheck: serviceCheck, ok: &ok)
+        guard ok, realAddress != nil else { return nil }
+        return real
     }
 
     private mutating func readPort(_ node: Node, at path: FieldPath) -> UInt16? {

@@ -80,33 +80,4 @@ extension ConfigValidator {
             out.append(.init(path.key("server-name"), problem, hint: "write the DNS name in the real servers' certificates, e.g. app.internal"))
         }
     }
-
-    private static func checkHealthCheck(_ check: HealthCheck, at path: FieldPath, into out: inout [ValidationIssue]) {
-        if case let .http(checkPath, status) = check.kind {
-            if !checkPath.hasPrefix("/") {
-                out.append(.init(path.key("path"), "health check path \"\(checkPath)\" does not start with /",
-                                 hint: "write the URL path to GET, e.g. /\(checkPath.isEmpty ? "healthz" : checkPath)"))
-            } else if let bad = checkPath.unicodeScalars.first(where: { $0.value <= 0x20 || $0.value >= 0x7f }) {
-                let what = bad == " " ? "a space" : "a character that is not printable ASCII"
-                out.append(.init(path.key("path"), "health check path \"\(checkPath)\" contains \(what)", hint: "percent-encode it, e.g. %20"))
-            }
-            if let (problem, hint) = boundsProblem("expect-status", count: status, L7Bounds.expectStatus) {
-                out.append(.init(path.key("expect-status"), problem, hint: hint))
-            }
-        }
-        if let (problem, hint) = boundsProblem("interval", seconds: check.intervalSeconds, L7Bounds.healthIntervalSeconds) {
-            out.append(.init(path.key("interval"), problem, hint: hint))
-        }
-        if !(check.timeoutSeconds > 0) {
-            out.append(.init(path.key("timeout"), "timeout \(describeSeconds(check.timeoutSeconds)) is not above 0",
-                             hint: "give a check time to answer, e.g. 1s, shorter than the interval"))
-        } else if check.timeoutSeconds >= check.intervalSeconds {
-            out.append(.init(path.key("timeout"),
-                             "timeout \(describeSeconds(check.timeoutSeconds)) is not shorter than the interval \(describeSeconds(check.intervalSeconds))",
-                             hint: "a check must end before the next one starts: shorten the timeout or lengthen the interval"))
-        }
-        for (key, value) in [("rise", check.rise), ("fall", check.fall)] {
-            if let (problem, hint) = boundsProblem(key, count: value, L7Bounds.riseFall) { out.append(.init(path.key(key), problem, hint: hint)) }
-        }
-    }
 }

@@ -34,6 +34,7 @@ extension ConfigValidator {
             checkMode(service, encapsulation: config.encapsulation, at: path, into: &out)
             checkTableSize(service, at: path, into: &out)
             checkReals(service, index: i, at: path, macs: &macs, into: &out)
+            checkServiceHealth(service, at: path, into: &out)
             checkNAT(service, config: config, at: path, into: &out)
             checkLayer7(service, at: path, into: &out)
         }

@@ -9,7 +9,7 @@ import UsherCore
 /// check send `GET path HTTP/1.1` (Host = the member's address) and compare the status. The whole
 /// check, connect included, must finish within the timeout. The connection is always closed.
 struct HealthProbe: Sendable {
-    let kind: HealthCheck.Kind
+    let kind: HealthCheckKind
     let timeoutSeconds: Double
     let member: PoolMember
     let proxyProtocol: ProxyProtocolVersion?
@@ -84,20 +84,24 @@ struct HealthProbe: Sendable {
             try pipeline.addHandler(try UpstreamTLSContext.makeHandler(context: context, settings: settings))
         }
         switch kind {
+        case .none:
+            outcome.succeed(.passed)
+        case .https, .udp, .dns, .script:
+            outcome.succeed(.failed("\(kind.name) checks are not run by the proxy"))
         case .tcp:
             if tls == nil {
                 outcome.succeed(.passed)
             } else {
                 try pipeline.addHandler(HealthHandshakeHandler(outcome: outcome))
             }
-        case let .http(path, expectStatus):
+        case let .http(http):
             try pipeline.addHTTPClientHandlers()
-            try pipeline.addHandler(HealthResponseHandler(expectStatus: expectStatus, outcome: outcome))
+            try pipeline.addHandler(HealthResponseHandler(expectStatus: http.expectStatus, outcome: outcome))
             var headers = HTTPHeaders()
             headers.add(name: "Host", value: hostHeader)
             headers.add(name: "User-Agent", value: "usher-health-check")
             headers.add(name: "Connection", value: "close")
-            let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+            let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: http.path, headers: headers)
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }

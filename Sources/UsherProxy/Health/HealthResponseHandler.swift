@@ -1,3 +1,4 @@
+import UsherCore
 import NIOCore
 import NIOHTTP1
 
@@ -6,10 +7,10 @@ import NIOHTTP1
 final class HealthResponseHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
 
-    private let expectStatus: Int
+    private let expectStatus: StatusCodes
     private let outcome: EventLoopPromise<HealthProbeResult>
 
-    init(expectStatus: Int, outcome: EventLoopPromise<HealthProbeResult>) {
+    init(expectStatus: StatusCodes, outcome: EventLoopPromise<HealthProbeResult>) {
         self.expectStatus = expectStatus
         self.outcome = outcome
     }
@@ -17,7 +18,7 @@ final class HealthResponseHandler: ChannelInboundHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case let .head(head) = unwrapInboundIn(data) else { return }
         let status = Int(head.status.code)
-        outcome.succeed(status == expectStatus ? .passed : .failed("status \(status), expected \(expectStatus)"))
+        outcome.succeed(expectStatus.contains(status) ? .passed : .failed("status \(status), expected \(expectStatus)"))
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -1,12 +1,6 @@
 import Foundation
 
-/// Whether checks keep a real in rotation.
-public enum HealthState: String, Hashable, Sendable, Codable {
-    case up
-    case down
-}
-
-/// What the checks of one target found: its state and since when, and the last check.
+/// A checked real's state and the outcome of its last check, for the daemon and the CLI.
 public struct HealthStatus: Hashable, Sendable, Codable {
     public var state: HealthState
     /// When it entered `state`.
@@ -21,22 +15,5 @@ public struct HealthStatus: Hashable, Sendable, Codable {
     public init(state: HealthState, since: Date) {
         self.state = state
         self.since = since
-    }
-}
-
-/// One change of state of one target, and why.
-public struct HealthTransition: Sendable {
-    public var target: HealthTarget
-    public var from: HealthState
-    public var to: HealthState
-    public var reason: String
-    public var at: Date
-
-    public init(target: HealthTarget, from: HealthState, to: HealthState, reason: String, at: Date) {
-        self.target = target
-        self.from = from
-        self.to = to
-        self.reason = reason
-        self.at = at
     }
 }

@@ -85,29 +85,3 @@ public enum ProxyProtocolVersion: String, Hashable, Sendable, Codable, CaseItera
     case v1
     case v2
 }
-
-/// How the proxy decides a pool member is fit for requests.
-public struct HealthCheck: Hashable, Sendable, Codable {
-    public enum Kind: Hashable, Sendable, Codable {
-        /// `GET path`; healthy when the status is `expectStatus`.
-        case http(path: String, expectStatus: Int)
-        /// A TCP connection can be opened.
-        case tcp
-    }
-
-    public var kind: Kind
-    public var intervalSeconds: Double
-    public var timeoutSeconds: Double
-    /// Consecutive successes that bring a failed member back.
-    public var rise: Int
-    /// Consecutive failures that take a member out.
-    public var fall: Int
-
-    public init(kind: Kind, intervalSeconds: Double = 2, timeoutSeconds: Double = 1, rise: Int = 2, fall: Int = 3) {
-        self.kind = kind
-        self.intervalSeconds = intervalSeconds
-        self.timeoutSeconds = timeoutSeconds
-        self.rise = rise
-        self.fall = fall
-    }
-}

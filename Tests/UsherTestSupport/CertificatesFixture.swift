@@ -4,19 +4,19 @@ import UsherCore
 /// A throwaway PKI made with the `openssl` CLI in a temp directory: one CA and the leaf
 /// certificates a test asks for (DNS and IP subjectAltNames, EC or RSA keys, expired ones).
 /// `remove()` deletes the directory; call it in a `defer`.
-struct CertificatesFixture: Sendable {
-    enum KeyType: Sendable { case ec, rsa }
+public struct CertificatesFixture: Sendable {
+    public enum KeyType: Sendable { case ec, rsa }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    let directory: String
-    let caPath: String
+    public let directory: String
+    public let caPath: String
     private let caKeyPath: String
 
     /// Creates the directory and a CA named `caName`.
-    init(caName: String = "Usher Test CA") throws {
+    public init(caName: String = "Usher Test CA") throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("usher-tls-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -33,7 +33,7 @@ struct CertificatesFixture: Sendable {
     /// Issues a leaf signed by the CA into `<name>.pem` / `<name>.key`; `expired` makes one whose
     /// validity ended a day ago. The subject CN is `name`.
     @discardableResult
-    func issue(
+    public func issue(
         _ name: String, dnsNames: [String], ipAddresses: [String] = [], keyType: KeyType = .ec, expired: Bool = false
     ) throws -> CertificateFiles {
         let files = CertificateFiles(certificatePath: "\(directory)/\(name).pem", keyPath: "\(directory)/\(name).key")
@@ -58,7 +58,7 @@ struct CertificatesFixture: Sendable {
     }
 
     /// Writes `text` to `<name>` in the directory and returns its path.
-    func write(_ text: String, to name: String) throws -> String {
+    public func write(_ text: String, to name: String) throws -> String {
         let path = "\(directory)/\(name)"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -66,19 +66,19 @@ struct CertificatesFixture: Sendable {
 
     /// Copies `files` over `target` (both certificate and key), as an operator replacing a
     /// certificate in place before a reload.
-    func copy(_ files: CertificateFiles, over target: CertificateFiles) throws {
+    public func copy(_ files: CertificateFiles, over target: CertificateFiles) throws {
         for (from, to) in [(files.certificatePath, target.certificatePath), (files.keyPath, target.keyPath)] {
             let data = try Data(contentsOf: URL(fileURLWithPath: from))
             try data.write(to: URL(fileURLWithPath: to))
         }
     }
 
-    func remove() {
+    public func remove() {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Runs `openssl` with `arguments`; throws with its stderr when it fails.
-    static func openssl(_ arguments: [String]) throws {
+    public static func openssl(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         process.arguments = arguments

@@ -1,0 +1,72 @@
+import NIOCore
+import NIOSSL
+import UsherCore
+
+/// One real's check, ready to run again and again: the kind, where it goes, its timeout, and
+/// what was prepared once for it (a TLS context). `run` never fails: a failed check is
+/// `.failed(reason)`, and every check ends within the timeout.
+struct Probe: Sendable {
+    let kind: HealthCheckKind
+    let destination: ProbeTarget
+    let timeoutSeconds: Double
+    /// For `https`: the client context, or why it cannot be made (then every check fails so).
+    let tls: Result<NIOSSLContext, ProbeSetupError>?
+
+    struct ProbeSetupError: Error, Sendable {
+        let reason: String
+    }
+
+    init(check: HealthCheck, target: HealthTarget) {
+        self.kind = check.kind
+        self.destination = ProbeTarget(target, check: check)
+        self.timeoutSeconds = check.timeoutSeconds
+        if case let .https(_, settings) = check.kind {
+            self.tls = Result { try ProbeTLS.makeContext(settings) }.mapError { ProbeSetupError(reason: "\($0)") }
+        } else {
+            self.tls = nil
+        }
+    }
+
+    func run(on eventLoop: EventLoop) -> EventLoopFuture<ProbeResult> {
+        if case .none = kind { return eventLoop.makeSucceededFuture(.passed) }
+        let outcome = eventLoop.makePromise(of: ProbeResult.self)
+        let seconds = timeoutSeconds
+        // A script keeps its own deadline, which also kills it.
+        if case .script = kind {} else {
+            let deadline = eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
+                outcome.succeed(.failed("no answer within \(ProbeText.seconds(seconds))"))
+            }
+            outcome.futureResult.whenComplete { _ in deadline.cancel() }
+        }
+        switch kind {
+        case .none:
+            outcome.succeed(.passed)
+        case .tcp:
+            StreamProbe(destination: destination, timeoutSeconds: seconds, exchange: .connectOnly).run(on: eventLoop, outcome: outcome)
+        case let .http(http):
+            StreamProbe(destination: destination, timeoutSeconds: seconds, exchange: .http(http, tls: nil))
+                .run(on: eventLoop, outcome: outcome)
+        case let .https(http, settings):
+            switch tls {
+            case let .success(context)?:
+                StreamProbe(destination: destination, timeoutSeconds: seconds, exchange: .http(http, tls: (context, settings)))
+                    .run(on: eventLoop, outcome: outcome)
+            case let .failure(error)?:
+                outcome.succeed(.failed("TLS unusable: \(error.reason)"))
+            case nil:
+                outcome.succeed(.failed("TLS unusable"))
+            }
+        case let .udp(udp):
+            DatagramProbe(destination: destination, request: udp.send, match: .udp(udp.expect))
+                .run(on: eventLoop, outcome: outcome)
+        case let .dns(dns):
+            let id = UInt16.random(in: 0...UInt16.max)
+            DatagramProbe(destination: destination, request: DNSMessage.query(id: id, name: dns.name, type: dns.type),
+                          match: .dns(id: id, expect: dns.expectRcodes))
+                .run(on: eventLoop, outcome: outcome)
+        case let .script(script):
+            ScriptProbe(script: script, destination: destination, timeoutSeconds: seconds).run(on: eventLoop, outcome: outcome)
+        }
+        return outcome.futureResult
+    }
+}

@@ -1,0 +1,63 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import UsherCore
+
+/// A check over one TCP connection: connect (a `tcp` check passes here), then for `http` and
+/// `https` the TLS handshake (verified as the check says) and one HTTP/1.1 request whose answer
+/// `HTTPCheckHandler` judges. The connection is closed once the outcome is known.
+struct StreamProbe: Sendable {
+    enum Exchange: Sendable {
+        case connectOnly
+        case http(HTTPCheck, tls: (NIOSSLContext, HealthCheckTLS)?)
+    }
+
+    let destination: ProbeTarget
+    let timeoutSeconds: Double
+    let exchange: Exchange
+
+    func run(on eventLoop: EventLoop, outcome: EventLoopPromise<ProbeResult>) {
+        guard let address = destination.socketAddress(failing: outcome) else { return }
+        let seconds = timeoutSeconds
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(.nanoseconds(Int64(seconds * 1e9)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(to: address)
+            .whenComplete { result in
+                switch result {
+                case let .failure(error):
+                    outcome.succeed(.failed(ProbeText.connectError(error, seconds: seconds)))
+                case let .success(channel):
+                    // The first result wins (NIO ignores later completions); the connection goes with it.
+                    outcome.futureResult.whenComplete { _ in channel.close(promise: nil) }
+                    do {
+                        try self.converse(on: channel, outcome: outcome)
+                    } catch {
+                        outcome.succeed(.failed("cannot set up the check: \(error)"))
+                    }
+                }
+            }
+    }
+
+    /// After connecting; runs on the channel's event loop.
+    private func converse(on channel: Channel, outcome: EventLoopPromise<ProbeResult>) throws {
+        guard case let .http(http, tls) = exchange else {
+            outcome.succeed(.passed)
+            return
+        }
+        let pipeline = channel.pipeline.syncOperations
+        if let (context, settings) = tls {
+            try pipeline.addHandler(try NIOSSLClientHandler(context: context, serverHostname: settings.serverName))
+        }
+        try pipeline.addHTTPClientHandlers()
+        try pipeline.addHandler(HTTPCheckHandler(check: http, outcome: outcome))
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: http.host ?? destination.hostAndPort)
+        headers.add(name: "User-Agent", value: "usher-health-check")
+        headers.add(name: "Connection", value: "close")
+        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: http.method), uri: http.path, headers: headers)
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+    }
+}
