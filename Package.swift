@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "UsherCLI",
             dependencies: [
-                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherProxy",
+                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherHealth", "UsherProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -6,6 +6,7 @@ import ServiceLifecycle
 import UsherControl
 import UsherCore
 import UsherDaemon
+import UsherHealth
 import UsherProxy
 
 /// `usher daemon -c FILE`: the balancer as a long-running service.
@@ -72,7 +73,9 @@ struct DaemonCommand: AsyncParsableCommand {
     }
 }
 
-/// The health-check engine the daemon runs (nil until UsherHealth exists: reals count as up).
+/// The health-check engine the daemon runs: every real of every L4 service.
 func makeHealthEngine(group: EventLoopGroup, logger: Logger) -> (any HealthChecking)? {
-    nil
+    HealthEngine(group: group, logger: logger)
 }
+
+extension HealthEngine: HealthChecking {}
