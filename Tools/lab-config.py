@@ -61,6 +61,9 @@ def services():
             service(f"udp-gw{suffix}", f"{v}13", "gateway", family, port=9000, protocol="udp"),
             service(f"web-pmtu{suffix}", f"{v}15", "nat", family, real_port=8080, reals=[REAL4]),
         ]
+    # real3 as a sorry server: it takes new flows only while real1 and real2 are both down.
+    plan.append(service("web-sorry", "203.0.113.12", "nat", 4, port=8080, real_port=8080,
+                        reals=REALS[:2] + [dict(REALS[2], backup=True)]))
     plan.append(service("web-l7", L7_VIP[4], "http", 4))
     plan.append(service("web-l7s", L7_VIP[4], "https", 4, port=443))
     return plan
@@ -90,13 +93,33 @@ def config(name, directory):
             continue
         if entry["mode"] == "nat":
             lines.append(f"    snat-pool: {entry['snat_pool']}")
+        lines += health_fields(entry)
         lines.append("    reals:")
         for real in reals:
             lines.append(f"      - address: {real['ipv4' if entry['family'] == 4 else 'ipv6']}")
             lines.append(f"        mac: {real['mac']}")
             if entry["mode"] in ("nat", "gateway") and entry["real_port"] != entry["port"]:
                 lines.append(f"        port: {entry['real_port']}")
+            if real.get("backup"):
+                lines.append("        backup: true")
     return "\n".join(lines) + "\n"
+
+
+# Health checks of the L4 services (run by `usher daemon`; `usher apply` alone checks nothing):
+# quick enough for the tests' time bounds (out within fall x interval + timeout + 1 s = 3.5 s).
+CHECK_TIMING = "interval: 1s, timeout: 500ms, rise: 2, fall: 2"
+SLOW_START = {"web-ipip": "6s"}
+
+
+def health_fields(entry):
+    if entry["protocol"] == "udp":
+        check = f"{{ type: udp, send: ping, expect-regex: '\"real\"', {CHECK_TIMING} }}"
+        lines = [f"    health-check: {check}", "    on-down: reset"]
+    else:
+        lines = [f"    health-check: {{ type: http, path: /healthz, expect-status: 200, {CHECK_TIMING} }}"]
+    if entry["name"] in SLOW_START:
+        lines.append(f"    slow-start: {SLOW_START[entry['name']]}")
+    return lines
 
 
 def l7_fields(entry, directory):

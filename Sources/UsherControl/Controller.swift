@@ -71,9 +71,10 @@ public struct Controller: Sendable {
     @discardableResult
     public func reapply(runtime: RuntimeState) throws -> Date? {
         try store.withLock {
+            // The tables first: whoever reads health.json may rely on the maps already following it.
+            let next = try store.load().map { try write($0, runtime: runtime) } ?? nil
             try runtimeStore.save(runtime)
-            guard let config = try store.load() else { return nil }
-            return try write(config, runtime: runtime)
+            return next
         }
     }
 
