@@ -49,6 +49,7 @@ struct HealthConfigTests {
         defer { try? FileManager.default.removeItem(atPath: script) }
         let cases: [(String, HealthCheckKind)] = [
             ("{ type: none }", .none),
+            ("{ type: tls, server-name: app.example }", .tls(HealthCheckTLS(serverName: "app.example"))),
             ("{ type: https, path: /, server-name: app.example, verify: false }",
              .https(HTTPCheck(path: "/"), HealthCheckTLS(serverName: "app.example", verify: false))),
             ("{ type: udp, send: \"PING\", expect-regex: \"^PONG\" }", .udp(UDPCheck(send: Array("PING".utf8), expect: .regex("^PONG")))),
