@@ -94,6 +94,8 @@ final class TargetChecker: Sendable {
     }
 
     private func record(_ result: ProbeResult, latency: Double) {
+        // Replaced or stopped while this check ran: its successor (if any) reports from now on.
+        guard !loop.value.stopped else { return }
         let now = Date()
         if let reason = result.reason {
             logger.debug("health check failed", metadata: metadata(reason))
