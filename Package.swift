@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "UsherProxy",
             dependencies: [
-                "UsherCore",
+                "UsherCore", "UsherHealth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "UsherProxyTests",
             dependencies: [
-                "UsherProxy", "UsherCore", "UsherTestSupport",
+                "UsherProxy", "UsherCore", "UsherHealth", "UsherTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -9,7 +9,8 @@ struct Probe: Sendable {
     let kind: HealthCheckKind
     let destination: ProbeTarget
     let timeoutSeconds: Double
-    /// For `https`: the client context, or why it cannot be made (then every check fails so).
+    let proxyProtocol: ProxyProtocolVersion?
+    /// For `tls` and `https`: the client context, or why it cannot be made (then every check fails so).
     let tls: Result<NIOSSLContext, ProbeSetupError>?
 
     struct ProbeSetupError: Error, Sendable {
@@ -20,10 +21,25 @@ struct Probe: Sendable {
         self.kind = check.kind
         self.destination = ProbeTarget(target, check: check)
         self.timeoutSeconds = check.timeoutSeconds
-        if case let .https(_, settings) = check.kind {
-            self.tls = Result { try ProbeTLS.makeContext(settings) }.mapError { ProbeSetupError(reason: "\($0)") }
-        } else {
+        self.proxyProtocol = check.proxyProtocol
+        switch check.kind {
+        case let .https(_, settings), let .tls(settings):
+            self.tls = Result { try ProbeTLS.makeContext(settings) }.mapError { ProbeSetupError(reason: ProbeTLS.describeSetup($0)) }
+        default:
             self.tls = nil
+        }
+    }
+
+    /// A stream check whose TLS context could be made, or the failure every check gets.
+    private func stream(_ exchange: (NIOSSLContext) -> StreamProbe.Exchange) -> Result<StreamProbe, ProbeSetupError> {
+        switch tls {
+        case let .success(context)?:
+            return .success(StreamProbe(destination: destination, timeoutSeconds: timeoutSeconds, proxyProtocol: proxyProtocol,
+                                        exchange: exchange(context)))
+        case let .failure(error)?:
+            return .failure(error)
+        case nil:
+            return .failure(ProbeSetupError(reason: "no TLS context"))
         }
     }
 
@@ -42,19 +58,16 @@ struct Probe: Sendable {
         case .none:
             outcome.succeed(.passed)
         case .tcp:
-            StreamProbe(destination: destination, timeoutSeconds: seconds, exchange: .connectOnly).run(on: eventLoop, outcome: outcome)
-        case let .http(http):
-            StreamProbe(destination: destination, timeoutSeconds: seconds, exchange: .http(http, tls: nil))
+            StreamProbe(destination: destination, timeoutSeconds: seconds, proxyProtocol: proxyProtocol, exchange: .connectOnly)
                 .run(on: eventLoop, outcome: outcome)
-        case let .https(http, settings):
-            switch tls {
-            case let .success(context)?:
-                StreamProbe(destination: destination, timeoutSeconds: seconds, exchange: .http(http, tls: (context, settings)))
-                    .run(on: eventLoop, outcome: outcome)
-            case let .failure(error)?:
-                outcome.succeed(.failed("TLS unusable: \(error.reason)"))
-            case nil:
-                outcome.succeed(.failed("TLS unusable"))
+        case let .http(http):
+            StreamProbe(destination: destination, timeoutSeconds: seconds, proxyProtocol: proxyProtocol, exchange: .http(http, tls: nil))
+                .run(on: eventLoop, outcome: outcome)
+        case let .tls(settings), let .https(_, settings):
+            let http: HTTPCheck? = if case let .https(h, _) = kind { h } else { nil }
+            switch stream({ context in http.map { .http($0, tls: (context, settings)) } ?? .handshake(context, settings) }) {
+            case let .success(probe): probe.run(on: eventLoop, outcome: outcome)
+            case let .failure(error): outcome.succeed(.failed("TLS unusable: \(error.reason)"))
             }
         case let .udp(udp):
             DatagramProbe(destination: destination, request: udp.send, match: .udp(udp.expect))

@@ -26,6 +26,12 @@ enum ProbeTLS {
         return try NIOSSLContext(configuration: configuration)
     }
 
+    /// Why a TLS context could not be made, in words.
+    static func describeSetup(_ error: Error) -> String {
+        if let error = error as? Probe.ProbeSetupError { return error.reason }
+        return describe(error)
+    }
+
     /// A TLS error in words.
     static func describe(_ error: Error) -> String {
         switch error {

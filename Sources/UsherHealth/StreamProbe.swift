@@ -10,11 +10,15 @@ import UsherCore
 struct StreamProbe: Sendable {
     enum Exchange: Sendable {
         case connectOnly
+        /// Passes once the TLS handshake completes.
+        case handshake(NIOSSLContext, HealthCheckTLS)
         case http(HTTPCheck, tls: (NIOSSLContext, HealthCheckTLS)?)
     }
 
     let destination: ProbeTarget
     let timeoutSeconds: Double
+    /// A PROXY header (LOCAL) written first, before any TLS.
+    let proxyProtocol: ProxyProtocolVersion?
     let exchange: Exchange
 
     func run(on eventLoop: EventLoop, outcome: EventLoopPromise<ProbeResult>) {
@@ -42,13 +46,25 @@ struct StreamProbe: Sendable {
 
     /// After connecting; runs on the channel's event loop.
     private func converse(on channel: Channel, outcome: EventLoopPromise<ProbeResult>) throws {
-        guard case let .http(http, tls) = exchange else {
-            outcome.succeed(.passed)
-            return
+        if let proxyProtocol {
+            // Written before the TLS handler exists, so it precedes the ClientHello on the wire.
+            channel.writeAndFlush(channel.allocator.buffer(bytes: ProxyProtocolLocalHeader.bytes(proxyProtocol)), promise: nil)
         }
         let pipeline = channel.pipeline.syncOperations
-        if let (context, settings) = tls {
+        let http: HTTPCheck
+        switch exchange {
+        case .connectOnly:
+            outcome.succeed(.passed)
+            return
+        case let .handshake(context, settings):
             try pipeline.addHandler(try NIOSSLClientHandler(context: context, serverHostname: settings.serverName))
+            try pipeline.addHandler(TLSHandshakeHandler(outcome: outcome))
+            return
+        case let .http(check, tls):
+            http = check
+            if let (context, settings) = tls {
+                try pipeline.addHandler(try NIOSSLClientHandler(context: context, serverHostname: settings.serverName))
+            }
         }
         try pipeline.addHTTPClientHandlers()
         try pipeline.addHandler(HTTPCheckHandler(check: http, outcome: outcome))

@@ -53,6 +53,9 @@ final class TargetChecker: Sendable {
     /// Schedules the first check at a random point within one interval (a `none` check never runs).
     func start() {
         guard check.kind != .none else { return }
+        if case let .failure(error)? = probe.tls {
+            logger.error("health checks of this real will fail: TLS unusable", metadata: metadata(error.reason))
+        }
         eventLoop.execute {
             self.schedule(after: Double.random(in: 0...self.interval))
         }
@@ -91,6 +94,8 @@ final class TargetChecker: Sendable {
     }
 
     private func record(_ result: ProbeResult, latency: Double) {
+        // Replaced or stopped while this check ran: its successor (if any) reports from now on.
+        guard !loop.value.stopped else { return }
         let now = Date()
         if let reason = result.reason {
             logger.debug("health check failed", metadata: metadata(reason))

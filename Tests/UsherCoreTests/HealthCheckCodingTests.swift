@@ -6,7 +6,7 @@ import UsherCore
 /// check types grew.
 struct HealthCheckCodingTests {
     static let kinds: [HealthCheckKind] = [
-        .none, .tcp,
+        .none, .tcp, .tls(HealthCheckTLS(serverName: nil, verify: false)),
         .http(HTTPCheck(method: "HEAD", path: "/healthz", host: "app.example", expectStatus: StatusCodes([200...299, 304...304]),
                         bodyContains: "ok")),
         .https(HTTPCheck(path: "/"), HealthCheckTLS(serverName: "app.example", verify: true, caPath: "/etc/usher/ca.pem")),
@@ -18,7 +18,7 @@ struct HealthCheckCodingTests {
 
     @Test(arguments: kinds) func roundTrips(kind: HealthCheckKind) throws {
         let check = HealthCheck(kind: kind, intervalSeconds: 5, timeoutSeconds: 2, rise: 3, fall: 4,
-                                address: .v4(198, 51, 100, 99), port: 8080)
+                                address: .v4(198, 51, 100, 99), port: 8080, proxyProtocol: .v2)
         let data = try JSONEncoder().encode(check)
         #expect(try JSONDecoder().decode(HealthCheck.self, from: data) == check)
     }

@@ -49,6 +49,7 @@ struct HealthConfigTests {
         defer { try? FileManager.default.removeItem(atPath: script) }
         let cases: [(String, HealthCheckKind)] = [
             ("{ type: none }", .none),
+            ("{ type: tls, server-name: app.example }", .tls(HealthCheckTLS(serverName: "app.example"))),
             ("{ type: https, path: /, server-name: app.example, verify: false }",
              .https(HTTPCheck(path: "/"), HealthCheckTLS(serverName: "app.example", verify: false))),
             ("{ type: udp, send: \"PING\", expect-regex: \"^PONG\" }", .udp(UDPCheck(send: Array("PING".utf8), expect: .regex("^PONG")))),
@@ -162,5 +163,28 @@ struct HealthConfigTests {
                 default-pool: app
             """
         expectOneError(yaml, line: 7, field: "services[0].\(key)", message: "\"\(key)\" is for dsr-l2, dsr-ipip, nat and gateway services, not http")
+    }
+}
+
+/// What the daemon hands the health engine for an L4 service.
+struct HealthTargetTests {
+    @Test func eachCheckedRealIsATargetWithItsTrafficPort() throws {
+        let yaml = serviceFile(mode: "nat", extra: ["snat-pool: lb", "health-check: { type: tcp, port: 22 }"], reals: [
+            "- address: 198.51.100.11",
+            "  port: 8080",
+            "- address: 198.51.100.12",
+            "  health-check: { interval: 10s }",
+        ], before: "snat-pools: [{ name: lb, addresses: [198.51.100.200] }]\n")
+        let service = try #require(try ConfigLoader.parse(yaml: yaml, file: "usher.yaml").services.first)
+        let base = HealthCheck(kind: .tcp, port: 22)
+        var slower = base
+        slower.intervalSeconds = 10
+        #expect(service.healthChecks == [
+            HealthTarget(service: "web", address: .v4(198, 51, 100, 11), port: 8080): base,
+            HealthTarget(service: "web", address: .v4(198, 51, 100, 12), port: 80): slower,
+        ])
+        var unchecked = service
+        unchecked.healthCheck = nil
+        #expect(Array(unchecked.healthChecks.keys) == [HealthTarget(service: "web", address: .v4(198, 51, 100, 12), port: 80)])
     }
 }

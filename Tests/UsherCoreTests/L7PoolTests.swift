@@ -176,7 +176,7 @@ import Testing
         ("{ type: tcp, rise: 0 }", "health-check.rise", "rise 0 is below 1", "use 1 to 100"),
         ("{ type: tcp, fall: 101 }", "health-check.fall", "fall 101 is above 100", "use 1 to 100"),
         ("{ type: tcp, path: /healthz }", "health-check.path", "\"path\" is for http and https health checks, not tcp", "write `type: http`"),
-        ("{ type: icmp }", "health-check.type", "unknown health check type \"icmp\"", "The choices are none, tcp, http, https, udp, dns or script"),
+        ("{ type: icmp }", "health-check.type", "unknown health check type \"icmp\"", "The choices are none, tcp, tls, http, https, udp, dns or script"),
         ("{ path: /healthz }", "health-check.type", "missing field \"type\" in a health check", "add `type: http`"),
         ("{ type: http, path: /, colour: blue }", "health-check.colour", "unknown field \"colour\" in a health check", "known fields"),
     ])

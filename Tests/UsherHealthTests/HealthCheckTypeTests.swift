@@ -32,6 +32,18 @@ import UsherTestSupport
         await probe.engine.stop()
     }
 
+    @Test func ipv6RealsAreCheckedWithABracketedHost() async throws {
+        let probe = EngineProbe(group: group)
+        let server = try await CheckedHTTPServer(group: group, host: "::1")
+        let target = EngineProbe.target(port: server.port, address: IPAddress("::1")!)
+        #expect(try await probe.once(.tcp, target: target).lastPassed == true)
+        let http = try await probe.once(.http(path: "/", expectStatus: 200), target: target)
+        #expect(http.lastPassed == true, "\(http)")
+        #expect(server.requests.last?.headers["Host"] == ["[::1]:\(server.port)"])
+        await server.close()
+        await probe.engine.stop()
+    }
+
     @Test func httpJudgesStatusRangesBodyMethodAndHost() async throws {
         let probe = EngineProbe(group: group)
         let server = try await CheckedHTTPServer(group: group, status: 204, body: "ready: yes")

@@ -20,7 +20,7 @@ import UsherCore
         private let list = Mutex<[Change]>([])
         let note: @Sendable () -> Int
 
-        init(_ monitor: HealthMonitor, note: @escaping @Sendable () -> Int = { 0 }) {
+        init(_ monitor: PoolHealthMonitor, note: @escaping @Sendable () -> Int = { 0 }) {
             self.note = note
             monitor.onChange { [self] pool, member, up in
                 let noted = self.note()
@@ -53,7 +53,7 @@ import UsherCore
         let server = try await HealthCheckedServer()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let log = RecordedLog()
-        let monitor = HealthMonitor(pools: [Self.httpPool("web", [server.member])], group: group, logger: log.logger)
+        let monitor = PoolHealthMonitor(pools: [Self.httpPool("web", [server.member])], group: group, logger: log.logger)
         let baseline = Mutex<[String: Int]>([:])
         let changes = Transitions(monitor) {
             // Answers of the current kind since the last switch.
@@ -81,7 +81,8 @@ import UsherCore
         let down = log.entries.first { $0.message == "real server down" }
         #expect(down?.level == .warning)
         #expect(down?.metadata["pool"] == "web")
-        #expect(down?.metadata["member"] == "127.0.0.1:\(server.port)")
+        #expect(down?.metadata["real"] == "127.0.0.1:\(server.port)")
+        #expect(down?.metadata["service"] == "site")
         #expect(down?.metadata["reason"] == "3 consecutive checks failed, last: status 503, expected 200")
         #expect(log.entries.first { $0.message == "real server up" }?.metadata["reason"] == "2 consecutive checks passed")
         await server.stop()
@@ -92,7 +93,7 @@ import UsherCore
         let server = try await HealthCheckedServer()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let log = RecordedLog()
-        let monitor = HealthMonitor(pools: [Self.httpPool("api", [server.member], expect: 204, fall: 2)], group: group, logger: log.logger)
+        let monitor = PoolHealthMonitor(pools: [Self.httpPool("api", [server.member], expect: 204, fall: 2)], group: group, logger: log.logger)
         let changes = Transitions(monitor) { server.answered(.status(200)) }
         monitor.start()
         #expect(await Self.eventually { !monitor.isUp(pool: "api", member: server.member) })
@@ -110,7 +111,7 @@ import UsherCore
         silent.set(.silent)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let log = RecordedLog()
-        let monitor = HealthMonitor(pools: [
+        let monitor = PoolHealthMonitor(pools: [
             Self.httpPool("closing", [closing.member], fall: 1),
             Self.httpPool("silent", [silent.member], fall: 1, timeout: 0.2),
         ], group: group, logger: log.logger)
@@ -121,8 +122,8 @@ import UsherCore
         await monitor.stop()
         let reasons = Set(log.entries.filter { $0.message == "real server down" }.compactMap { $0.metadata["reason"] })
         #expect(reasons == [
-            "1 consecutive checks failed, last: connection closed before a response",
-            "1 consecutive checks failed, last: no answer within 0.2 s",
+            "1 consecutive checks failed, last: connection closed before a complete answer",
+            "1 consecutive checks failed, last: no answer within 0.2s",
         ])
         await closing.stop()
         await silent.stop()
@@ -137,7 +138,7 @@ import UsherCore
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let log = RecordedLog()
         let check = HealthCheck(kind: .tcp, intervalSeconds: 0.05, timeoutSeconds: 1, rise: 1, fall: 2)
-        let monitor = HealthMonitor(pools: [Pool(name: "tcp", healthCheck: check, members: [open.member, closedMember])],
+        let monitor = PoolHealthMonitor(pools: [Pool(name: "tcp", healthCheck: check, members: [open.member, closedMember])],
                                     group: group, logger: log.logger)
         let changes = Transitions(monitor)
         monitor.start()
@@ -146,7 +147,7 @@ import UsherCore
         #expect(changes.all.map(\.member) == [closedMember])
         await monitor.stop()
         let reason = log.entries.first { $0.message == "real server down" }?.metadata["reason"] ?? ""
-        #expect(reason.hasPrefix("2 consecutive checks failed, last: connect failed"), "\(reason)")
+        #expect(reason == "2 consecutive checks failed, last: connect refused", "\(reason)")
         await open.stop()
         try await group.shutdownGracefully()
     }
@@ -154,7 +155,7 @@ import UsherCore
     @Test func poolsWithoutChecksAndUnknownMembersAreUp() async throws {
         let server = try await HealthCheckedServer()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let monitor = HealthMonitor(pools: [Pool(name: "plain", members: [server.member])], group: group,
+        let monitor = PoolHealthMonitor(pools: [Pool(name: "plain", members: [server.member])], group: group,
                                     logger: Logger(label: "test"))
         monitor.start()
         try await Task.sleep(for: .milliseconds(200))
@@ -169,9 +170,9 @@ import UsherCore
     @Test func stopEndsTheChecks() async throws {
         let server = try await HealthCheckedServer()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let monitor = HealthMonitor(pools: [Self.httpPool("web", [server.member])], group: group, logger: Logger(label: "test"))
+        let monitor = PoolHealthMonitor(pools: [Self.httpPool("web", [server.member])], group: group, logger: Logger(label: "test"))
         monitor.start()
-        monitor.start()
+        monitor.start()  // the same checks again: nothing restarts
         #expect(await Self.eventually { server.answered(.status(200)) >= 2 })
         await monitor.stop()
         let after = server.connections

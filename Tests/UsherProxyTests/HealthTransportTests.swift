@@ -12,7 +12,7 @@ import UsherTestSupport
         let v1 = try await HealthCheckedServer()
         let v2 = try await HealthCheckedServer()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let monitor = HealthMonitor(pools: [
+        let monitor = PoolHealthMonitor(pools: [
             HealthMonitorTests.httpPool("v1", [v1.member], proxyProtocol: .v1),
             HealthMonitorTests.httpPool("v2", [v2.member], proxyProtocol: .v2),
         ], group: group, logger: Logger(label: "test"))
@@ -49,7 +49,7 @@ import UsherTestSupport
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let log = RecordedLog()
         let tcp = HealthCheck(kind: .tcp, intervalSeconds: 0.05, timeoutSeconds: 1, rise: 1, fall: 2)
-        let monitor = HealthMonitor(pools: [
+        let monitor = PoolHealthMonitor(pools: [
             HealthMonitorTests.httpPool("good", [httpsGood.member], fall: 2, tls: UpstreamTLS(caPath: pki.caPath)),
             HealthMonitorTests.httpPool("wrong-ca", [httpsWrongCA.member], fall: 2, tls: UpstreamTLS(caPath: other.caPath)),
             Pool(name: "tcp-good", upstreamTLS: UpstreamTLS(caPath: pki.caPath, serverName: "real.example"),
@@ -81,7 +81,7 @@ import UsherTestSupport
         let server = try await HealthCheckedServer()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let log = RecordedLog()
-        let monitor = HealthMonitor(pools: [
+        let monitor = PoolHealthMonitor(pools: [
             HealthMonitorTests.httpPool("broken", [server.member], fall: 1, tls: UpstreamTLS(caPath: "/nonexistent/ca.pem")),
         ], group: group, logger: log.logger)
         monitor.start()

@@ -7,13 +7,14 @@ extension ConfigReader {
     static let healthCheckCommonFields = ["type", "interval", "timeout", "rise", "fall", "address", "port"]
     /// The fields of each type beyond the common ones.
     static let healthCheckKindFields: [(type: String, fields: [String])] = [
-        ("none", []), ("tcp", []),
-        ("http", httpCheckFields), ("https", httpCheckFields + ["server-name", "verify", "ca"]),
+        ("none", []), ("tcp", []), ("tls", tlsCheckFields),
+        ("http", httpCheckFields), ("https", httpCheckFields + tlsCheckFields),
         ("udp", ["send", "send-hex", "expect", "expect-hex", "expect-regex"]),
         ("dns", ["query", "query-type", "expect-rcode"]),
         ("script", ["script", "arguments"]),
     ]
     static let httpCheckFields = ["method", "path", "host", "expect-status", "expect-body"]
+    static let tlsCheckFields = ["server-name", "verify", "ca"]
     static var healthCheckFields: [String] {
         var all = healthCheckCommonFields
         for (_, fields) in healthCheckKindFields { all += fields.filter { !all.contains($0) } }

@@ -8,16 +8,9 @@ extension ConfigReader {
         case "http":
             return .http(readHTTPCheck(fields, at: path))
         case "https":
-            var tls = HealthCheckTLS()
-            if let node = fields["server-name"] {
-                tls.serverName = scalar(node, at: path.key("server-name"), what: "a server name",
-                                        hint: "write the DNS name in the real's certificate, e.g. app.internal")
-            }
-            if let node = fields["verify"] { tls.verify = boolean(node, at: path.key("verify"), what: "verify") ?? true }
-            if let node = fields["ca"] {
-                tls.caPath = scalar(node, at: path.key("ca"), what: "a CA file", hint: "write the path of a PEM file, e.g. /etc/usher/ca.pem")
-            }
-            return .https(readHTTPCheck(fields, at: path), tls)
+            return .https(readHTTPCheck(fields, at: path), readCheckTLS(fields, at: path))
+        case "tls":
+            return .tls(readCheckTLS(fields, at: path))
         case "udp":
             return .udp(readUDPCheck(fields, of: node, at: path))
         case "dns":
@@ -36,6 +29,19 @@ extension ConfigReader {
         default:
             return .tcp
         }
+    }
+
+    private mutating func readCheckTLS(_ fields: [String: Node], at path: FieldPath) -> HealthCheckTLS {
+        var tls = HealthCheckTLS()
+        if let node = fields["server-name"] {
+            tls.serverName = scalar(node, at: path.key("server-name"), what: "a server name",
+                                    hint: "write the DNS name in the real's certificate, e.g. app.internal")
+        }
+        if let node = fields["verify"] { tls.verify = boolean(node, at: path.key("verify"), what: "verify") ?? true }
+        if let node = fields["ca"] {
+            tls.caPath = scalar(node, at: path.key("ca"), what: "a CA file", hint: "write the path of a PEM file, e.g. /etc/usher/ca.pem")
+        }
+        return tls
     }
 
     private mutating func readHTTPCheck(_ fields: [String: Node], at path: FieldPath) -> HTTPCheck {

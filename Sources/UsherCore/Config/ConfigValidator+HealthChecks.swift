@@ -41,14 +41,11 @@ extension ConfigValidator {
             break
         case let .http(http):
             checkHTTP(http, at: path, into: &out)
+        case let .tls(tls):
+            checkTLS(tls, at: path, into: &out)
         case let .https(http, tls):
             checkHTTP(http, at: path, into: &out)
-            if let ca = tls.caPath, let (problem, hint) = pemFileProblem(ca, expecting: .certificate) {
-                out.append(.init(path.key("ca"), problem, hint: hint))
-            }
-            if let name = tls.serverName, name.isEmpty || name.contains(" ") || name.contains("*") {
-                out.append(.init(path.key("server-name"), "server-name \"\(name)\" is not a host name", hint: "write the DNS name in the real's certificate"))
-            }
+            checkTLS(tls, at: path, into: &out)
         case let .udp(udp):
             if udp.send.isEmpty {
                 out.append(.init(path.key("send"), "a udp check sends nothing", hint: "give the bytes a healthy real answers, e.g. `send: \"PING\\n\"`"))
@@ -84,6 +81,15 @@ extension ConfigValidator {
         }
         for (key, value) in [("rise", check.rise), ("fall", check.fall)] {
             if let (problem, hint) = boundsProblem(key, count: value, L7Bounds.riseFall) { out.append(.init(path.key(key), problem, hint: hint)) }
+        }
+    }
+
+    private static func checkTLS(_ tls: HealthCheckTLS, at path: FieldPath, into out: inout [ValidationIssue]) {
+        if let ca = tls.caPath, let (problem, hint) = pemFileProblem(ca, expecting: .certificate) {
+            out.append(.init(path.key("ca"), problem, hint: hint))
+        }
+        if let name = tls.serverName, name.isEmpty || name.contains(" ") || name.contains("*") {
+            out.append(.init(path.key("server-name"), "server-name \"\(name)\" is not a host name", hint: "write the DNS name in the real's certificate"))
         }
     }
 

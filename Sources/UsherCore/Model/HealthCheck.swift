@@ -14,10 +14,13 @@ public struct HealthCheck: Hashable, Sendable, Codable {
     public var address: IPAddress?
     /// The port to probe; nil: the real's traffic port.
     public var port: UInt16?
+    /// A PROXY protocol header (LOCAL: from the balancer itself) sent first on the connection of
+    /// tcp, tls, http and https checks; the proxy sets it for pools that send PROXY headers.
+    public var proxyProtocol: ProxyProtocolVersion?
 
     public init(
         kind: HealthCheckKind, intervalSeconds: Double = 2, timeoutSeconds: Double = 1, rise: Int = 2, fall: Int = 3,
-        address: IPAddress? = nil, port: UInt16? = nil
+        address: IPAddress? = nil, port: UInt16? = nil, proxyProtocol: ProxyProtocolVersion? = nil
     ) {
         self.kind = kind
         self.intervalSeconds = intervalSeconds
@@ -26,18 +29,19 @@ public struct HealthCheck: Hashable, Sendable, Codable {
         self.fall = fall
         self.address = address
         self.port = port
+        self.proxyProtocol = proxyProtocol
     }
 
     /// The kinds that open a socket to the real and so need a port (all but `none` and `script`).
     public var needsPort: Bool {
         switch kind {
         case .none, .script: return false
-        case .tcp, .http, .https, .udp, .dns: return true
+        case .tcp, .tls, .http, .https, .udp, .dns: return true
         }
     }
 
     private enum CodingKeys: String, CodingKey {
-        case kind, intervalSeconds, timeoutSeconds, rise, fall, address, port
+        case kind, intervalSeconds, timeoutSeconds, rise, fall, address, port, proxyProtocol
     }
 
     /// Decodes a saved state, also one written before `address` and `port` existed.
@@ -50,5 +54,6 @@ public struct HealthCheck: Hashable, Sendable, Codable {
         fall = try c.decode(Int.self, forKey: .fall)
         address = try c.decodeIfPresent(IPAddress.self, forKey: .address)
         port = try c.decodeIfPresent(UInt16.self, forKey: .port)
+        proxyProtocol = try c.decodeIfPresent(ProxyProtocolVersion.self, forKey: .proxyProtocol)
     }
 }

@@ -1,20 +1,22 @@
 import Logging
 import NIOCore
 import UsherCore
+import UsherHealth
 
 /// Everything built from one configuration of the services, before any listener changes:
-/// runtimes, health monitors, certificate stores, access log sinks. Building it throws the
+/// runtimes, the pool members' health checks, certificate stores, access log sinks. Building it throws the
 /// first configuration error, so a bad reload changes nothing.
 struct CompiledServices: Sendable {
     var runtimes: [String: ServiceRuntime] = [:]
-    var monitors: [String: HealthMonitor] = [:]
+    /// Every checked pool member, for the shared `HealthEngine`.
+    var checks: [HealthTarget: HealthCheck] = [:]
     var sinks: [AccessLogTarget: AccessLogSink] = [:]
     /// Sinks of the previous configuration this one no longer uses.
     var retiredSinks: [AccessLogSink] = []
 
     init() {}
 
-    init(_ services: [VirtualService], previous: CompiledServices?, group: EventLoopGroup, logger: Logger) throws {
+    init(_ services: [VirtualService], previous: CompiledServices?, health: HealthEngine, logger: Logger) throws {
         var seen: [String: String] = [:]
         for service in services where service.port != 0 {
             // Port 0 asks the system for a free port each: never a clash.
@@ -35,15 +37,14 @@ struct CompiledServices: Sendable {
                     sink = try AccessLogSink(target: l7.accessLog)
                 }
                 built.sinks[l7.accessLog] = sink
-                let monitor = HealthMonitor(pools: l7.pools, group: group, logger: logger)
-                built.monitors[service.name] = monitor
+                built.checks.merge(PoolHealthChecks.checks(service: service.name, pools: l7.pools)) { _, new in new }
                 var store: CertificateStore?
                 if service.mode == .https, let tls = l7.tls, !tls.certificates.isEmpty {
                     store = try CertificateStore(tls, logger: logger)
                 }
                 built.runtimes[service.name] = try ServiceRuntime(
                     service, counters: previous?.runtimes[service.name]?.counters ?? ServiceCounters(),
-                    accessLog: sink, certificates: store, health: monitor, logger: logger,
+                    accessLog: sink, certificates: store, health: EngineMemberHealth(engine: health, service: service.name), logger: logger,
                     upstreamTLS: UpstreamTLSContext.make)
             }
         } catch {
@@ -58,19 +59,17 @@ struct CompiledServices: Sendable {
         self = built
     }
 
-    func startHealthChecks() {
-        for m in monitors.values { m.start() }
+    /// Makes these the proxy's checked members: unchanged ones keep their state and schedule.
+    func startHealthChecks(on engine: HealthEngine) {
+        engine.update(checks, scope: PoolHealthChecks.scope)
     }
 
-    func shutdownHealthChecks() async {
-        for m in monitors.values { await m.stop() }
+    /// Flushes the access logs this configuration no longer uses.
+    func retire() async {
         for s in retiredSinks { await s.shutdown() }
     }
 
     func shutdown() async {
-        await shutdownHealthChecks()
         for s in sinks.values { await s.shutdown() }
     }
 }
-
-extension HealthMonitor: MemberHealthSource {}

@@ -4,6 +4,7 @@ import NIOExtras
 import NIOPosix
 import Synchronization
 import UsherCore
+import UsherHealth
 
 /// The L7 proxy: one listener per `http`/`https` virtual service on its VIP and port, serving
 /// HTTP/1.1 (and HTTP/2 over TLS) clients from real servers in the service's pools.
@@ -25,6 +26,11 @@ public final class ProxyServer: Sendable {
     let logger: Logger
     let loops: LoopTable
     let state: Mutex<State>
+    /// Checks the pool members (its targets have `pool` set); shared with the daemon's L4 checks,
+    /// or the proxy's own.
+    let health: HealthEngine
+    /// Whether `health` was made by this proxy (then `stop` stops it).
+    let ownsHealth: Bool
 
     struct Listener: Sendable {
         let channel: Channel
@@ -42,10 +48,14 @@ public final class ProxyServer: Sendable {
         var quiesce: ServerQuiescingHelper?
     }
 
+    /// `health`: the engine to register the pool members with (the daemon's, shared with its L4
+    /// checks); nil makes one of the proxy's own on `group`.
     public init(services: [VirtualService], group: MultiThreadedEventLoopGroup, logger: Logger,
-                tuning: ProxyTuning = ProxyTuning()) {
+                tuning: ProxyTuning = ProxyTuning(), health: HealthEngine? = nil) {
         self.group = group
         self.logger = logger
+        self.health = health ?? HealthEngine(group: group, logger: logger)
+        self.ownsHealth = health == nil
         self.loops = LoopTable(group: group, tuning: tuning)
         self.state = Mutex(State(services: services.filter { $0.mode == .http || $0.mode == .https }))
     }
@@ -60,7 +70,7 @@ public final class ProxyServer: Sendable {
             return $0.services
         }
         do {
-            let compiled = try CompiledServices(services, previous: nil, group: group, logger: logger)
+            let compiled = try CompiledServices(services, previous: nil, health: health, logger: logger)
             await install(compiled.runtimes)
             let quiesce = ServerQuiescingHelper(group: group)
             var listeners: [String: Listener] = [:]
@@ -73,7 +83,7 @@ public final class ProxyServer: Sendable {
                 await compiled.shutdown()
                 throw error
             }
-            compiled.startHealthChecks()
+            compiled.startHealthChecks(on: health)
             state.withLock {
                 $0.listeners = listeners
                 $0.compiled = compiled
@@ -91,7 +101,8 @@ public final class ProxyServer: Sendable {
     /// started with); new connections get the new settings, certificates are read again;
     /// services gone stop listening; new ones start. Throws, changing nothing, if any
     /// service is invalid. If a new listener cannot be bound (address in use), everything
-    /// else is applied and that error is thrown. Health checks start over (members up).
+    /// else is applied and that error is thrown. Members whose check is unchanged keep their
+    /// health state; new ones start up.
     public func reload(services newServices: [VirtualService]) async throws {
         let services = newServices.filter { $0.mode == .http || $0.mode == .https }
         let (previous, listeners, quiesce): (CompiledServices, [String: Listener], ServerQuiescingHelper?) = try state.withLock {
@@ -99,7 +110,7 @@ public final class ProxyServer: Sendable {
             return ($0.compiled, $0.listeners, $0.quiesce)
         }
         guard let quiesce else { throw ProxyConfigurationError.notRunning }
-        let compiled = try CompiledServices(services, previous: previous, group: group, logger: logger)
+        let compiled = try CompiledServices(services, previous: previous, health: health, logger: logger)
         var kept: [String: Listener] = [:]
         var toClose: [Listener] = []
         for (name, listener) in listeners {
@@ -122,18 +133,18 @@ public final class ProxyServer: Sendable {
                     $0.compiled = compiled
                     $0.services = services
                 }
-                compiled.startHealthChecks()
-                await previous.shutdownHealthChecks()
+                compiled.startHealthChecks(on: health)
+                await previous.retire()
                 throw error
             }
         }
-        compiled.startHealthChecks()
+        compiled.startHealthChecks(on: health)
         state.withLock {
             $0.listeners = kept.merging(opened) { a, _ in a }
             $0.compiled = compiled
             $0.services = services
         }
-        await previous.shutdownHealthChecks()
+        await previous.retire()
         logger.info("proxy configuration reloaded", metadata: ["services": "\(services.count)"])
     }
 
@@ -160,6 +171,11 @@ public final class ProxyServer: Sendable {
             context.upstreams.closeAll()
             context.install([:])
             return context.flushLogs()
+        }
+        if ownsHealth {
+            await health.stop()
+        } else {
+            health.update([:], scope: PoolHealthChecks.scope)
         }
         await compiled.shutdown()
     }

@@ -1,4 +1,5 @@
-/// Saved as `{"<kind>": payload}` (`{"tcp": {}}`, `{"http": {"path": …}}`, `{"https": …, "tls": …}`),
+/// Saved as `{"<kind>": payload}` (`{"tcp": {}}`, `{"tls": …}`, `{"http": {"path": …}}`,
+/// `{"https": …, "tls": …}`),
 /// which also reads the states saved when only `tcp` and `http(path, expectStatus)` existed.
 extension HealthCheckKind: Codable {
     private enum CodingKeys: String, CodingKey {
@@ -13,6 +14,8 @@ extension HealthCheckKind: Codable {
             self = .none
         } else if c.contains(.tcp) {
             self = .tcp
+        } else if !c.contains(.https), let tls = try c.decodeIfPresent(HealthCheckTLS.self, forKey: .tls) {
+            self = .tls(tls)
         } else if let http = try c.decodeIfPresent(HTTPCheck.self, forKey: .http) {
             self = .http(http)
         } else if let https = try c.decodeIfPresent(HTTPCheck.self, forKey: .https) {
@@ -33,6 +36,7 @@ extension HealthCheckKind: Codable {
         switch self {
         case .none: try c.encode(Empty(), forKey: .none)
         case .tcp: try c.encode(Empty(), forKey: .tcp)
+        case let .tls(tls): try c.encode(tls, forKey: .tls)
         case let .http(http): try c.encode(http, forKey: .http)
         case let .https(http, tls):
             try c.encode(http, forKey: .https)

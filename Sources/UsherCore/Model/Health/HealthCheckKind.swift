@@ -4,6 +4,8 @@ public enum HealthCheckKind: Hashable, Sendable {
     case none
     /// A TCP connection opens.
     case tcp
+    /// A TCP connection opens and the TLS handshake completes (verified as asked).
+    case tls(HealthCheckTLS)
     /// An HTTP/1.1 request over TCP gets an expected answer.
     case http(HTTPCheck)
     /// The same over TLS (handshake and, when asked, verification first).
@@ -25,6 +27,7 @@ public enum HealthCheckKind: Hashable, Sendable {
         switch self {
         case .none: return "none"
         case .tcp: return "tcp"
+        case .tls: return "tls"
         case .http: return "http"
         case .https: return "https"
         case .udp: return "udp"
