@@ -50,17 +50,19 @@ struct DaemonCommand: AsyncParsableCommand {
             let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
             let controller = Controller(pinDirectory: global.pinDirectory, stateDirectory: global.stateDirectory,
                                         warn: { logger.warning("\($0)") })
-            let engine = makeHealthEngine(group: group, logger: logger)
-            let proxy = ProxyServer(services: file.services, group: group, logger: logger)
+            // One engine checks every real: the L4 reals (for the tables) and the L7 pools' members
+            // (the proxy registers them and reads their state per request).
+            let engine = HealthEngine(group: group, logger: logger)
+            let proxy = ProxyServer(services: file.services, group: group, logger: logger, health: engine)
             do {
                 let daemon = try Daemon(configPath: config, controller: controller, engine: engine, proxy: proxy, logger: logger)
-                engine?.onTransition { transition in Task { await daemon.handle(transition) } }
+                engine.onTransition { transition in Task { await daemon.handle(transition) } }
                 try await daemon.start()
                 let service = DaemonService(daemon: daemon, proxy: proxy, logger: logger)
                 let serviceGroup = ServiceGroup(configuration: .init(
                     services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await serviceGroup.run()
-                await engine?.stop()
+                await engine.stop()
             } catch let error as DaemonError {
                 try? await group.shutdownGracefully()
                 throw CLIError(error.description)
@@ -71,11 +73,6 @@ struct DaemonCommand: AsyncParsableCommand {
             try await group.shutdownGracefully()
         }
     }
-}
-
-/// The health-check engine the daemon runs: every real of every L4 service.
-func makeHealthEngine(group: EventLoopGroup, logger: Logger) -> (any HealthChecking)? {
-    HealthEngine(group: group, logger: logger)
 }
 
 extension HealthEngine: HealthChecking {}

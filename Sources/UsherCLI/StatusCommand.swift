@@ -3,6 +3,7 @@ import Foundation
 import UsherBPF
 import UsherControl
 import UsherCore
+import UsherDaemon
 
 /// `usher status`: is the balancer set up, where is it attached, what does it hold.
 struct StatusCommand: ParsableCommand {
@@ -27,6 +28,9 @@ struct StatusCommand: ParsableCommand {
             }
             let dataplane = try controller.dataplane(create: false)
             let stats = try dataplane.readStats()
+            let health = controller.runtimeStore.load().state.byTarget
+            let reals = config.services.filter(\.mode.isLayer4).flatMap { s in s.reals.map { RealRow(service: s, $0, health: health) } }
+            let daemon = DaemonStatus.running(in: global.stateDirectory)
             let report = StatusReport(
                 pinDirectory: global.pinDirectory,
                 stateDirectory: global.stateDirectory,
@@ -36,7 +40,10 @@ struct StatusCommand: ParsableCommand {
                 drainingReals: config.services.reduce(0) { $0 + $1.reals.filter(\.isDraining).count },
                 packets: stats.totalPackets,
                 forwarded: (stats.global["tx"]?.packets ?? 0) + (stats.global["redirect"]?.packets ?? 0),
-                trackedFlowsCounted: stats.global["ct_new"]?.packets ?? 0)
+                trackedFlowsCounted: stats.global["ct_new"]?.packets ?? 0,
+                daemon: daemon.map { .init(pid: $0.pid, config: $0.configPath, startedAt: $0.startedAt) },
+                realStates: Dictionary(grouping: reals, by: \.state).mapValues(\.count),
+                realList: reals)
             if output.json {
                 try printJSON(report)
                 return
@@ -45,6 +52,17 @@ struct StatusCommand: ParsableCommand {
             print("State:        \(report.stateDirectory)")
             print("Services:     \(report.services), real servers: \(report.reals) (\(report.drainingReals) draining)")
             print("Packets seen: \(report.packets), forwarded: \(report.forwarded), new flows: \(report.trackedFlowsCounted)")
+            if let daemon = report.daemon {
+                print("Daemon:       pid \(daemon.pid), serving \(daemon.config) since \(ago(daemon.startedAt))")
+            } else {
+                print("Daemon:       not running over \(report.stateDirectory) (health is not being checked; usher daemon -c FILE)")
+            }
+            let states = report.realStates.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            if !states.isEmpty { print("L4 reals:     \(states)") }
+            for real in report.realList where real.state != "up" && real.state != "active" {
+                print("  \(real.service) \(real.address): \(real.state)\(real.since.map { " since \(ago($0))" } ?? "")" +
+                      (real.lastError.map { ", last check: \($0)" } ?? ""))
+            }
             if report.attachments.isEmpty {
                 print("Attached:     nowhere in this network namespace (usher attach IFACE)")
             } else {
@@ -65,10 +83,21 @@ private struct StatusReport: Encodable {
     let packets: UInt64
     let forwarded: UInt64
     let trackedFlowsCounted: UInt64
+    let daemon: Daemon?
+    /// How many L4 reals are in each state (up, down, draining, disabled, active).
+    let realStates: [String: Int]
+    /// Every L4 real with its health (as `usher real list --json`).
+    let realList: [RealRow]
+
+    struct Daemon: Encodable {
+        let pid: Int32
+        let config: String
+        let startedAt: Date
+    }
 
     enum CodingKeys: String, CodingKey {
         case pinned, pinDirectory = "pin_dir", stateDirectory = "state_dir"
         case attachments, services, reals, drainingReals = "draining_reals", packets, forwarded
-        case trackedFlowsCounted = "new_flows"
+        case trackedFlowsCounted = "new_flows", daemon, realStates = "real_states", realList = "real_list"
     }
 }

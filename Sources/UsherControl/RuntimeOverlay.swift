@@ -31,7 +31,7 @@ public enum RuntimeOverlay {
         public var nextStep: Date?
     }
 
-    /// The target a real of an L4 service is checked as.
+    /// The target a real of an L4 service is checked as (the keys of `VirtualService.healthChecks`).
     public static func target(of real: RealServer, in service: VirtualService) -> HealthTarget {
         HealthTarget(service: service.name, address: real.address, port: real.port ?? service.port)
     }

@@ -13,13 +13,6 @@ public protocol HealthChecking: Sendable {
 extension BalancerConfig {
     /// The check of every real of every L4 service that has one, by target.
     public var layer4Checks: [HealthTarget: HealthCheck] {
-        var checks: [HealthTarget: HealthCheck] = [:]
-        for service in services where service.mode.isLayer4 {
-            for real in service.reals {
-                guard let check = service.healthCheck(of: real) else { continue }
-                checks[HealthTarget(service: service.name, address: real.address, port: real.port ?? service.port)] = check
-            }
-        }
-        return checks
+        services.reduce(into: [:]) { checks, service in checks.merge(service.healthChecks) { first, _ in first } }
     }
 }
