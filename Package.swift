@@ -92,7 +92,11 @@ let package = Package(
         ),
         .executableTarget(name: "usher", dependencies: ["UsherCLI"]),
         // The benchmark harness (Tools/bench, Docs/BENCHMARKS.md): its parts and report, and the command.
-        .target(name: "UsherBenchKit", dependencies: ["UsherBPF", "UsherCore"], path: "Benchmarks/Sources/UsherBenchKit"),
+        .target(name: "UsherBenchKit", dependencies: [
+            "UsherBPF", "UsherCore", "UsherHealth",
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Benchmarks/Sources/UsherBenchKit"),
         .executableTarget(name: "usher-bench", dependencies: ["UsherBenchKit"], path: "Benchmarks/Sources/usher-bench"),
 
         .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore"]),

@@ -7,15 +7,15 @@ import Darwin
 /// A program started with posix_spawn in a process group of its own, its output discarded, so
 /// that it and every process it starts can be killed at once. Waiting never blocks: `poll`
 /// reaps it with WNOHANG.
-struct ChildProcess: Sendable {
-    let pid: pid_t
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
 
-    struct SpawnError: Error, CustomStringConvertible {
-        let description: String
+    public struct SpawnError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// Starts `path` with `arguments`, and `environment` added to this process's own.
-    static func spawn(path: String, arguments: [String], environment: [String: String]) throws -> ChildProcess {
+    public static func spawn(path: String, arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -60,13 +60,13 @@ struct ChildProcess: Sendable {
         return ChildProcess(pid: pid)
     }
 
-    enum Exit: Sendable, Equatable {
+    public enum Exit: Sendable, Equatable {
         case exited(Int32)
         case signaled(Int32)
     }
 
     /// The exit once the process has ended (reaping it); nil while it runs.
-    func poll() -> Exit? {
+    public func poll() -> Exit? {
         var status: Int32 = 0
         let rc = waitpid(pid, &status, WNOHANG)
         guard rc == pid else {
@@ -78,7 +78,26 @@ struct ChildProcess: Sendable {
     }
 
     /// SIGKILL to its whole process group.
-    func killGroup() {
+    public func killGroup() {
         kill(-pid, SIGKILL)
+    }
+
+    /// Runs `path` to its end, waiting at most `timeout` seconds (then its group is killed):
+    /// for tools that must not hang the caller, without Foundation.Process.
+    public static func run(path: String, arguments: [String], timeout: Double) throws -> Exit {
+        let child = try spawn(path: path, arguments: arguments)
+        var clock = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &clock)
+        let deadline = Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9 + timeout
+        while true {
+            if let exit = child.poll() { return exit }
+            clock_gettime(CLOCK_MONOTONIC, &clock)
+            if Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9 > deadline {
+                child.killGroup()
+                while child.poll() == nil { usleep(1000) }
+                throw SpawnError(description: "\(path) \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
+            }
+            usleep(2000)
+        }
     }
 }

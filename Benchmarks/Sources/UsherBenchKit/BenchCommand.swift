@@ -7,8 +7,9 @@ public enum BenchCommand {
         usage: usher-bench PART [--rounds N] [--iterations N] [--tables N,N] [--services N] [--out DIR] [--command TEXT]
                usher-bench lab-pps [--rounds N] [--frames N] [--flows N] [--seconds S] [--tag TAG] [--out DIR]
                usher-bench proxy [--rounds N] [--seconds S] [--connections N] [--usher PATH] [--out DIR]
+               usher-bench health [--targets N] [--seconds S] [--out DIR]
                usher-bench report [--out DIR] [--doc PATH] [--command TEXT]
-        parts: xdp-cost, flows, control-plane, lab-pps, proxy
+        parts: xdp-cost, flows, control-plane, lab-pps, proxy, health
         """
 
     public static func main(_ arguments: [String]) -> Int32 {
@@ -72,6 +73,11 @@ public enum BenchCommand {
                 if let seconds = options["seconds"].flatMap({ Int($0) }) { bench.seconds = seconds }
                 if let connections = options["connections"].flatMap({ Int($0) }) { bench.connections = connections }
                 if let usher = options["usher"] { bench.usher = usher }
+                try finish(try bench.run())
+            case "health":
+                var bench = HealthBench()
+                if let targets = options["targets"].flatMap({ Int($0) }) { bench.targets = targets }
+                if let seconds = options["seconds"].flatMap({ Double($0) }) { bench.seconds = seconds }
                 try finish(try bench.run())
             case "report":
                 let doc = options["doc"] ?? "Docs/BENCHMARKS.md"
