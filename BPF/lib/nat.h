@@ -271,7 +271,8 @@ static __attribute__((noinline)) __u32 usher_nat_forward(struct xdp_md *ctx, str
 		rw.dport = flow->real_port;
 		usher_count(pkt, USHER_STAT_CT_HIT);
 	} else {
-		real = usher_nat_new_flow(ctx, pkt, svc, flow != NULL, now, &rw, &real_id, &reason);
+		/* A SYN is a new connection wherever its tuple was: CT_NEW, not CT_RESCHEDULED. */
+		real = usher_nat_new_flow(ctx, pkt, svc, flow && !opens, now, &rw, &real_id, &reason);
 		if (!real)
 			return reason;
 	}

@@ -92,6 +92,14 @@ def test_syn_follows_a_changed_table(usher):
     run_steps(usher, [dsr(client_flow(moved[0], "A"), A), dsr(client_flow(moved[0]), C, "ct_new")], "C added")
 
 
+def test_syn_on_a_removed_reals_tuple_is_a_new_flow(usher):
+    """A's tuple after A was removed: an ACK is rescheduled (ct_rescheduled, as before), but a
+    SYN is a new connection like any other (ct_new, a new flow of B)."""
+    sport = tracked_on(usher, A, weighted((A, 1), (B, 1)))
+    usher.apply_config(flow_config(weighted((B, 1))), "syn-a-removed")
+    run_steps(usher, [dsr(client_flow(sport), B, "ct_new"), dsr(client_flow(sport, "A"), B)], "A removed")
+
+
 def test_syn_with_every_real_drained_is_dropped(usher):
     """With its only real drained, a tracked tuple's ACKs still reach it, but a SYN (a new
     connection) has no real to go to: dropped as no_real, the entry left for the old flow."""
@@ -172,3 +180,11 @@ def test_nat_syn_on_a_healthy_reals_tuple_keeps_its_entries(usher):
     assert before == ({(R1[0], R1[2], flow.snat, flow.snat_port, "tcp")}, (flow.snat, flow.snat_port)), before
     run_steps(usher, [flow.forward(new=False), flow.reply()], "SYN again")
     assert entries_of(usher, flow) == before
+
+
+def test_nat_syn_on_a_removed_reals_tuple_is_a_new_flow(usher):
+    """nat, R1 removed: a SYN on its tuple is a new flow of R2 (ct_new), not a reschedule."""
+    old = nat_tracked_on(usher, R1)
+    usher.apply_config(nat_config((R2, 1)), "syn-nat-r1-removed")
+    new = NatFlow(NAT_SERVICE, old.l3, real=R2)
+    run_steps(usher, [new.forward(), new.reply()], "R1 removed, new connection")
