@@ -8,6 +8,8 @@ service and real packets and new flows. Which real Maglev picks is read from the
 (test_flows.real_of); outputs are built from the specification (packets.py, nat_flow.py).
 """
 
+import pytest
+
 import nat_maps
 import nat_packets as N
 import packets as P
@@ -122,26 +124,26 @@ R1 = ("198.51.100.131", "02:00:00:00:01:31", 8080)
 R2 = ("198.51.100.132", "02:00:00:00:01:32", 8080)
 
 
-def nat_config(*reals_and_weights):
+def nat_config(*reals_and_weights, mode="nat"):
     reals = [S.nat_real(address, mac, port, weight) for (address, mac, port), weight in reals_and_weights]
+    pool = "snat4" if mode == "nat" else None
     return {"snat-pools": [S.snat_pool("snat4", S.SNAT4)],
-            "services": [S.nat_service(NAT_SERVICE, NAT_VIP, 80, "tcp", "nat", reals, "snat4",
-                                       table_size=251)]}
+            "services": [S.nat_service(NAT_SERVICE, NAT_VIP, 80, "tcp", mode, reals, pool, table_size=251)]}
 
 
 def nat_syn(sport):
     return P.ipv4(NAT_VIP, P.l4_tcp(sport=sport))
 
 
-def nat_tracked_on(usher, real):
-    """Both reals in the table, the flow tables empty, then a connection Maglev gives `real`:
-    its SYN and the real's SYN-ACK. Returns its NatFlow."""
-    usher.apply_config(nat_config((R1, 1), (R2, 1)), "syn-nat")
+def nat_tracked_on(usher, real, mode="nat"):
+    """Both reals in the table (a nat or gateway service), the flow tables empty, then a
+    connection Maglev gives `real`: its SYN and the real's SYN-ACK. Returns its NatFlow."""
+    usher.apply_config(nat_config((R1, 1), (R2, 1), mode=mode), f"syn-{mode}")
     usher.flush_flows()
     table = maglev_table(usher.maps_dump(), f"{NAT_VIP}:80/tcp")
     sport = next((port for port in range(50200, 52200) if real_of(table, nat_syn(port)) == real[0]), None)
     assert sport, f"no client port in 50200..52200 maps to {real[0]}"
-    flow = NatFlow(NAT_SERVICE, nat_syn(sport), real=real)
+    flow = NatFlow(NAT_SERVICE, nat_syn(sport), real=real, gateway=mode == "gateway")
     run_steps(usher, [flow.forward(), flow.reply()], "connection started")
     return flow
 
@@ -153,16 +155,17 @@ def entries_of(usher, flow):
     return replies, nat_maps.client_tuples(usher).get(client)
 
 
-def test_nat_syn_on_a_drained_reals_tuple_releases_it_and_goes_to_another_real(usher):
-    """nat, R1 drained: the established flow's ACK still reaches R1 (ct_hit); a SYN on the same
-    tuple is a new flow of R2 (ct_new) with the SNAT port a new flow gets, and the NAT tables
-    hold exactly its two entries: R1's reply tuple is released, so R1's late reply on the old
-    connection is no flow's (pass_no_flow) while R2's is translated back."""
-    old = nat_tracked_on(usher, R1)
-    usher.apply_config(nat_config((R1, 0), (R2, 1)), "syn-nat-r1-drained")
+@pytest.mark.parametrize("mode", ["nat", "gateway"])
+def test_nat_syn_on_a_drained_reals_tuple_releases_it_and_goes_to_another_real(usher, mode):
+    """nat and gateway, R1 drained: the established flow's ACK still reaches R1 (ct_hit); a SYN
+    on the same tuple is a new flow of R2 (ct_new) with the source port a new flow gets, and the
+    NAT tables hold exactly its two entries: R1's reply tuple is released, so R1's late reply
+    on the old connection is no flow's (pass_no_flow) while R2's is translated back."""
+    old = nat_tracked_on(usher, R1, mode)
+    usher.apply_config(nat_config((R1, 0), (R2, 1), mode=mode), f"syn-{mode}-r1-drained")
     run_steps(usher, [old.forward(old.later("A"), new=False)], "R1 drained, established")
 
-    new = NatFlow(NAT_SERVICE, old.l3, real=R2)
+    new = NatFlow(NAT_SERVICE, old.l3, real=R2, gateway=mode == "gateway")
     run_steps(usher, [new.forward()], "R1 drained, new connection")
     replies, forward = entries_of(usher, new)
     assert replies == {(R2[0], R2[2], new.snat, new.snat_port, "tcp")}, replies
