@@ -3,11 +3,14 @@
  * Connection tracking: a flow stays on the real server it was first given for as long as that
  * real is configured in the flow's service, even when it drains or Maglev tables change; only
  * a real removed from the service (even if other services still list it) makes the service's
- * flows be scheduled again.
+ * flows be scheduled again. A TCP SYN (without ACK) is a new connection even on a tracked tuple:
+ * Maglev places it, as Katran does, so a drained or removed real gets no new connection from a
+ * client that reuses a source port (entries of DSR flows never expire while the table has room).
  */
 #ifndef USHER_LIB_CONNTRACK_H
 #define USHER_LIB_CONNTRACK_H
 
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -22,21 +25,25 @@
 #define USHER_CT_REFRESH_NS 1000000000ull /* last_seen_ns is written at most once a second */
 
 /* Returns the real server for the packet's flow and its id in *real_id: the tracked real while
- * it is present in the service, else Maglev's pick, which is then tracked; NULL if the service
- * has no real.
- * Counts the flow event (USHER_STAT_CT_HIT, _CT_NEW or _CT_RESCHEDULED). */
+ * it is present in the service and the packet opens no connection, else Maglev's pick, which is
+ * then tracked; NULL if the service has no real to pick (the tracked entry is left as it was).
+ * Counts the flow event: USHER_STAT_CT_HIT for the tracked real (also a SYN that Maglev gives
+ * the tracked real: the entry stands), _CT_NEW for a new flow or a SYN that Maglev gives
+ * another real (the entry replaced; a new flow of that real), _CT_RESCHEDULED for a tracked
+ * flow whose real left the service. */
 static __always_inline const struct usher_real *
 usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u32 *real_id)
 {
 	struct usher_flow *flow = bpf_map_lookup_elem(&usher_ct_v1, &pkt->flow);
 	const struct usher_real *real;
 	__u64 now = usher_now_ns(); /* coarse CLOCK_MONOTONIC: clock.h */
+	bool opens = usher_tcp_opens(pkt);
 	__u32 id;
 
 	/* A flow of another service (the VIP's services changed) is rescheduled like a removed
 	 * real's: its real may not serve this one. So is a flow whose real id now names another
 	 * service's entry (the real was removed from this service and the id given anew). */
-	if (flow && flow->service_id == svc->id) {
+	if (flow && flow->service_id == svc->id && !opens) {
 		id = flow->real_id;
 		real = usher_lookup_member(id, svc->id);
 		if (real) {
@@ -52,11 +59,20 @@ usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u
 	real = usher_lookup_real(id);
 	if (!real)
 		return NULL;
-	if (flow) {
+	if (flow && opens && flow->service_id == svc->id && flow->real_id == id) {
+		if (now > flow->last_seen_ns + USHER_CT_REFRESH_NS)
+			flow->last_seen_ns = now;
+		usher_count(pkt, USHER_STAT_CT_HIT);
+	} else if (flow) {
 		flow->real_id = id;
 		flow->service_id = svc->id;
 		flow->last_seen_ns = now;
-		usher_count(pkt, USHER_STAT_CT_RESCHEDULED);
+		if (opens) {
+			usher_count(pkt, USHER_STAT_CT_NEW);
+			usher_count_new_flow(svc->id, id);
+		} else {
+			usher_count(pkt, USHER_STAT_CT_RESCHEDULED);
+		}
 	} else {
 		struct usher_flow entry = { .real_id = id, .service_id = svc->id, .last_seen_ns = now };
 

@@ -33,12 +33,6 @@
 #include "lib/snat.h"
 #include "lib/stats.h"
 
-/* TCP flags (byte 13 of the header). */
-#define USHER_TCP_FIN 0x01
-#define USHER_TCP_SYN 0x02
-#define USHER_TCP_RST 0x04
-#define USHER_TCP_ACK 0x10
-
 /* What a packet's addresses and ports become. */
 struct usher_nat_rewrite {
 	__u8 src[16]; /* network order, like every field here */
@@ -142,6 +136,28 @@ static __always_inline __u32 usher_nat_egress(struct xdp_md *ctx, const __u8 *ds
 	return USHER_STAT_REDIRECT;
 }
 
+/* Deletes the two entries of the tracked flow `flow` (the packet's tuple) to `real`: its
+ * forward entry, and its reply entry if that still is this flow's (a reclaimed tuple belongs to
+ * another flow now). Both go, so the tables stay exact whatever happens next. */
+static __always_inline void usher_nat_release(const struct usher_nat_flow *flow,
+					      const struct usher_real *real,
+					      const struct usher_packet *pkt)
+{
+	struct usher_flow_key reply = {};
+	struct usher_nat_reply *held;
+
+	__builtin_memcpy(reply.src, real->addr, sizeof(reply.src));
+	__builtin_memcpy(reply.dst, flow->snat_addr, sizeof(reply.dst));
+	reply.sport = flow->real_port;
+	reply.dport = flow->snat_port;
+	reply.proto = pkt->flow.proto;
+	reply.family = pkt->flow.family;
+	held = bpf_map_lookup_elem(&usher_natrev_v1, &reply);
+	if (held && usher_flow_key_eq(&held->client, &pkt->flow))
+		bpf_map_delete_elem(&usher_natrev_v1, &reply);
+	bpf_map_delete_elem(&usher_nat_v1, &pkt->flow);
+}
+
 /* A new nat/gateway flow (or one whose real left the service: rescheduled): Maglev's real,
  * a reserved reply tuple, both entries written, the flow event counted. Returns the real with
  * its id in *real_id and the translation in *rw; or NULL with the drop reason in *reason. */
@@ -219,7 +235,11 @@ usher_nat_new_flow(struct xdp_md *ctx, struct usher_packet *pkt, const struct us
 
 /* Forwards a packet of a nat or gateway service to its flow's real, translated; returns the
  * verdict reason (TX/REDIRECT, or DROP_NO_REAL / DROP_NAT_EXHAUSTED for a flow that cannot
- * start). An established flow whose real is still a member of the service is a CT_HIT. */
+ * start). An established flow whose real is still a member of the service is a CT_HIT. A SYN
+ * without ACK on a tracked tuple is a new connection: if Maglev gives it the tracked real, the
+ * flow's entries stay (CT_HIT, TCP states start over); if Maglev gives another (the tracked
+ * real drains, or the table changed), both entries are released and it starts as a new flow
+ * (CT_NEW), or is dropped, leaving no entry, if it cannot. */
 static __attribute__((noinline)) __u32 usher_nat_forward(struct xdp_md *ctx, struct usher_packet *pkt,
 					       const struct usher_service *svc)
 {
@@ -229,14 +249,19 @@ static __attribute__((noinline)) __u32 usher_nat_forward(struct xdp_md *ctx, str
 	struct usher_nat_rewrite rw = {};
 	__u32 real_id = USHER_NO_REAL, reason = USHER_STAT_PASS_MALFORMED;
 	__u8 flags = pkt->tcp_flags, state;
+	bool opens = usher_tcp_opens(pkt);
 
 	if (flow && flow->service_id == svc->id)
 		real = usher_lookup_member(flow->real_id, svc->id);
+	if (real && flow && opens &&
+	    usher_maglev_pick(svc->id, usher_packet_hash(pkt, svc->flags)) != flow->real_id) {
+		usher_nat_release(flow, real, pkt);
+		real = NULL;
+		flow = NULL;
+	}
 	if (real && flow) {
 		real_id = flow->real_id;
-		/* A SYN without ACK on a known tuple is a new connection reusing it. */
-		state = usher_nat_state(flow->state, flags,
-					(flags & (USHER_TCP_SYN | USHER_TCP_ACK)) == USHER_TCP_SYN);
+		state = usher_nat_state(flow->state, flags, opens);
 		if (state != flow->state)
 			flow->state = state;
 		if (now > flow->last_seen_ns + USHER_CT_REFRESH_NS)
@@ -246,7 +271,8 @@ static __attribute__((noinline)) __u32 usher_nat_forward(struct xdp_md *ctx, str
 		rw.dport = flow->real_port;
 		usher_count(pkt, USHER_STAT_CT_HIT);
 	} else {
-		real = usher_nat_new_flow(ctx, pkt, svc, flow != NULL, now, &rw, &real_id, &reason);
+		/* A SYN is a new connection wherever its tuple was: CT_NEW, not CT_RESCHEDULED. */
+		real = usher_nat_new_flow(ctx, pkt, svc, flow && !opens, now, &rw, &real_id, &reason);
 		if (!real)
 			return reason;
 	}

@@ -68,6 +68,21 @@ struct usher_packet {
 	__u8 pad[6];
 } __attribute__((aligned(8)));
 
+/* TCP flags (byte 13 of the header, usher_packet.tcp_flags). */
+#define USHER_TCP_FIN 0x01
+#define USHER_TCP_SYN 0x02
+#define USHER_TCP_RST 0x04
+#define USHER_TCP_ACK 0x10
+
+/* Whether the packet opens a TCP connection: SYN without ACK. On a tuple that is already
+ * tracked it is a new connection reusing the tuple (a client behind a NAT, a reused source
+ * port): conntrack.h and nat.h let Maglev place it instead of following the tracked flow. */
+static __always_inline bool usher_tcp_opens(const struct usher_packet *pkt)
+{
+	return pkt->flow.proto == IPPROTO_TCP &&
+	       (pkt->tcp_flags & (USHER_TCP_SYN | USHER_TCP_ACK)) == USHER_TCP_SYN;
+}
+
 /* The parser's position in the frame: the next header, and the end of the data. */
 struct usher_cursor {
 	void *pos;

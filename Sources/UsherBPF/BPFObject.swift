@@ -22,13 +22,13 @@ final class BPFObject {
         image.copyBytes(from: object.bytes)
         self.image = image
         LibraryLog.reset()
-        var opts = bpf_object_open_opts()
-        opts.sz = MemoryLayout<bpf_object_open_opts>.size
         let opened: OpaquePointer? = name.withCString { objectName in
             withOptionalCString(pinRoot) { root in
-                opts.object_name = objectName
-                opts.pin_root_path = root
-                return bpf_object__open_mem(image.baseAddress, image.count, &opts)
+                withLibbpfOptions(bpf_object_open_opts.self) { opts in
+                    opts.pointee.object_name = objectName
+                    opts.pointee.pin_root_path = root
+                    return bpf_object__open_mem(image.baseAddress, image.count, opts)
+                }
             }
         }
         guard let opened else {

@@ -40,10 +40,9 @@ extension Dataplane {
             }
             let fresh = try openAttachObject(program)
             try fresh.load()
-            var opts = bpf_xdp_attach_opts()
-            opts.sz = MemoryLayout<bpf_xdp_attach_opts>.size
             let flags = UInt32(XDP_FLAGS_UPDATE_IF_NOEXIST) | XDPHook.flags(mode)
-            let result = bpf_xdp_attach(Int32(hook.ifindex), try fresh.programFD(named: program.programName), flags, &opts)
+            let programFD = try fresh.programFD(named: program.programName)
+            let result = withLibbpfOptions(bpf_xdp_attach_opts.self) { bpf_xdp_attach(Int32(hook.ifindex), programFD, flags, $0) }
             guard result == 0 else {
                 throw BPFError.call("bpf_xdp_attach", on: "interface \(interface)", errno: result,
                                     hint: BPFError.hint(for: -result) + " (libxdp had failed first: \(String(cString: strerror(-code))))" + said)
@@ -85,10 +84,10 @@ extension Dataplane {
         }
         // Alone on the hook: remove it only if it is still the program we looked at.
         let old = try XDPHook.programFD(id: ours.id, interface: interface)
-        var opts = bpf_xdp_attach_opts()
-        opts.sz = MemoryLayout<bpf_xdp_attach_opts>.size
-        opts.old_prog_fd = old.fd
-        let result = bpf_xdp_detach(Int32(hook.ifindex), XDPHook.flags(mode) | UInt32(XDP_FLAGS_REPLACE), &opts)
+        let result = withLibbpfOptions(bpf_xdp_attach_opts.self) { opts in
+            opts.pointee.old_prog_fd = old.fd
+            return bpf_xdp_detach(Int32(hook.ifindex), XDPHook.flags(mode) | UInt32(XDP_FLAGS_REPLACE), opts)
+        }
         guard result == 0 else {
             throw BPFError.call("bpf_xdp_detach", on: "interface \(interface)", errno: result)
         }
@@ -133,11 +132,12 @@ extension Dataplane {
         let object = try openAttachObject(program)
         try object.load()
         let oldFD = try XDPHook.programFD(id: old.id, interface: hook.interface)
-        var opts = bpf_xdp_attach_opts()
-        opts.sz = MemoryLayout<bpf_xdp_attach_opts>.size
-        opts.old_prog_fd = oldFD.fd
         let flags = XDPHook.flags(mode) | UInt32(XDP_FLAGS_REPLACE)
-        let result = bpf_xdp_attach(Int32(hook.ifindex), try object.programFD(named: program.programName), flags, &opts)
+        let programFD = try object.programFD(named: program.programName)
+        let result = withLibbpfOptions(bpf_xdp_attach_opts.self) { opts in
+            opts.pointee.old_prog_fd = oldFD.fd
+            return bpf_xdp_attach(Int32(hook.ifindex), programFD, flags, opts)
+        }
         guard result == 0 else {
             throw BPFError.call("bpf_xdp_attach", on: "interface \(hook.interface)", errno: result)
         }

@@ -9,10 +9,10 @@ import Foundation
 enum MaglevInnerMap {
     /// Creates an empty inner map of `count` slots named `name`; mapped: with BPF_F_MMAPABLE.
     static func create(name: String, count: Int, mapped: Bool, serviceID: UInt32) throws -> OwnedFD {
-        var opts = bpf_map_create_opts()
-        opts.sz = MemoryLayout<bpf_map_create_opts>.size
-        opts.map_flags = UInt32(BPF_F_INNER_MAP) | (mapped ? UInt32(BPF_F_MMAPABLE) : 0)
-        let fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, 4, UInt32(count), &opts)
+        let fd = withLibbpfOptions(bpf_map_create_opts.self) { opts in
+            opts.pointee.map_flags = UInt32(BPF_F_INNER_MAP) | (mapped ? UInt32(BPF_F_MMAPABLE) : 0)
+            return bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, 4, UInt32(count), opts)
+        }
         guard fd >= 0 else {
             throw BPFError.call("bpf_map_create", on: "Maglev table of service id \(serviceID) (\(count) slots)", errno: errno)
         }

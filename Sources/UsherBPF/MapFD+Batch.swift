@@ -23,9 +23,9 @@ extension MapFD {
         var first = true
         while true {
             var got = UInt32(chunk)
-            var opts = bpf_map_batch_opts()
-            opts.sz = MemoryLayout<bpf_map_batch_opts>.size
-            let result = bpf_map_lookup_batch(fd, first ? nil : token, nextToken, keys, values, &got, &opts)
+            let result = withLibbpfOptions(bpf_map_batch_opts.self) { opts in
+                bpf_map_lookup_batch(fd, first ? nil : token, nextToken, keys, values, &got, opts)
+            }
             let code = result == 0 ? 0 : errno
             if result != 0 && code != ENOENT {
                 // ENOSPC: one hash bucket holds more entries than a chunk (not expected at 4096).
@@ -49,12 +49,12 @@ extension MapFD {
         while start < keys.count {
             let end = min(keys.count, start + chunk)
             var done = UInt32(end - start)
-            var opts = bpf_map_batch_opts()
-            opts.sz = MemoryLayout<bpf_map_batch_opts>.size
-            opts.elem_flags = UInt64(BPF_ANY)
-            let result = keys.withUnsafeBufferPointer { k in
-                values.withUnsafeBufferPointer { v in
-                    bpf_map_update_batch(fd, k.baseAddress! + start, v.baseAddress! + start, &done, &opts)
+            let result = withLibbpfOptions(bpf_map_batch_opts.self) { opts in
+                opts.pointee.elem_flags = UInt64(BPF_ANY)
+                return keys.withUnsafeBufferPointer { k in
+                    values.withUnsafeBufferPointer { v in
+                        bpf_map_update_batch(fd, k.baseAddress! + start, v.baseAddress! + start, &done, opts)
+                    }
                 }
             }
             if result != 0 {

@@ -80,12 +80,12 @@ struct MapFD {
         var first = true
         while out.count < count {
             var got = UInt32(min(chunk, count - out.count))
-            var opts = bpf_map_batch_opts()
-            opts.sz = MemoryLayout<bpf_map_batch_opts>.size
             var nextToken: UInt32 = 0
-            let result = first
-                ? bpf_map_lookup_batch(fd, nil, &nextToken, keys, values, &got, &opts)
-                : bpf_map_lookup_batch(fd, &token, &nextToken, keys, values, &got, &opts)
+            let result = withLibbpfOptions(bpf_map_batch_opts.self) { opts in
+                first
+                    ? bpf_map_lookup_batch(fd, nil, &nextToken, keys, values, &got, opts)
+                    : bpf_map_lookup_batch(fd, &token, &nextToken, keys, values, &got, opts)
+            }
             let code = result == 0 ? 0 : errno
             if result != 0 && code != ENOENT {
                 throw BPFError.call("bpf_map_lookup_batch", on: subject, errno: code)

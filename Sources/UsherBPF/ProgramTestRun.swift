@@ -20,33 +20,34 @@ struct ProgramTestRun {
     init(fd: Int32, frame: [UInt8], iterations: UInt32 = 1, outputRoom: Int = 256, subject: String) throws {
         var input = frame
         var output = [UInt8](repeating: 0, count: frame.count + outputRoom)
-        var opts = bpf_test_run_opts()
-        opts.sz = MemoryLayout<bpf_test_run_opts>.size
-        opts.repeat = Int32(clamping: max(iterations, 1))
         var start = timespec(), end = timespec()
-        let result = input.withUnsafeMutableBytes { inBytes in
-            output.withUnsafeMutableBytes { outBytes in
-                opts.data_in = UnsafeRawPointer(inBytes.baseAddress)
-                opts.data_size_in = UInt32(inBytes.count)
-                opts.data_out = outBytes.baseAddress
-                opts.data_size_out = UInt32(outBytes.count)
-                clock_gettime(CLOCK_MONOTONIC, &start)
-                let r = bpf_prog_test_run_opts(fd, &opts)
-                clock_gettime(CLOCK_MONOTONIC, &end)
-                return r
+        let (result, code, retval, outputSize, duration) = withLibbpfOptions(bpf_test_run_opts.self) { opts in
+            opts.pointee.repeat = Int32(clamping: max(iterations, 1))
+            let r = input.withUnsafeMutableBytes { inBytes in
+                output.withUnsafeMutableBytes { outBytes in
+                    opts.pointee.data_in = UnsafeRawPointer(inBytes.baseAddress)
+                    opts.pointee.data_size_in = UInt32(inBytes.count)
+                    opts.pointee.data_out = outBytes.baseAddress
+                    opts.pointee.data_size_out = UInt32(outBytes.count)
+                    clock_gettime(CLOCK_MONOTONIC, &start)
+                    let r = bpf_prog_test_run_opts(fd, opts)
+                    clock_gettime(CLOCK_MONOTONIC, &end)
+                    return r
+                }
             }
+            return (r, errno, opts.pointee.retval, opts.pointee.data_size_out, opts.pointee.duration)
         }
         guard result == 0 else {
-            throw BPFError.call("bpf_prog_test_run_opts", on: "program \(subject)", errno: errno)
+            throw BPFError.call("bpf_prog_test_run_opts", on: "program \(subject)", errno: code)
         }
-        guard let verdict = XDPVerdict(rawValue: opts.retval) else {
+        guard let verdict = XDPVerdict(rawValue: retval) else {
             throw BPFError(call: "bpf_prog_test_run_opts", subject: "program \(subject)",
-                           message: "it returned \(opts.retval), which is no XDP action")
+                           message: "it returned \(retval), which is no XDP action")
         }
         let wall = Double(end.tv_sec - start.tv_sec) * 1e9 + Double(end.tv_nsec - start.tv_nsec)
         self.verdict = verdict
-        self.output = Array(output.prefix(Int(opts.data_size_out)))
-        kernelNanoseconds = UInt64(opts.duration)
+        self.output = Array(output.prefix(Int(outputSize)))
+        kernelNanoseconds = UInt64(duration)
         wallNanosecondsPerIteration = wall / Double(max(iterations, 1))
     }
 }

@@ -34,11 +34,11 @@ public final class XDPBench {
         balancer = try dataplane.openProgramObject(ProgramName.balancer)
         if let entries = conntrackEntries {
             let map = try balancer.map(named: MapName.conntrack)
-            var opts = bpf_map_create_opts()
-            opts.sz = MemoryLayout<bpf_map_create_opts>.size
             // The same name: libbpf renames the map after the fd it reuses.
-            let fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, MapName.conntrack, UInt32(MemoryLayout<usher_flow_key>.size),
-                                    UInt32(MemoryLayout<usher_flow>.size), entries, &opts)
+            let fd = withLibbpfOptions(bpf_map_create_opts.self) { opts in
+                bpf_map_create(BPF_MAP_TYPE_LRU_HASH, MapName.conntrack, UInt32(MemoryLayout<usher_flow_key>.size),
+                               UInt32(MemoryLayout<usher_flow>.size), entries, opts)
+            }
             guard fd >= 0 else {
                 throw BPFError.call("bpf_map_create", on: "a connection-tracking table of \(entries) flows", errno: errno,
                                     hint: "it needs about \(UInt64(entries) * 120 / 1_000_000) MB of kernel memory")
@@ -128,10 +128,11 @@ public final class XDPBench {
                 usher_flow(real_id: realIDs[Int(idx) % realIDs.count], service_id: serviceID, last_seen_ns: seen)
             }
             var n = end - start
-            var opts = bpf_map_batch_opts()
-            opts.sz = MemoryLayout<bpf_map_batch_opts>.size
-            opts.elem_flags = UInt64(BPF_ANY)
-            guard bpf_map_update_batch(conntrack.fd, &keys, &values, &n, &opts) == 0 else {
+            let result = withLibbpfOptions(bpf_map_batch_opts.self) { opts in
+                opts.pointee.elem_flags = UInt64(BPF_ANY)
+                return bpf_map_update_batch(conntrack.fd, &keys, &values, &n, opts)
+            }
+            guard result == 0 else {
                 throw BPFError.call("bpf_map_update_batch", on: "map \(MapName.conntrack)", errno: errno)
             }
             start = end

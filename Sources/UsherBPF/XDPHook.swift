@@ -81,12 +81,12 @@ struct XDPHook {
     /// Returns nil on success, or libxdp's error (negative errno) and what it said.
     static func attachWithLibxdp(object: BPFObject, programName: String, ifindex: UInt32, mode: XDPMode) -> (Int32, String)? {
         LibraryLog.reset()
-        var opts = xdp_program_opts()
-        opts.sz = MemoryLayout<xdp_program_opts>.size
         let program: OpaquePointer? = programName.withCString { name in
-            opts.obj = object.pointer
-            opts.prog_name = name
-            return xdp_program__create(&opts)
+            withLibbpfOptions(xdp_program_opts.self) { opts in
+                opts.pointee.obj = object.pointer
+                opts.pointee.prog_name = name
+                return xdp_program__create(opts)
+            }
         }
         let createError = program.map { libxdp_get_error(UnsafeRawPointer($0)) } ?? -Int(ENOMEM)
         guard let program, createError == 0 else {

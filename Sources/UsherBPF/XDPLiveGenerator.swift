@@ -72,28 +72,29 @@ public final class XDPLiveGenerator {
         ctx.data_end = UInt32(frame.count)
         ctx.ingress_ifindex = ifindex
         var input = frame
-        var opts = bpf_test_run_opts()
-        opts.sz = MemoryLayout<bpf_test_run_opts>.size
-        opts.repeat = Int32(clamping: count)
-        opts.flags = UInt32(BPF_F_TEST_XDP_LIVE_FRAMES)
-        opts.batch_size = batchSize
         let fd = try object.programFD(named: BenchName.generator)
         var start = timespec(), end = timespec()
-        let result = input.withUnsafeMutableBytes { bytes in
-            withUnsafeMutablePointer(to: &ctx) { ctxPointer in
-                opts.data_in = UnsafeRawPointer(bytes.baseAddress)
-                opts.data_size_in = UInt32(bytes.count)
-                opts.ctx_in = UnsafeRawPointer(ctxPointer)
-                opts.ctx_size_in = UInt32(MemoryLayout<xdp_md>.size)
-                clock_gettime(CLOCK_MONOTONIC, &start)
-                let r = bpf_prog_test_run_opts(fd, &opts)
-                clock_gettime(CLOCK_MONOTONIC, &end)
-                return r
+        let (result, code) = withLibbpfOptions(bpf_test_run_opts.self) { opts in
+            opts.pointee.repeat = Int32(clamping: count)
+            opts.pointee.flags = UInt32(BPF_F_TEST_XDP_LIVE_FRAMES)
+            opts.pointee.batch_size = batchSize
+            let r = input.withUnsafeMutableBytes { bytes in
+                withUnsafeMutablePointer(to: &ctx) { ctxPointer in
+                    opts.pointee.data_in = UnsafeRawPointer(bytes.baseAddress)
+                    opts.pointee.data_size_in = UInt32(bytes.count)
+                    opts.pointee.ctx_in = UnsafeRawPointer(ctxPointer)
+                    opts.pointee.ctx_size_in = UInt32(MemoryLayout<xdp_md>.size)
+                    clock_gettime(CLOCK_MONOTONIC, &start)
+                    let r = bpf_prog_test_run_opts(fd, opts)
+                    clock_gettime(CLOCK_MONOTONIC, &end)
+                    return r
+                }
             }
+            return (r, errno)
         }
         guard result == 0 else {
             throw BPFError.call("bpf_prog_test_run_opts", on: "program \(BenchName.generator) (live frames out of \(interface))",
-                                errno: result < 0 ? -result : errno,
+                                errno: result < 0 ? -result : code,
                                 hint: "live frames need kernel 5.18 or later and an interface that can transmit XDP frames")
         }
         let ns = (Int64(end.tv_sec) - Int64(start.tv_sec)) * 1_000_000_000 + Int64(end.tv_nsec) - Int64(start.tv_nsec)

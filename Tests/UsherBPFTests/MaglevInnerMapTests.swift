@@ -55,16 +55,16 @@ struct MaglevInnerMapTests {
         let pins = PinDir()
         defer { pins.remove() }
         try FileManager.default.createDirectory(atPath: pins.path, withIntermediateDirectories: true)
-        var innerOpts = bpf_map_create_opts()
-        innerOpts.sz = MemoryLayout<bpf_map_create_opts>.size
-        innerOpts.map_flags = UInt32(BPF_F_INNER_MAP)
-        let template = bpf_map_create(BPF_MAP_TYPE_ARRAY, "old_template", 4, 4, 1, &innerOpts)
+        let template = withLibbpfOptions(bpf_map_create_opts.self) { opts in
+            opts.pointee.map_flags = UInt32(BPF_F_INNER_MAP)
+            return bpf_map_create(BPF_MAP_TYPE_ARRAY, "old_template", 4, 4, 1, opts)
+        }
         try #require(template >= 0)
         let templateFD = OwnedFD(template)
-        var outerOpts = bpf_map_create_opts()
-        outerOpts.sz = MemoryLayout<bpf_map_create_opts>.size
-        outerOpts.inner_map_fd = UInt32(templateFD.fd)
-        let outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, MapName.maglev, 4, 4, UInt32(USHER_MAX_SERVICES), &outerOpts)
+        let outer = withLibbpfOptions(bpf_map_create_opts.self) { opts in
+            opts.pointee.inner_map_fd = UInt32(templateFD.fd)
+            return bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, MapName.maglev, 4, 4, UInt32(USHER_MAX_SERVICES), opts)
+        }
         try #require(outer >= 0)
         let outerFD = OwnedFD(outer)
         try #require(bpf_obj_pin(outerFD.fd, pins.path + "/" + MapName.maglev) == 0, "pinned the old outer map")

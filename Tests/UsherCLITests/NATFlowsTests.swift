@@ -12,12 +12,10 @@ struct NATFlowsTests {
     static let gwVIP = IPAddress("203.0.113.13")!
     static let snat = IPAddress("198.51.100.3")!
 
-    /// A TCP segment (Frames.tcpSYN with other flags: 0x10 ACK, 0x11 FIN+ACK, 0x12 SYN+ACK).
+    /// A TCP segment with `flags` (0x02 SYN, 0x10 ACK, 0x11 FIN+ACK, 0x12 SYN+ACK).
     static func tcp(from src: IPAddress, _ sport: UInt16, to dst: IPAddress, _ dport: UInt16, flags: UInt8 = 0x02,
                     srcMAC: MACAddress = Frames.routerMAC) -> [UInt8] {
-        var frame = Frames.tcpSYN(from: src, sport, to: dst, dport, srcMAC: srcMAC)
-        frame[14 + 20 + 13] = flags
-        return frame
+        Frames.tcp(from: src, sport, to: dst, dport, flags: flags, srcMAC: srcMAC)
     }
 
     /// Runs a frame through the program; returns the verdict and the frame it left with.

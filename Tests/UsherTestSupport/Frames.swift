@@ -8,9 +8,16 @@ public enum Frames {
     /// Ethernet + IPv4 (valid header checksum) + a 20-byte TCP SYN with 6 payload bytes.
     public static func tcpSYN(from src: IPAddress, _ sport: UInt16, to dst: IPAddress, _ dport: UInt16,
                        dstMAC: MACAddress = balancerMAC, srcMAC: MACAddress = routerMAC) -> [UInt8] {
+        tcp(from: src, sport, to: dst, dport, flags: 0x02, dstMAC: dstMAC, srcMAC: srcMAC)
+    }
+
+    /// The same segment with TCP `flags` (0x10: an ACK, a later packet of an established flow;
+    /// a SYN on a tracked tuple is a new connection, which the balancer places anew).
+    public static func tcp(from src: IPAddress, _ sport: UInt16, to dst: IPAddress, _ dport: UInt16, flags: UInt8,
+                           dstMAC: MACAddress = balancerMAC, srcMAC: MACAddress = routerMAC) -> [UInt8] {
         let payload: [UInt8] = Array("usher!".utf8)
         var tcp: [UInt8] = be16(sport) + be16(dport) + [0, 0, 0, 1] + [0, 0, 0, 0]
-        tcp += [0x50, 0x02] + be16(64240) + [0, 0] + [0, 0] // doff 5, SYN, window, csum, urg
+        tcp += [0x50, flags] + be16(64240) + [0, 0] + [0, 0] // doff 5, flags, window, csum, urg
         let totalLength = UInt16(20 + tcp.count + payload.count)
         var ipv4: [UInt8] = [0x45, 0] + be16(totalLength) + [0x12, 0x34, 0x40, 0] + [64, 6, 0, 0]
         ipv4 += src.bytes + dst.bytes

@@ -243,7 +243,7 @@ struct usher_real_stats {
 #define USHER_STAT_DROP_ENCAP 11      /* headroom could not be grown for encapsulation */
 #define USHER_STAT_DROP_NAT_EXHAUSTED 12 /* new nat/gateway flow: no free SNAT port / tuple */
 #define USHER_STAT_CT_HIT 13          /* packets of an established (tracked) flow */
-#define USHER_STAT_CT_NEW 14          /* first packets: a real was chosen by Maglev */
+#define USHER_STAT_CT_NEW 14          /* a real chosen by Maglev: first packets, SYNs moved off a tracked real */
 #define USHER_STAT_CT_RESCHEDULED 15  /* tracked flow whose real was removed: chosen anew */
 #define USHER_STAT_NAT_REPLY 16       /* replies of nat/gateway flows translated to the client */
 #define USHER_STAT_NAT_ICMP 17        /* ICMP errors of nat/gateway flows translated */
