@@ -18,7 +18,10 @@ struct StatusAndHelpTests {
 
         let status = try JSON.object(try sandbox.json("status", "--json"))
         #expect(JSON.keys(status) == ["pinned", "pin_dir", "state_dir", "attachments", "services", "reals",
-                                      "draining_reals", "packets", "forwarded", "new_flows"])
+                                      "draining_reals", "packets", "forwarded", "new_flows", "real_states", "real_list"],
+                "no daemon key while none runs")
+        #expect(status["real_states"] as? [String: Int] == ["active": 2, "draining": 1])
+        #expect(try JSON.array(status["real_list"]).count == 3)
         #expect(status["pin_dir"] as? String == sandbox.pinDir)
         #expect(status["state_dir"] as? String == sandbox.stateDir)
         #expect(status["pinned"] as? Bool == true)
@@ -29,6 +32,8 @@ struct StatusAndHelpTests {
         let text = try sandbox.ok("status")
         #expect(text.contains("Services:     2, real servers: 3 (1 draining)\n"), "\(text)")
         #expect(text.contains("Packets seen: 1, forwarded: 1, new flows: 1\n"), "\(text)")
+        #expect(text.contains("Daemon:       not running over \(sandbox.stateDir)"), "\(text)")
+        #expect(text.contains("L4 reals:     2 active, 1 draining\n  web 198.51.100.12: draining\n"), "\(text)")
     }
 
     static let subcommands = ["daemon", "reload", "apply", "service", "real", "snat-pool", "attach", "detach", "decap", "stats", "flows", "maps", "status",
