@@ -40,6 +40,28 @@ struct AttachTests {
             "Attached:     nowhere in this network namespace (usher attach IFACE)\n"))
     }
 
+    @Test("a config naming a missing interface changes nothing, in --dry-run too; the next good apply works (issue 11, defect 1)")
+    func missingInterfaceChangesNothing() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let netns = try LabNetns()
+        defer { netns.remove() }
+        let good = try sandbox.write("good.yaml", "interfaces:\n  - name: ucli0\n    xdp-mode: generic\n" + Configs.base)
+        #expect(try sandbox.usher(in: netns, "apply", "-f", good).status == 0)
+        let dump = try sandbox.usher(in: netns, "maps", "dump", "--json").stdout
+        let bad = try sandbox.write("bad.yaml", "interfaces:\n  - name: nosuch0\n    xdp-mode: generic\n"
+            + Configs.base.replacingOccurrences(of: "198.51.100.12\n", with: "198.51.100.14\n"))
+        for arguments in [["apply", "--dry-run", "-f", bad], ["apply", "-f", bad]] {
+            let result = try sandbox.usher(in: netns, arguments)
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("no interface \"nosuch0\" in this network namespace; nothing was changed"), "\(result.stderr)")
+        }
+        #expect(try sandbox.usher(in: netns, "maps", "dump", "--json").stdout == dump, "the maps are as they were")
+        #expect(try Self.attachments(sandbox, netns).map { $0["interface"] as? String } == ["ucli0"], "still attached")
+        let again = try sandbox.usher(in: netns, "apply", "-f", good)
+        #expect(again.status == 0 && again.stdout.hasPrefix("No changes"), "the saved config is still the good one: \(again)")
+    }
+
     @Test("attach and detach by hand; detaching twice says there was nothing to do")
     func attachDetach() throws {
         let sandbox = try Sandbox()

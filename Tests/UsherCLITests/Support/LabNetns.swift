@@ -36,6 +36,10 @@ final class LabNetns {
 extension Sandbox {
     /// Runs `usher ARGS --pin-dir … --state-dir …` inside a lab namespace.
     func usher(in netns: LabNetns, _ arguments: String...) throws -> CLIResult {
+        try usher(in: netns, arguments)
+    }
+
+    func usher(in netns: LabNetns, _ arguments: [String]) throws -> CLIResult {
         let binary = try UsherBinary.path()
         let full = netns.enter + [binary] + arguments + ["--pin-dir", pinDir, "--state-dir", stateDir]
         return try Subprocess.run(full[0], Array(full.dropFirst()))
