@@ -151,3 +151,27 @@ def test_a_broken_config_on_reload_changes_nothing(daemon_lab):
         file.write(good.replace("rise: 2", "rise: 3", 1))
     done = lab.usher("reload", check=False)
     assert done.returncode == 0 and "Reloaded" in done.stdout, (done.stdout, done.stderr)
+
+
+def test_on_down_reset_reschedules_a_udp_flow(daemon_lab):
+    """udp-nat says `on-down: reset`: once its real is down, the next datagram of a tracked flow
+    (the same client port) is scheduled again instead of following the dead real."""
+    lab = daemon_lab
+    vip = lab.service("udp-nat")["vip"]
+    port = lab.source_ports(1)
+
+    def one_datagram():
+        done = lab.run("client", "/usr/bin/python3", os.path.join(os.path.dirname(__file__), "..", "..", "Tools",
+                                                                   "lab-client.py"),
+                       "udp", vip, "--port", 9000, "--count", 1, "--source-port", port, "--deadline", 10,
+                       timeout=30, check=False)
+        return json.loads(done.stdout)
+
+    first = one_datagram()
+    assert first["ok"] == 1, first
+    real = next(iter(first["by_real"]))
+    lab.server(real, "stop")
+    wait_state(lab, "udp-nat", real, "down", OUT_WITHIN + 2)
+    second = one_datagram()
+    assert second["ok"] == 1 and real not in second["by_real"], (
+        f"the flow of client port {port} still went to the dead {real}: {second}")
