@@ -1,11 +1,13 @@
 import Foundation
 import UsherBPF
+import UsherControl
 import UsherCore
 
 /// `apply` of a large config: `services` services (VIPs of 203.0.113.0/24 on four ports) each
 /// with the same `realsPerService` reals (each a membership of its own: 100,000 real entries
 /// and 1,000 Maglev tables for 1,000 × 100), as `usher apply -f` does it: the YAML read and
-/// checked, then the maps written.
+/// checked, then the same `UsherControl.Controller` path as the CLI and the daemon (lock,
+/// validate, diff, write the maps, save the state).
 struct ApplyBench {
     var services: Int
     var realsPerService: Int
@@ -21,18 +23,22 @@ struct ApplyBench {
             let config = try ConfigLoader.parse(yaml: yaml, file: "bench.yaml")
             parse.append(Self.ms(since: start))
             let pins = BenchPins()
-            defer { pins.remove() }
-            let dataplane = try Dataplane(pinDirectory: pins.path)
+            let state = FileManager.default.temporaryDirectory.appendingPathComponent("usher-bench-state-\(UUID())").path
+            defer {
+                pins.remove()
+                try? FileManager.default.removeItem(atPath: state)
+            }
+            let controller = Controller(pinDirectory: pins.path, stateDirectory: state, resolver: NoNeighbors())
             start = monotonicNanoseconds()
-            let state = try dataplane.apply(config, previous: nil, resolver: NoNeighbors())
+            _ = try controller.replace(with: config, dryRun: false)
             cold.append(Self.ms(since: start))
             start = monotonicNanoseconds()
-            let again = try dataplane.apply(config, previous: state, resolver: NoNeighbors())
+            _ = try controller.replace(with: config, dryRun: false)
             same.append(Self.ms(since: start))
             var changed = config
             changed.services[0].reals.append(RealServer(address: IPAddress("198.51.100.250")!, mac: MACAddress("02:00:00:00:02:fa")!))
             start = monotonicNanoseconds()
-            _ = try dataplane.apply(changed, previous: again, resolver: NoNeighbors())
+            _ = try controller.replace(with: changed, dryRun: false)
             change.append(Self.ms(since: start))
         }
         return [

@@ -118,7 +118,7 @@ public struct XDPCost {
 }
 
 /// Next hops for configs that give every real its MAC: never asked.
-struct NoNeighbors: NeighborResolving {
+struct NoNeighbors: NeighborResolving, Sendable {
     func nextHop(for address: IPAddress) throws -> NextHop {
         throw BPFError(call: "bench", subject: "real \(address)", message: "the benchmark configs give every real its mac")
     }
