@@ -17,6 +17,7 @@ public struct Report {
         let control = PartResult<ControlPlaneResult>.read(part: "control-plane", from: resultsDirectory)
         let lab = PartResult<LabPPSResult>.read(part: "lab-pps", from: resultsDirectory)
         let proxy = PartResult<ProxyResult>.read(part: "proxy", from: resultsDirectory)
+        let health = PartResult<HealthBenchResult>.read(part: "health", from: resultsDirectory)
         let plots = Set(Plots.charts(resultsDirectory: resultsDirectory).map(\.name))
         func plot(_ name: String, _ alt: String) -> String { plots.contains(name) ? "![\(alt)](bench/\(name).svg)\n\n" : "" }
         let note = (try? String(contentsOfFile: resultsDirectory + "/note.txt", encoding: .utf8))?
@@ -29,7 +30,7 @@ public struct Report {
             out += "- Kernel: Linux \(m.kernel); memory \(m.memoryGiB) GiB\n"
         }
         for (name, part) in [("xdp-cost", cost?.meta), ("flows", flows?.meta), ("lab-pps", lab?.meta), ("control-plane", control?.meta),
-                            ("proxy", proxy?.meta)] {
+                            ("proxy", proxy?.meta), ("health", health?.meta)] {
             guard let part else { continue }
             out += "- `\(name)`: `\(part.command)`, started \(part.started), \(part.seconds) s, load average \(part.load) at its start\n"
         }
@@ -46,6 +47,7 @@ public struct Report {
         out += plot("control-plane", "Control-plane times")
         out += proxy.map { ProxyReport.section($0.body) } ?? ProxyReport.notRun
         out += plot("proxy", "Requests per second of the proxy tier")
+        out += health.map { HealthReport.section($0.body) } ?? HealthReport.notRun
         return out
     }
 }
