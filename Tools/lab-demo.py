@@ -68,10 +68,18 @@ def run_services(facts, requests):
         seen = collections.Counter()
         for real in REALS:
             for entry in after[real][before[real]:]:
+                # The daemon's health checks come from the balancer's own address: UDP checks look
+                # like the client's datagrams (HTTP ones ask for /healthz).
+                if entry["path"] == "udp" and entry["client"] in BALANCER:
+                    continue
                 if entry["path"] in ("/", "udp"):
                     seen[(entry["client"], entry["forwarded_for"], entry["local"], entry["local_port"])] += 1
         rows.append((service, result, spread, seen))
     return rows
+
+
+# The balancer's own addresses on the server segment (Tools/lab-config.py), where checks come from.
+BALANCER = ("198.51.100.2", "2001:db8:2::2")
 
 
 def print_spread(rows):
@@ -92,7 +100,7 @@ def print_spread(rows):
 def print_seen(rows):
     print("source address → the address:port the real answered on (the client is 192.0.2.10, 2001:db8:1::10)")
     for service, _, _, seen in rows:
-        sources = sorted({(src, fwd) for src, fwd, _, _ in seen})
+        sources = sorted({(src, fwd) for src, fwd, _, _ in seen}, key=lambda s: (s[0], s[1] or ""))
         locals_ = sorted({vip_port(local, port) for _, _, local, port in seen})
         text = ", ".join(src + (f" (X-Forwarded-For {fwd})" if fwd else "") for src, fwd in sources) or "nothing"
         print(f"  {service['name']:<12} {text:<42} → {' '.join(locals_)}")
