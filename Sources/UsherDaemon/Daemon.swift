@@ -206,6 +206,9 @@ public actor Daemon {
         }
     }
 
+    /// Returns once the actor runs this: what the watchdog waits on.
+    func isResponsive() {}
+
     /// At shutdown: the last results, for the next daemon to start from.
     func stop() {
         stepTask?.cancel()

@@ -40,7 +40,9 @@ public struct DaemonService: Service {
             group.addTask { await followNetwork() }
             group.addTask { await every(.seconds(2)) { await daemon.saveResults() } }
             if let interval = notifier.watchdogInterval {
-                group.addTask { await every(interval) { notifier.watchdog() } }
+                // Fed only while the daemon's actor answers: an apply stuck for good stops the
+                // pings and systemd restarts the daemon (the data plane forwards meanwhile).
+                group.addTask { await every(interval) { await daemon.isResponsive(); notifier.watchdog() } }
             }
             await group.waitForAll()
         }

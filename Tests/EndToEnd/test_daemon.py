@@ -175,3 +175,24 @@ def test_on_down_reset_reschedules_a_udp_flow(daemon_lab):
     second = one_datagram()
     assert second["ok"] == 1 and real not in second["by_real"], (
         f"the flow of client port {port} still went to the dead {real}: {second}")
+
+
+def test_a_real_next_hop_follows_the_neighbour_table(daemon_lab):
+    """A real given without `mac:` (here router2, a host on the segment that no service lists with
+    a MAC) takes its next hop from the neighbour table; when the entry changes (a replaced NIC, a
+    moved VM), the daemon hears it from netlink and rewrites the real's entry, without any command."""
+    lab = daemon_lab
+    real = "198.51.100.4"
+    lab.usher("service", "add", "nexthop", "--vip", "203.0.113.20", "--port", "80", "--mode", "dsr-l2")
+    lab.usher("real", "add", "nexthop", real)
+
+    def real_macs():
+        dump = json.loads(lab.usher("maps", "dump", "--json").stdout)
+        return {r.get("dst_mac") for r in dump["reals"] if r.get("address") == real and r.get("ifindex")}
+
+    before = real_macs()
+    assert len(before) == 1 and "02:00:00:02:99:04" not in before, before
+    lab.run("lb", "ip", "neigh", "replace", real, "lladdr", "02:00:00:02:99:04", "dev", "eth0")
+    assert wait_until(lambda: real_macs() == {"02:00:00:02:99:04"}, 3), (
+        f"the real's entry kept {real_macs()}; daemon log:\n{lab.daemon_log()[-2000:]}")
+    assert "next hop changed" in lab.daemon_log()

@@ -110,10 +110,11 @@ struct ProxyCommandNetnsTests {
         #expect(member.responses.success == 4 && member.connectErrors == 0)
         #expect(snapshot?.services.first { $0.name == "vip6" }.map { $0.requests >= 1 } == true)
 
-        // `usher stats` on a host with no data plane pinned shows the proxy alone.
+        // `usher stats` on a host with no data plane pinned shows the proxy alone, and says (exit
+        // 1) that the data plane's counters are missing.
         let noPin = ["--state-dir", state, "--pin-dir", dir + "/no-pins"]
         let text = try ProxyTestProcess.run([usher, "stats"] + noPin)
-        #expect(text.status == 0, "\(text.err)")
+        #expect(text.status == 1 && text.err.contains("no Usher maps are pinned there"), "\(text.err)")
         #expect(text.out.hasPrefix("proxy (usher proxy pid \(proxy.process.processIdentifier))"), "\(text.out)")
         #expect(text.out.contains("vip4") && text.out.contains("127.0.0.1:8081") && !text.out.contains("stale"), "\(text.out)")
         let json = try ProxyTestProcess.run([usher, "stats", "--json"] + noPin)
