@@ -46,9 +46,14 @@ enum RawClient {
         }
         let closed = !channel.isActive
         if !closed { try? await channel.close() }
+        // isActive turns false before channelInactive reaches the collector: wait for it.
+        try? await channel.closeFuture.get()
+        for _ in 0..<50 where closed && collector.state.withLock({ $0.closedAt == nil }) {
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
         let (bytes, closedAt) = collector.state.withLock { ($0.bytes, $0.closedAt) }
         return RawReply(text: String(decoding: bytes, as: UTF8.self), closedByPeer: closed,
-                        closedAfter: closedAt.map { $0 - start })
+                        closedAfter: closed ? closedAt.map { $0 - start } : nil)
     }
 }
 
