@@ -47,8 +47,11 @@ struct Probe: Sendable {
         if case .none = kind { return eventLoop.makeSucceededFuture(.passed) }
         let outcome = eventLoop.makePromise(of: ProbeResult.self)
         let seconds = timeoutSeconds
-        // A script keeps its own deadline, which also kills it.
-        if case .script = kind {} else {
+        // A script keeps its own deadline, which also kills it; a tcp check's is its connect timeout.
+        switch kind {
+        case .script, .tcp:
+            break
+        default:
             let deadline = eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
                 outcome.succeed(.failed("no answer within \(ProbeText.seconds(seconds))"))
             }

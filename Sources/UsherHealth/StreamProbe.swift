@@ -24,9 +24,11 @@ struct StreamProbe: Sendable {
     func run(on eventLoop: EventLoop, outcome: EventLoopPromise<ProbeResult>) {
         guard let address = destination.socketAddress(failing: outcome) else { return }
         let seconds = timeoutSeconds
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(.nanoseconds(Int64(seconds * 1e9)))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        var bootstrap = ClientBootstrap(group: eventLoop).connectTimeout(.nanoseconds(Int64(seconds * 1e9)))
+        if case .connectOnly = exchange {} else {
+            bootstrap = bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1) // nothing is written on a tcp check
+        }
+        bootstrap
             .connect(to: address)
             .whenComplete { result in
                 switch result {
