@@ -194,7 +194,7 @@ struct RealRow: Encodable {
         address = real.address.description
         weight = real.weight
         let checked = health != nil && service.healthCheck(of: real) != nil
-        let status = checked ? health?[RuntimeOverlay.target(of: real, in: service)]?.status : nil
+        let status = checked ? health?[service.healthTarget(of: real)]?.status : nil
         if real.disabled {
             state = "disabled"
         } else if real.isDraining {

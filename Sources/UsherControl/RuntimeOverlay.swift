@@ -31,11 +31,6 @@ public enum RuntimeOverlay {
         public var nextStep: Date?
     }
 
-    /// The target a real of an L4 service is checked as (the keys of `VirtualService.healthChecks`).
-    public static func target(of real: RealServer, in service: VirtualService) -> HealthTarget {
-        HealthTarget(service: service.name, address: real.address, port: real.port ?? service.port)
-    }
-
     /// Steps per slow start: each moves about 1/steps of the real's final share.
     public static let rampSteps = 20
 
@@ -49,7 +44,7 @@ public enum RuntimeOverlay {
             var ramping = false
             var primaryAvailable = false
             for real in service.reals {
-                let target = target(of: real, in: service)
+                let target = service.healthTarget(of: real)
                 let entry = entries[target]
                 let checked = service.healthCheck(of: real) != nil
                 let down = checked && entry?.status.state == .down

@@ -61,7 +61,18 @@ public actor Daemon {
             let diff = try controller.replace(with: file, dryRun: false)
             outcome.changes = diff.lines
             try refreshConfig(force: true)
-            try await proxy.reload(services: file.services)
+            do {
+                try await proxy.reload(services: file.services)
+            } catch {
+                // The tables follow the new file already; only the L7 services kept their settings.
+                outcome.ok = false
+                outcome.errors = ["the L4 tables follow \(configPath), but the proxy kept its settings: \(error)"]
+                logger.error("reload: the proxy refused the new settings and keeps the old ones; the L4 tables follow the file",
+                             metadata: ["error": "\(error)"])
+                status.lastReload = outcome
+                try? status.save(in: controller.stateDirectory)
+                return
+            }
             logger.notice("reloaded \(configPath)", metadata: ["changes": "\(diff.isEmpty ? "none" : diff.lines.joined(separator: "; "))"])
         } catch let errors as ConfigErrors {
             outcome.ok = false

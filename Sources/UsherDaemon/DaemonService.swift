@@ -39,6 +39,11 @@ public struct DaemonService: Service {
             group.addTask { await every(.seconds(1)) { await daemon.watchSavedConfig() } }
             group.addTask { await followNetwork() }
             group.addTask { await every(.seconds(2)) { await daemon.saveResults() } }
+            // The proxy's counters for `usher stats`, as `usher proxy` writes them.
+            let stateDirectory = daemon.controller.stateDirectory
+            group.addTask {
+                await every(.seconds(1)) { try? await proxy.statistics().write(toDirectory: stateDirectory) }
+            }
             if let interval = notifier.watchdogInterval {
                 // Fed only while the daemon's actor answers: an apply stuck for good stops the
                 // pings and systemd restarts the daemon (the data plane forwards meanwhile).

@@ -59,7 +59,16 @@ def test_the_proxy_takes_a_dead_member_out(daemon_lab):
     lab = daemon_lab
     vip = lab.service("web-l7")["vip"]
     lab.server("real2", "stop")
-    time.sleep(2 * 2 + 1 + 1)  # the lab's L7 pool: interval 2 s, timeout 1 s, fall 2
+    real2 = f"{lab.real_address('real2')}:80"
+
+    def member_health():
+        proxy = lab.stats().get("proxy") or {}
+        return {m["address"]: m["health"] for s in proxy.get("services", []) if s["name"] == "web-l7"
+                for p in s.get("pools", []) for m in p.get("members", [])}
+
+    # The lab's L7 pool: interval 2 s, timeout 1 s, fall 2 (the proxy would also retry a refused
+    # connect on another member, so the answers alone could not tell that the checks worked).
+    assert wait_until(lambda: member_health().get(real2) == "down", 2 * 2 + 1 + 2), member_health()
     result = lab.get(vip, 300, concurrency=8)
     assert result["ok"] == 300 and "real2" not in result["by_body"], result
 

@@ -21,7 +21,7 @@ import UsherCore
         for real in service.reals {
             let last = Int(real.address.description.split(separator: ".").last!)!
             guard let state = states[last] else { continue }
-            let target = RuntimeOverlay.target(of: real, in: service)
+            let target = service.healthTarget(of: real)
             entries[target] = RuntimeState.Entry(target: target, status: HealthStatus(state: state, since: Date()),
                                                  rampStart: rampStart[last])
         }

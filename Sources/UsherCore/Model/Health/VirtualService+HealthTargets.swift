@@ -8,8 +8,13 @@ extension VirtualService {
         var out: [HealthTarget: HealthCheck] = [:]
         for real in reals {
             guard let check = healthCheck(of: real) else { continue }
-            out[HealthTarget(service: name, address: real.address, port: real.port ?? port)] = check
+            out[healthTarget(of: real)] = check
         }
         return out
+    }
+
+    /// The target `real` is checked as: this service, its address, its traffic port.
+    public func healthTarget(of real: RealServer) -> HealthTarget {
+        HealthTarget(service: name, address: real.address, port: real.port ?? port)
     }
 }
