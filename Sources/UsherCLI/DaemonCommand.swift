@@ -54,8 +54,11 @@ struct DaemonCommand: AsyncParsableCommand {
             // (the proxy registers them and reads their state per request).
             let engine = HealthEngine(group: group, logger: logger)
             let proxy = ProxyServer(services: file.services, group: group, logger: logger, health: engine)
+            // Recent events for the status page and the API; sinks (syslog, alerts) subscribe to it.
+            let events = EventLog()
             do {
-                let daemon = try Daemon(configPath: config, controller: controller, engine: engine, proxy: proxy, logger: logger)
+                let daemon = try Daemon(configPath: config, controller: controller, engine: engine, proxy: proxy,
+                                        logger: logger, events: events)
                 engine.onTransition { transition in Task { await daemon.handle(transition) } }
                 try await daemon.start()
                 let service = DaemonService(daemon: daemon, proxy: proxy, logger: logger)
@@ -63,6 +66,7 @@ struct DaemonCommand: AsyncParsableCommand {
                     services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await serviceGroup.run()
                 await engine.stop()
+                events.finish()
             } catch let error as DaemonError {
                 try? await group.shutdownGracefully()
                 throw CLIError(error.description)

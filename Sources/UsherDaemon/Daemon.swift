@@ -13,6 +13,8 @@ public actor Daemon {
     let engine: (any HealthChecking)?
     let proxy: ProxyServer
     let logger: Logger
+    /// Recent events and their sinks (syslog, alerts, the status page).
+    public let events: EventLog
     private let lock: DaemonLock
     private var status: DaemonStatus
     private var runtime: [HealthTarget: RuntimeState.Entry] = [:]
@@ -22,9 +24,12 @@ public actor Daemon {
     private var applyPending = false
     private var stepTask: Task<Void, Never>?
     private var savedSnapshot: [HealthTarget: HealthStatus] = [:]
+    /// Each service's (and L7 pool's) last published state: up, degraded or down.
+    private var serviceStates: [ServiceKey: String] = [:]
 
     public init(configPath: String, controller: Controller, engine: (any HealthChecking)?, proxy: ProxyServer,
-                logger: Logger) throws {
+                logger: Logger, events: EventLog = EventLog()) throws {
+        self.events = events
         self.lock = try DaemonLock(stateDirectory: controller.stateDirectory)
         self.configPath = configPath
         self.controller = controller
@@ -47,6 +52,8 @@ public actor Daemon {
         for warning in TLSMaterialCheck.warnings(file) { logger.warning("\(warning)") }
         let diff = try controller.replace(with: file, dryRun: false)
         logger.notice("applied \(configPath)", metadata: ["changes": "\(diff.isEmpty ? "none" : diff.lines.joined(separator: "; "))"])
+        events.publish(DaemonEvent(kind: .apply, severity: .notice,
+                                   message: "applied \(configPath): \(diff.isEmpty ? "no changes" : diff.lines.joined(separator: "; "))"))
         try refreshConfig(force: true)
         try status.save(in: controller.stateDirectory)
     }
@@ -70,6 +77,7 @@ public actor Daemon {
                 logger.error("reload: the proxy refused the new settings and keeps the old ones; the L4 tables follow the file",
                              metadata: ["error": "\(error)"])
                 status.lastReload = outcome
+                publishReload(outcome)
                 try? status.save(in: controller.stateDirectory)
                 return
             }
@@ -85,6 +93,7 @@ public actor Daemon {
             logger.error("reload failed: the running config stays", metadata: ["file": "\(configPath)", "error": "\(error)"])
         }
         status.lastReload = outcome
+        publishReload(outcome)
         do {
             try status.save(in: controller.stateDirectory)
         } catch {
@@ -118,6 +127,8 @@ public actor Daemon {
     /// A real changed state: record it (a real coming back starts its slow start) and apply.
     public func handle(_ transition: HealthTransition) {
         let target = transition.target
+        events.publish(DaemonEvent(transition))
+        publishServiceState(of: target, now: transition.to)
         guard target.pool == nil else { return } // pool members: the proxy reads the engine itself
         var entry = runtime[target] ?? RuntimeState.Entry(target: target, status: HealthStatus(state: transition.to, since: transition.at))
         entry.status.state = transition.to
@@ -155,6 +166,8 @@ public actor Daemon {
             scheduleStep(at: next)
         } catch {
             logger.error("cannot apply a health change; trying again in 1 s", metadata: ["error": "\(error)"])
+            events.publish(DaemonEvent(kind: .error, severity: .error,
+                                       message: "cannot apply a health change (trying again in 1 s): \(error)"))
             Task {
                 try? await Task.sleep(for: .seconds(1))
                 self.scheduleApply()
@@ -215,6 +228,12 @@ public actor Daemon {
         } catch {
             logger.error("cannot follow a next-hop change", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Records a service's state; returns the one before ("up" for a service not seen yet).
+    func recordServiceState(_ state: String, for key: ServiceKey) -> String {
+        defer { serviceStates[key] = state }
+        return serviceStates[key] ?? "up"
     }
 
     /// Returns once the actor runs this: what the watchdog waits on.
