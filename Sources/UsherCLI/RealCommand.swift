@@ -58,7 +58,7 @@ struct RealCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                try modifyReal(global, target) { service, index in service.reals.remove(at: index) }
+                try modifyReal(global, target, remove: true)
                 print("Removed real \(target.address) from \(target.service).")
             }
         }
@@ -73,7 +73,7 @@ struct RealCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                try modifyReal(global, target) { service, index in service.reals[index].weight = 0 }
+                try modifyReal(global, target, .drain)
                 print("Draining real \(target.address) of \(target.service): no new flows.")
             }
         }
@@ -91,7 +91,7 @@ struct RealCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                try modifyReal(global, target) { service, index in service.reals[index].weight = weight }
+                try modifyReal(global, target, .weight(weight))
                 print("Real \(target.address) of \(target.service) now has weight \(weight).")
             }
         }
@@ -106,7 +106,7 @@ struct RealCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                try setDisabled(global, target, true)
+                try modifyReal(global, target, .disable)
                 print("Disabled real \(target.address) of \(target.service): out of rotation until `usher real enable`.")
             }
         }
@@ -121,7 +121,7 @@ struct RealCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                try setDisabled(global, target, false)
+                try modifyReal(global, target, .enable)
                 print("Enabled real \(target.address) of \(target.service).")
             }
         }
@@ -144,7 +144,7 @@ struct RealCommand: ParsableCommand {
                     guard let s = config.service(named: name) else { throw unknownService(name, in: config) }
                     services = [s]
                 }
-                let rows = services.flatMap { s in s.reals.map { RealRow(service: s, $0, health: health) } }
+                let rows = services.flatMap { s in s.reals.map { RealView(service: s, $0, health: health) } }
                 if output.json {
                     try printJSON(rows)
                     return
@@ -167,78 +167,12 @@ struct RealCommand: ParsableCommand {
     }
 }
 
-/// A real server as `real list --json` prints it, with what its health checks found.
-struct RealRow: Encodable {
-    let service: String
-    let address: String
-    let weight: UInt32
-    /// disabled, draining (weight 0), down, up (checked and passing) or active (not checked).
-    let state: String
-    /// true for a sorry server (left out otherwise).
-    let backup: Bool?
-    /// Whether health checks watch it (not printed in JSON: `since` and `last_check` say it).
-    let checked: Bool
-    /// When the real entered its health state (checked reals only).
-    let since: Date?
-    let lastCheck: Date?
-    let lastPassed: Bool?
-    let lastError: String?
-    let lastLatencySeconds: Double?
-    let mac: String?
-    /// nat/gateway: the port the real listens on (left out when it is the service's).
-    let port: UInt16?
-
-    /// With `health` nil (not read), a checked real's state is only what the config says.
-    init(service: VirtualService, _ real: RealServer, health: [HealthTarget: RuntimeState.Entry]?) {
-        self.service = service.name
-        address = real.address.description
-        weight = real.weight
-        let checked = health != nil && service.healthCheck(of: real) != nil
-        let status = checked ? health?[service.healthTarget(of: real)]?.status : nil
-        if real.disabled {
-            state = "disabled"
-        } else if real.isDraining {
-            state = "draining"
-        } else if checked {
-            state = status?.state.rawValue ?? "up"
-        } else {
-            state = "active"
-        }
-        backup = real.backup ? true : nil
-        self.checked = checked
-        since = status?.since
-        lastCheck = status?.lastCheck
-        lastPassed = status?.lastPassed
-        lastError = status?.lastError
-        lastLatencySeconds = status?.lastLatencySeconds
-        mac = real.mac?.description
-        port = real.port
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case service, address, weight, state, backup, since, lastCheck, lastPassed, lastError, lastLatencySeconds, mac, port
-    }
-
-    /// `ok 1.2 ms`, `failed: connect refused`, or `-` before any check.
-    var lastCheckSummary: String {
-        guard let lastPassed else { return "-" }
-        if lastPassed {
-            return "ok" + (lastLatencySeconds.map { String(format: " %.1f ms", $0 * 1000) } ?? "")
-        }
-        return "failed: \(lastError ?? "?")"
-    }
-}
-
 /// `5s ago`, `3m ago`, `2h ago`.
 func ago(_ date: Date) -> String {
     let seconds = max(0, Int(Date().timeIntervalSince(date)))
     if seconds < 120 { return "\(seconds)s ago" }
     if seconds < 7200 { return "\(seconds / 60)m ago" }
     return "\(seconds / 3600)h ago"
-}
-
-private func setDisabled(_ global: GlobalOptions, _ target: RealCommand.Target, _ disabled: Bool) throws {
-    try modifyReal(global, target) { service, index in service.reals[index].disabled = disabled }
 }
 
 private func modifyService(_ global: GlobalOptions, _ name: String, _ body: (inout VirtualService) throws -> Void) throws {
@@ -250,13 +184,17 @@ private func modifyService(_ global: GlobalOptions, _ name: String, _ body: (ino
     }
 }
 
-private func modifyReal(_ global: GlobalOptions, _ target: RealCommand.Target, _ body: (inout VirtualService, Int) throws -> Void) throws {
-    try modifyService(global, target.service) { service in
-        guard let index = service.reals.firstIndex(where: { $0.address == target.address }) else {
-            let known = service.reals.map(\.address.description).joined(separator: ", ")
-            throw CLIError("\(target.address) is not a real server of \(target.service)\(known.isEmpty ? "" : "; its reals: \(known)")")
+/// Removes a real, or changes it as the daemon's API does (`Controller.change`).
+private func modifyReal(_ global: GlobalOptions, _ target: RealCommand.Target, remove: Bool = false,
+                        _ change: RealChange = .drain) throws {
+    do {
+        if remove {
+            try global.controller().remove(real: target.address, of: target.service)
+        } else {
+            try global.controller().change(real: target.address, of: target.service, change)
         }
-        try body(&service, index)
+    } catch let error as RealLookupError {
+        throw CLIError(error.description)
     }
 }
 

@@ -123,7 +123,7 @@ struct ServiceRow: Encodable {
     let maglevTableSize: UInt32
     /// nat services only (left out otherwise).
     let snatPool: String?
-    let reals: [RealRow]
+    let reals: [RealView]
 
     init(_ s: VirtualService) {
         name = s.name
@@ -135,7 +135,7 @@ struct ServiceRow: Encodable {
         hash = s.hashSourceOnly ? "source-ip" : "5-tuple"
         maglevTableSize = s.maglevTableSize
         snatPool = s.snatPool
-        reals = s.reals.map { RealRow(service: s, $0, health: nil) }
+        reals = s.reals.map { RealView(service: s, $0, health: nil) }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -146,8 +146,5 @@ struct ServiceRow: Encodable {
 
 /// The error for a service name that is not configured, listing the ones that are.
 func unknownService(_ name: String, in config: BalancerConfig) -> CLIError {
-    let known = config.services.map(\.name)
-    let hint = known.isEmpty ? "there are no services yet: `usher service add` or `usher apply -f FILE`"
-        : "known services: \(known.joined(separator: ", "))"
-    return CLIError("no service named \(name); \(hint)")
+    CLIError(RealLookupError.unknownService(name, known: config.services.map(\.name)).description)
 }

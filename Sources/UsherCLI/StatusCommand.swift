@@ -29,7 +29,7 @@ struct StatusCommand: ParsableCommand {
             let dataplane = try controller.dataplane(create: false)
             let stats = try dataplane.readStats()
             let health = controller.runtimeStore.load().state.byTarget
-            let reals = config.services.filter(\.mode.isLayer4).flatMap { s in s.reals.map { RealRow(service: s, $0, health: health) } }
+            let reals = config.services.filter(\.mode.isLayer4).flatMap { s in s.reals.map { RealView(service: s, $0, health: health) } }
             let daemon = DaemonStatus.running(in: global.stateDirectory)
             let report = StatusReport(
                 pinDirectory: global.pinDirectory,
@@ -87,7 +87,7 @@ private struct StatusReport: Encodable {
     /// How many L4 reals are in each state (up, down, draining, disabled, active).
     let realStates: [String: Int]
     /// Every L4 real with its health (as `usher real list --json`).
-    let realList: [RealRow]
+    let realList: [RealView]
 
     struct Daemon: Encodable {
         let pid: Int32
