@@ -16,6 +16,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The daemon's API, /metrics and status page (UsherAPI). No traits: no swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // The ABI header shared with the XDP program (BPF/include/usher/abi.h), imported as is.
@@ -26,6 +33,8 @@ let package = Package(
         .systemLibrary(name: "CNetlink", path: "Sources/CNetlink"),
         // Compiles BPF/*.c with the toolchain's clang and embeds the objects as Swift sources.
         .plugin(name: "BPFObjects", capability: .buildTool(), path: "Tools/Plugins/BPFObjects"),
+        // Embeds a target's Embedded/ files (the OpenAPI document, the status page) as a Swift source.
+        .plugin(name: "EmbedFiles", capability: .buildTool(), path: "Tools/Plugins/EmbedFiles"),
 
         // The domain: services, real servers, config files, Maglev. Knows nothing of C or BPF.
         .target(name: "UsherCore", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -47,6 +56,26 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
+        ),
+        // The daemon's HTTP face: the REST API (handlers generated from openapi.yaml, so the two
+        // cannot drift), /metrics for Prometheus, the status page; a Unix socket and optional TLS.
+        .target(
+            name: "UsherAPI",
+            dependencies: [
+                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherProxy",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Embedded"],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator"), "EmbedFiles"]
         ),
         // Health checks of every real of every service (L4 reals, L7 pool members), on SwiftNIO.
         .target(
@@ -81,7 +110,7 @@ let package = Package(
         .target(
             name: "UsherCLI",
             dependencies: [
-                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherHealth", "UsherProxy",
+                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherHealth", "UsherProxy", "UsherAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

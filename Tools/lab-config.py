@@ -18,6 +18,7 @@ FAR_MTU = 1280     # the link from router2 to real4: path MTU discovery through 
 SNAT = {4: "198.51.100.3", 6: "2001:db8:2::3"}
 POOLS = {4: "lb-snat", 6: "lb-snat-v6"}
 L7_VIP = {4: "203.0.113.14", 6: "2001:db8:100::14"}
+API_LISTEN = "198.51.100.2:9443"  # the daemon's API, /metrics and status page over TLS, on the lb
 TCP_PORTS = [80, 8080]
 UDP_PORTS = [9000, 9001]
 
@@ -84,6 +85,8 @@ def config(name, directory):
     ]
     for family in (4, 6):
         lines += [f"  - name: {POOLS[family]}", f"    addresses: [{SNAT[family]}]", "    ports: 1024-65535"]
+    lines += ["api:", f"  listen: {API_LISTEN}", f"  tls-certificate: {directory}/api.pem",
+              f"  tls-key: {directory}/api.key", f"  token-file: {directory}/api.token"]
     lines.append("services:")
     for entry, reals in services():
         lines += [f"  - name: {entry['name']}", f"    vip: {entry['vip']}", f"    port: {entry['port']}",
@@ -201,6 +204,8 @@ def facts(name, directory):
         "snat": {"ipv4": SNAT[4], "ipv6": SNAT[6], "pools": {POOLS[4]: SNAT[4], POOLS[6]: SNAT[6]}},
         "http_ports": TCP_PORTS, "udp_ports": UDP_PORTS,
         "services": [entry for entry, _ in services()],
+        "api": {"url": f"https://{API_LISTEN}/", "socket": f"{directory}/state/api.sock",
+                "token_file": f"{directory}/api.token", "cert": f"{directory}/api.pem"},
     }
 
 

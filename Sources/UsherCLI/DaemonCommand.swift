@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import UsherAPI
 import UsherControl
 import UsherCore
 import UsherDaemon
@@ -61,9 +62,13 @@ struct DaemonCommand: AsyncParsableCommand {
                                         logger: logger, events: events)
                 engine.onTransition { transition in Task { await daemon.handle(transition) } }
                 try await daemon.start()
+                // The API, /metrics and the status page; what a TCP listener needs is checked now.
+                let api = try APIServer(daemon: daemon, proxy: proxy, settings: await daemon.view().config.api, logger: logger)
+                engine.observeResults(api.checkObserver)
                 let service = DaemonService(daemon: daemon, proxy: proxy, logger: logger)
                 let serviceGroup = ServiceGroup(configuration: .init(
-                    services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    services: [.init(service: service), .init(service: api)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await serviceGroup.run()
                 await engine.stop()
                 events.finish()

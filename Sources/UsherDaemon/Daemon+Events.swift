@@ -11,8 +11,8 @@ extension Daemon {
     /// A reload's outcome as an event: what changed, or each error that refused it.
     func publishReload(_ outcome: DaemonStatus.Reload) {
         if outcome.ok {
-            let changes = outcome.changes.isEmpty ? "no changes" : outcome.changes.joined(separator: "; ")
-            events.publish(DaemonEvent(kind: .reload, severity: .notice, message: "reloaded \(configPath): \(changes)"))
+            events.publish(DaemonEvent(kind: .reload, severity: .notice,
+                                       message: "reloaded \(configPath): \(DaemonEvent.summary(outcome.changes))"))
         } else {
             events.publish(DaemonEvent(kind: .reload, severity: .error,
                                        message: "reload of \(configPath) refused, the running config stays: "

@@ -9,12 +9,12 @@ import UsherProxy
 /// through the `Controller` — the same path as the CLI's.
 public actor Daemon {
     public let configPath: String
-    let controller: Controller
+    public nonisolated let controller: Controller
     let engine: (any HealthChecking)?
     let proxy: ProxyServer
     let logger: Logger
     /// Recent events and their sinks (syslog, alerts, the status page).
-    public let events: EventLog
+    public nonisolated let events: EventLog
     private let lock: DaemonLock
     private var status: DaemonStatus
     private var runtime: [HealthTarget: RuntimeState.Entry] = [:]
@@ -53,14 +53,15 @@ public actor Daemon {
         let diff = try controller.replace(with: file, dryRun: false)
         logger.notice("applied \(configPath)", metadata: ["changes": "\(diff.isEmpty ? "none" : diff.lines.joined(separator: "; "))"])
         events.publish(DaemonEvent(kind: .apply, severity: .notice,
-                                   message: "applied \(configPath): \(diff.isEmpty ? "no changes" : diff.lines.joined(separator: "; "))"))
+                                   message: "applied \(configPath): \(DaemonEvent.summary(diff.lines))"))
         try refreshConfig(force: true)
         try status.save(in: controller.stateDirectory)
     }
 
     /// SIGHUP or `usher reload`: reads the file again and applies it; a file with any error
     /// changes nothing (each error is logged with file:line:col: field). The proxy follows.
-    public func reload() async {
+    @discardableResult
+    public func reload() async -> DaemonStatus.Reload {
         status.generation += 1
         var outcome = DaemonStatus.Reload(at: Date(), ok: true)
         do {
@@ -79,7 +80,7 @@ public actor Daemon {
                 status.lastReload = outcome
                 publishReload(outcome)
                 try? status.save(in: controller.stateDirectory)
-                return
+                return outcome
             }
             logger.notice("reloaded \(configPath)", metadata: ["changes": "\(diff.isEmpty ? "none" : diff.lines.joined(separator: "; "))"])
         } catch let errors as ConfigErrors {
@@ -99,6 +100,7 @@ public actor Daemon {
         } catch {
             logger.error("cannot write the daemon's status", metadata: ["error": "\(error)"])
         }
+        return outcome
     }
 
     /// Reads the saved config again if it changed (or when `force`), and checks what it lists.
@@ -228,6 +230,29 @@ public actor Daemon {
         } catch {
             logger.error("cannot follow a next-hop change", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// What the API and the status page show: the config served, every checked real's health
+    /// now, and the daemon's own status.
+    public func view() -> DaemonView {
+        mergeSnapshot()
+        return DaemonView(config: config, health: runtime, status: status)
+    }
+
+    /// A runtime change to a real from the API: one apply through the controller (as `usher
+    /// real …` makes it), logged and published with what changed.
+    public func change(real address: IPAddress, of service: String, _ change: RealChange, by who: String) throws -> RealView {
+        let diff = try controller.change(real: address, of: service, change)
+        try refreshConfig(force: true)
+        let what = diff.isEmpty ? "no changes" : diff.lines.joined(separator: "; ")
+        logger.notice("\(address) of \(service): \(change)", metadata: ["by": "\(who)", "changes": "\(what)"])
+        events.publish(DaemonEvent(kind: .apply, severity: .notice, service: service, real: "\(address)",
+                                   message: "\(address) of \(service): \(change), asked by \(who): \(what)"))
+        mergeSnapshot()
+        guard let s = config.service(named: service), let real = s.reals.first(where: { $0.address == address }) else {
+            throw RealLookupError.unknownReal(address, service: service, known: [])
+        }
+        return RealView(service: s, real, health: runtime)
     }
 
     /// Records a service's state; returns the one before ("up" for a service not seen yet).

@@ -18,6 +18,7 @@ public final class HealthEngine: Sendable {
     private let logger: Logger
     private let checkers = Mutex<[HealthTarget: TargetChecker]>([:])
     private let callbacks = Mutex<[@Sendable (HealthTransition) -> Void]>([])
+    private let observer = Mutex<(@Sendable (HealthTarget, Bool, Double) -> Void)?>(nil)
     /// Checkers being stopped by `update`, awaited by `stop`.
     private let stopping = Mutex<[ObjectIdentifier: EventLoopFuture<Void>]>([:])
 
@@ -44,7 +45,10 @@ public final class HealthEngine: Sendable {
                 let kept = stopped.first { $0.target == target }?.status
                 let checker = TargetChecker(
                     target: target, check: check, initial: kept ?? initial[target] ?? HealthStatus(state: .up, since: now),
-                    eventLoop: group.next(), logger: logger, onTransition: { [weak self] in self?.transition($0) })
+                    eventLoop: group.next(), logger: logger, onTransition: { [weak self] in self?.transition($0) },
+                    onResult: { [weak self] target, passed, seconds in
+                        self?.observer.withLock { $0 }?(target, passed, seconds)
+                    })
                 current[target] = checker
                 started.append(checker)
             }
@@ -60,6 +64,11 @@ public final class HealthEngine: Sendable {
         if !started.isEmpty || !stopped.isEmpty {
             logger.info("health checks updated", metadata: ["started": "\(started.count)", "stopped": "\(stopped.count)"])
         }
+    }
+
+    /// Sets the callback called after every check (passed, seconds it took), on its event loop.
+    public func observeResults(_ callback: @escaping @Sendable (HealthTarget, Bool, Double) -> Void) {
+        observer.withLock { $0 = callback }
     }
 
     /// Adds a callback called at every transition.

@@ -18,6 +18,8 @@ final class TargetChecker: Sendable {
     private let up: Atomic<Bool>
     private let current: Mutex<HealthStatus>
     private let onTransition: @Sendable (HealthTransition) -> Void
+    /// Every finished check: passed, and how long it took (for /metrics).
+    private let onResult: @Sendable (HealthTarget, Bool, Double) -> Void
     /// Touched only on `eventLoop`.
     private let loop: NIOLoopBoundBox<LoopState>
 
@@ -29,8 +31,10 @@ final class TargetChecker: Sendable {
     }
 
     init(target: HealthTarget, check: HealthCheck, initial: HealthStatus, eventLoop: EventLoop, logger: Logger,
-         onTransition: @escaping @Sendable (HealthTransition) -> Void) {
+         onTransition: @escaping @Sendable (HealthTransition) -> Void,
+         onResult: @escaping @Sendable (HealthTarget, Bool, Double) -> Void = { _, _, _ in }) {
         self.target = target
+        self.onResult = onResult
         self.check = check
         self.eventLoop = eventLoop
         self.probe = Probe(check: check, target: target)
@@ -96,6 +100,7 @@ final class TargetChecker: Sendable {
     private func record(_ result: ProbeResult, latency: Double) {
         // Replaced or stopped while this check ran: its successor (if any) reports from now on.
         guard !loop.value.stopped else { return }
+        onResult(target, result.passed, latency)
         let now = Date()
         if let reason = result.reason {
             logger.debug("health check failed", metadata: metadata(reason))

@@ -43,7 +43,7 @@ struct ReadConfig {
 }
 
 extension ConfigReader {
-    static let topFields = ["interfaces", "encapsulation", "snat-pools", "nat", "services"]
+    static let topFields = ["interfaces", "encapsulation", "snat-pools", "nat", "api", "services"]
     static let interfaceFields = ["name", "xdp-mode"]
     static let encapsulationFields = ["source-v4", "source-v6"]
     static let serviceFields = [
@@ -87,6 +87,9 @@ extension ConfigReader {
         }
         if let node = fields["nat"], !Self.isNull(node) {
             out.config.nat = readNATSettings(node, at: path.key("nat"))
+        }
+        if let node = fields["api"], !Self.isNull(node) {
+            out.config.api = readAPISettings(node, at: path.key("api")) ?? APISettings()
         }
         if let node = fields["services"],
            let items = list(node, at: path.key("services"), what: "services", hint: "start each service with `- name: …`") {

@@ -9,11 +9,14 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     public var snatPools: [SNATPool]
     /// Timeouts of `nat`/`gateway` flows.
     public var nat: NATSettings
+    /// Where the daemon serves its API, /metrics and status page.
+    public var api: APISettings
 
     public init(
         interfaces: [InterfaceConfig] = [], encapsulation: Encapsulation = .init(), services: [VirtualService] = [],
-        snatPools: [SNATPool] = [], nat: NATSettings = .init()
+        snatPools: [SNATPool] = [], nat: NATSettings = .init(), api: APISettings = .init()
     ) {
+        self.api = api
         self.interfaces = interfaces
         self.encapsulation = encapsulation
         self.services = services
@@ -32,7 +35,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case interfaces, encapsulation, services, snatPools, nat
+        case interfaces, encapsulation, services, snatPools, nat, api
     }
 
     /// Decodes a saved state; one written before NAT existed has no pools and default timeouts.
@@ -43,6 +46,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
         services = try container.decode([VirtualService].self, forKey: .services)
         snatPools = try container.decodeIfPresent([SNATPool].self, forKey: .snatPools) ?? []
         nat = try container.decodeIfPresent(NATSettings.self, forKey: .nat) ?? NATSettings()
+        api = try container.decodeIfPresent(APISettings.self, forKey: .api) ?? APISettings()
     }
 }
 

@@ -77,3 +77,12 @@ extension DaemonEvent {
                   message: "\(target) is \(transition.to.rawValue): \(transition.reason)")
     }
 }
+
+extension DaemonEvent {
+    /// A diff's lines for an event: the first few, then how many more (the log has them all).
+    public static func summary(_ lines: [String], first: Int = 4) -> String {
+        guard !lines.isEmpty else { return "no changes" }
+        let shown = lines.prefix(first).joined(separator: "; ")
+        return lines.count > first ? "\(shown); and \(lines.count - first) more changes" : shown
+    }
+}

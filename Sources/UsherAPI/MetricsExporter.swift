@@ -1,0 +1,134 @@
+import Foundation
+import Logging
+import Prometheus
+import Synchronization
+import UsherBPF
+import UsherControl
+import UsherCore
+import UsherDaemon
+import UsherProxy
+
+/// `/metrics`: what the daemon counts itself (health-check durations, transitions, reloads) in a
+/// swift-prometheus registry, and what it reads at each scrape (the data plane's per-CPU
+/// counters, the reals' states and weights, the proxy's counters) written straight into the
+/// text, so a scrape of 100,000 reals keeps no metric object per real. Names follow HAProxy's
+/// exporter: `usher_service_*`, `usher_real_*`, a one-hot `state` label.
+final class MetricsExporter: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let daemon: Daemon
+    let proxy: ProxyServer?
+    private let checkDurations = Mutex<[String: DurationHistogram]>([:])
+    private let sampled = Mutex<Sampled>(Sampled())
+    private let startedAt = Date()
+
+    /// What costs a pass over the flow tables, read every few seconds rather than per scrape.
+    struct Sampled: Sendable {
+        var flows: Int?
+        var snatPorts: [IPAddress: Int] = [:]
+    }
+
+    static let checkBuckets: [Duration] = [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                                           .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                                           .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5)]
+
+    init(daemon: Daemon, proxy: ProxyServer?) {
+        self.daemon = daemon
+        self.proxy = proxy
+    }
+
+    /// Every finished check (the engine's observer): its duration, by service and result.
+    func observeCheck(_ target: HealthTarget, passed: Bool, seconds: Double) {
+        let service = target.pool.map { "\(target.service)/\($0)" } ?? target.service
+        let key = service + (passed ? "\u{0}ok" : "\u{0}failed")
+        let histogram = checkDurations.withLock { histograms in
+            if let existing = histograms[key] { return existing }
+            let made = registry.makeDurationHistogram(
+                descriptor: MetricNameDescriptor(namespace: "usher", subsystem: "health", metricName: "check_duration",
+                                                 unitName: "seconds", helpText: "Time each health check took, by service and result."),
+                labels: [("service", service), ("result", passed ? "ok" : "failed")], buckets: Self.checkBuckets)
+            histograms[key] = made
+            return made
+        }
+        histogram.record(.nanoseconds(Int64(seconds * 1e9)))
+    }
+
+    /// Counts the daemon's events until they end (transitions, applies, reloads, errors).
+    func countEvents(_ events: AsyncStream<DaemonEvent>) async {
+        for await event in events {
+            switch event.kind {
+            case .realState:
+                counter("health_transitions", "State changes of checked reals, by service and the state entered.",
+                        [("service", event.pool.map { "\(event.service ?? "")/\($0)" } ?? event.service ?? ""),
+                         ("state", event.state ?? "")]).increment()
+            case .reload:
+                counter("config_reloads", "Reloads of the config file, by result.",
+                        [("result", event.severity == .error ? "refused" : "ok")]).increment()
+            case .apply:
+                counter("config_applies", "Applies of the config or of a runtime change.", []).increment()
+            case .error:
+                counter("daemon_errors", "Failures the daemon logged and retries.", []).increment()
+            case .serviceState:
+                break
+            }
+        }
+    }
+
+    private func counter(_ name: String, _ help: String, _ labels: [(String, String)]) -> Counter {
+        registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "usher", metricName: name, unitName: "total",
+                                                              helpText: help), labels: labels)
+    }
+
+    /// Reads the flow tables' occupancy and SNAT ports (a pass over each table).
+    func sampleFlowTables() {
+        let controller = daemon.controller
+        guard controller.mapsArePinned, let dataplane = try? controller.dataplane(create: false) else { return }
+        let flows = try? dataplane.trackedFlows(limit: 0).total
+        let ports = (try? dataplane.snatPortsInUse()) ?? [:]
+        sampled.withLock { $0 = Sampled(flows: flows, snatPorts: ports) }
+    }
+
+    /// One scrape: the registry's families, then what is read now.
+    func scrape() async throws -> [UInt8] {
+        var raw: [UInt8] = []
+        raw.reserveCapacity(1 << 16)
+        registry.emit(into: &raw)
+        var text = PrometheusText(bytes: raw)
+        let view = await daemon.view()
+        let controller = daemon.controller
+        let pinned = controller.mapsArePinned
+        let operatorView = try OperatorView(daemon: view, dataplane: pinned ? try controller.dataplane(create: false) : nil,
+                                            names: pinned ? try controller.loadDataplaneState() : nil, withCounters: pinned)
+        writeDaemon(view, into: &text)
+        writeDataplane(operatorView, into: &text)
+        writeServices(operatorView, into: &text)
+        writeReals(operatorView, into: &text)
+        writeFlowTables(into: &text)
+        if let proxy { writeProxy(await proxy.statistics(), into: &text) }
+        return text.bytes
+    }
+
+    private func writeDaemon(_ view: DaemonView, into text: inout PrometheusText) {
+        text.family("usher_daemon_start_time_seconds", .gauge, "When the daemon started, in seconds since the epoch.")
+        text.sample("usher_daemon_start_time_seconds", [:], startedAt.timeIntervalSince1970.rounded())
+        text.family("usher_config_generation", .gauge, "Reloads the daemon has made (SIGHUP, usher reload, the API).")
+        text.sample("usher_config_generation", [:], view.status.generation)
+        if let reload = view.status.lastReload {
+            text.family("usher_config_last_reload_timestamp_seconds", .gauge, "When the last reload ended.")
+            text.sample("usher_config_last_reload_timestamp_seconds", [:], reload.at.timeIntervalSince1970.rounded())
+            text.family("usher_config_last_reload_success", .gauge, "1 when the last reload went through, 0 when refused.")
+            text.sample("usher_config_last_reload_success", [:], reload.ok ? 1 : 0)
+        }
+    }
+
+    private func writeFlowTables(into text: inout PrometheusText) {
+        let sampled = sampled.withLock { $0 }
+        if let flows = sampled.flows {
+            text.family("usher_flows_tracked", .gauge, "Flows in the data plane's tables (dsr and nat), read every 15 s.")
+            text.sample("usher_flows_tracked", [:], flows)
+        }
+        text.family("usher_snat_ports_in_use", .gauge, "SNAT ports held by nat flows, per pool address, read every 15 s.")
+        for (address, count) in sampled.snatPorts.sorted(by: { $0.key < $1.key }) {
+            text.sample("usher_snat_ports_in_use", ["address": address.description], count)
+        }
+    }
+}

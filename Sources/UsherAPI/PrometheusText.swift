@@ -1,0 +1,86 @@
+/// Writes metric families in the Prometheus text format (0.0.4): a HELP and a TYPE line once
+/// per family, then its samples; label values escaped as the format says (`\\`, `\"`, `\n`).
+/// Used for what is read from the data plane at each scrape (hundreds of thousands of series
+/// cost one pass over bytes, with no metric objects kept per real).
+struct PrometheusText {
+    private(set) var bytes: [UInt8] = []
+
+    init(reserving capacity: Int = 1 << 16) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    enum Kind: String {
+        case counter, gauge
+    }
+
+    /// Starts a family: `# HELP name help` and `# TYPE name kind`.
+    mutating func family(_ name: String, _ kind: Kind, _ help: String) {
+        append("# HELP \(name) \(help)\n# TYPE \(name) \(kind.rawValue)\n")
+    }
+
+    /// One sample: `name{label="value",...} value`.
+    mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String>, _ value: UInt64) {
+        head(name, labels)
+        append(String(value))
+        bytes.append(0x0A)
+    }
+
+    mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String>, _ value: Double) {
+        head(name, labels)
+        append(Self.format(value))
+        bytes.append(0x0A)
+    }
+
+    mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String>, _ value: Int) {
+        sample(name, labels, UInt64(max(0, value)))
+    }
+
+    mutating func append(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    mutating func append(_ raw: [UInt8]) {
+        bytes.append(contentsOf: raw)
+    }
+
+    private mutating func head(_ name: String, _ labels: KeyValuePairs<String, String>) {
+        append(name)
+        if !labels.isEmpty {
+            bytes.append(UInt8(ascii: "{"))
+            var first = true
+            for (key, value) in labels {
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
+                append(key)
+                bytes.append(contentsOf: [UInt8(ascii: "="), UInt8(ascii: "\"")])
+                escape(value)
+                bytes.append(UInt8(ascii: "\""))
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+        bytes.append(UInt8(ascii: " "))
+    }
+
+    private mutating func escape(_ value: String) {
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            default: bytes.append(byte)
+            }
+        }
+    }
+
+    /// Go's float formatting as Prometheus parses it: integers without a fraction, NaN, ±Inf.
+    static func format(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+}
