@@ -130,6 +130,7 @@ let package = Package(
 
         .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore"]),
         .testTarget(name: "UsherControlTests", dependencies: ["UsherControl", "UsherCore"]),
+        .testTarget(name: "UsherAPITests", dependencies: ["UsherAPI"]),
         // Frames and privilege checks shared by the test targets that drive the kernel.
         .target(name: "UsherTestSupport", dependencies: ["UsherCore"], path: "Tests/UsherTestSupport"),
         .testTarget(name: "UsherBPFTests", dependencies: ["UsherBPF", "UsherCore", "CUsherABI", "CLibBPF", "CNetlink", "UsherTestSupport"]),

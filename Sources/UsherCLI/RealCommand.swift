@@ -184,14 +184,25 @@ private func modifyService(_ global: GlobalOptions, _ name: String, _ body: (ino
     }
 }
 
-/// Removes a real, or changes it as the daemon's API does (`Controller.change`).
+/// Removes a real, or changes it: through the daemon when one runs (it applies, logs and
+/// publishes the change itself), else directly (`Controller.change`, as the daemon does).
 private func modifyReal(_ global: GlobalOptions, _ target: RealCommand.Target, remove: Bool = false,
                         _ change: RealChange = .drain) throws {
+    let controller = global.controller()
     do {
         if remove {
-            try global.controller().remove(real: target.address, of: target.service)
+            try controller.remove(real: target.address, of: target.service)
+        } else if let daemon = DaemonClient.running(controller) {
+            do {
+                try daemon.change(real: target.address, of: target.service, change)
+            } catch let failure as DaemonClient.Failure {
+                // The daemon's API does not answer: the same change under the same lock; the
+                // daemon follows the saved config within a second.
+                printError("usher: warning: \(failure); changing the tables directly")
+                try controller.change(real: target.address, of: target.service, change)
+            }
         } else {
-            try global.controller().change(real: target.address, of: target.service, change)
+            try controller.change(real: target.address, of: target.service, change)
         }
     } catch let error as RealLookupError {
         throw CLIError(error.description)
