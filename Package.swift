@@ -122,7 +122,7 @@ let package = Package(
         .executableTarget(name: "usher", dependencies: ["UsherCLI"]),
         // The benchmark harness (Tools/bench, Docs/BENCHMARKS.md): its parts and report, and the command.
         .target(name: "UsherBenchKit", dependencies: [
-            "UsherBPF", "UsherControl", "UsherCore", "UsherHealth",
+            "UsherAPI", "UsherBPF", "UsherControl", "UsherCore", "UsherDaemon", "UsherHealth",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Benchmarks/Sources/UsherBenchKit"),

@@ -108,7 +108,7 @@ struct APIHandler: APIProtocol {
     }
 
     func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
-        .ok(.init(body: .plainText(HTTPBody(try await metrics.scrape()))))
+        .ok(.init(body: .plainText(HTTPBody(try await metrics.scrape(daemon)))))
     }
 
     func getStatusPage(_ input: Operations.GetStatusPage.Input) async throws -> Operations.GetStatusPage.Output {

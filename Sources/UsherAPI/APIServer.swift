@@ -30,7 +30,7 @@ public struct APIServer: Service {
         self.proxy = proxy
         self.settings = settings
         self.logger = logger
-        metrics = MetricsExporter(daemon: daemon, proxy: proxy)
+        metrics = MetricsExporter(controller: daemon.controller, proxy: proxy)
         if settings.listen != nil { _ = try listenerParts() }
     }
 

@@ -13,9 +13,9 @@ import UsherProxy
 /// counters, the reals' states and weights, the proxy's counters) written straight into the
 /// text, so a scrape of 100,000 reals keeps no metric object per real. Names follow HAProxy's
 /// exporter: `usher_service_*`, `usher_real_*`, a one-hot `state` label.
-final class MetricsExporter: Sendable {
+public final class MetricsExporter: Sendable {
     let registry = PrometheusCollectorRegistry()
-    let daemon: Daemon
+    let controller: Controller
     let proxy: ProxyServer?
     private let checkDurations = Mutex<[String: DurationHistogram]>([:])
     private let sampled = Mutex<Sampled>(Sampled())
@@ -31,8 +31,8 @@ final class MetricsExporter: Sendable {
                                            .milliseconds(25), .milliseconds(50), .milliseconds(100),
                                            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5)]
 
-    init(daemon: Daemon, proxy: ProxyServer?) {
-        self.daemon = daemon
+    public init(controller: Controller, proxy: ProxyServer?) {
+        self.controller = controller
         self.proxy = proxy
     }
 
@@ -80,21 +80,24 @@ final class MetricsExporter: Sendable {
 
     /// Reads the flow tables' occupancy and SNAT ports (a pass over each table).
     func sampleFlowTables() {
-        let controller = daemon.controller
         guard controller.mapsArePinned, let dataplane = try? controller.dataplane(create: false) else { return }
         let flows = try? dataplane.trackedFlows(limit: 0).total
         let ports = (try? dataplane.snatPortsInUse()) ?? [:]
         sampled.withLock { $0 = Sampled(flows: flows, snatPorts: ports) }
     }
 
-    /// One scrape: the registry's families, then what is read now.
-    func scrape() async throws -> [UInt8] {
+    /// One scrape of the running daemon.
+    func scrape(_ daemon: Daemon) async throws -> [UInt8] {
+        try render(await daemon.view(), proxy: await proxy?.statistics())
+    }
+
+    /// The registry's families, then what is read now: `view` joined with the data plane's
+    /// counters (one per-CPU read per service and per real), and the proxy's counters.
+    public func render(_ view: DaemonView, proxy stats: ProxyStatistics?) throws -> [UInt8] {
         var raw: [UInt8] = []
         raw.reserveCapacity(1 << 16)
         registry.emit(into: &raw)
         var text = PrometheusText(bytes: raw)
-        let view = await daemon.view()
-        let controller = daemon.controller
         let pinned = controller.mapsArePinned
         let operatorView = try OperatorView(daemon: view, dataplane: pinned ? try controller.dataplane(create: false) : nil,
                                             names: pinned ? try controller.loadDataplaneState() : nil, withCounters: pinned)
@@ -103,7 +106,7 @@ final class MetricsExporter: Sendable {
         writeServices(operatorView, into: &text)
         writeReals(operatorView, into: &text)
         writeFlowTables(into: &text)
-        if let proxy { writeProxy(await proxy.statistics(), into: &text) }
+        if let stats { writeProxy(stats, into: &text) }
         return text.bytes
     }
 

@@ -9,6 +9,12 @@ public struct DaemonView: Sendable {
     public var health: [HealthTarget: RuntimeState.Entry]
     public var status: DaemonStatus
 
+    public init(config: BalancerConfig, health: [HealthTarget: RuntimeState.Entry], status: DaemonStatus) {
+        self.config = config
+        self.health = health
+        self.status = status
+    }
+
     /// Every real of every service as `usher real list` shows it.
     public func reals(of service: VirtualService) -> [RealView] {
         service.reals.map { RealView(service: service, $0, health: health) }
