@@ -8,6 +8,7 @@ import UsherCore
 import UsherDaemon
 import UsherHealth
 import UsherProxy
+import UsherSync
 
 /// `usher daemon -c FILE`: the balancer as a long-running service.
 struct DaemonCommand: AsyncParsableCommand {
@@ -59,10 +60,20 @@ struct DaemonCommand: AsyncParsableCommand {
                 engine.onTransition { transition in Task { await daemon.handle(transition) } }
                 try await daemon.start()
                 let service = DaemonService(daemon: daemon, proxy: proxy, logger: logger)
+                var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
+                // Flow-state sync with the other balancers, once the first apply made the tables.
+                if let sync = file.sync {
+                    services.append(.init(service: try SyncService(
+                        settings: sync, pinDirectory: global.pinDirectory, stateDirectory: global.stateDirectory,
+                        group: group, logger: logger)))
+                }
                 let serviceGroup = ServiceGroup(configuration: .init(
-                    services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await serviceGroup.run()
                 await engine.stop()
+            } catch let error as SyncServiceError {
+                try? await group.shutdownGracefully()
+                throw CLIError(error.description)
             } catch let error as DaemonError {
                 try? await group.shutdownGracefully()
                 throw CLIError(error.description)

@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UsherBPF
+import UsherCore
+
+/// Flow-state sync as a service of the daemon's `ServiceGroup` (Docs/ARCHITECTURE.md,
+/// "Flow-state sync"): listens on `sync: address:port` (UDP), writes what peers send into the
+/// tables, and every `interval` sends each peer the flows that changed (a heartbeat when none
+/// did), plus a full pass to a peer that appeared. Its counters go to `<state dir>/sync.json`.
+public struct SyncService: Service {
+    let engine: SyncEngine
+    let settings: SyncSettings
+    let group: any EventLoopGroup
+    let stateDirectory: String
+    let logger: Logger
+
+    /// Opens the tables pinned in `pinDirectory` and reads the key file. Throws if either fails.
+    public init(settings: SyncSettings, pinDirectory: String, stateDirectory: String, group: any EventLoopGroup,
+                logger: Logger) throws {
+        var key: [UInt8]?
+        if let path = settings.keyFile {
+            if let problem = ConfigValidator.syncKeyProblem(path) { throw SyncServiceError(message: "sync key: \(problem)") }
+            key = ConfigValidator.syncKey(at: path)
+        }
+        let tables = try FlowTableSync(pinDirectory: pinDirectory)
+        self.engine = SyncEngine(settings: settings, key: key, tables: tables, logger: logger)
+        self.settings = settings
+        self.group = group
+        self.stateDirectory = stateDirectory
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let channel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+        do {
+            channel = try await DatagramBootstrap(group: group)
+                .bind(host: "\(settings.address)", port: Int(settings.port)) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(
+                            wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw SyncServiceError(message: "cannot listen on \(settings.address) UDP port \(settings.port): \(error); " +
+                "check that `sync: address:` is an address of this host and that no other process uses the port")
+        }
+        logger.notice("sync listening", metadata: ["address": "\(settings.address)", "port": "\(settings.port)",
+                                                   "peers": "\(settings.peers.map(\.description).joined(separator: ", "))"])
+        let peers = try settings.peers.map { try SocketAddress(ipAddress: "\($0)", port: Int(settings.port)) }
+        let byAddress = Dictionary(uniqueKeysWithValues: zip(settings.peers, peers))
+        let interval = Duration.milliseconds(Int64(settings.intervalMilliseconds))
+        try await channel.executeThenClose { inbound, outbound in
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        for try await envelope in inbound.cancelOnGracefulShutdown() {
+                            let sender = envelope.remoteAddress.ipAddress.flatMap(IPAddress.init)
+                            await engine.receive(Array(envelope.data.readableBytesView), from: sender)
+                        }
+                    } catch {
+                        logger.error("sync: receiving stopped", metadata: ["error": "\(error)"])
+                    }
+                }
+                group.addTask {
+                    await every(interval) {
+                        var failed = 0
+                        let datagrams = await engine.round()
+                        for (peer, bytes) in datagrams {
+                            guard let address = byAddress[peer] else { continue }
+                            do {
+                                try await outbound.write(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)))
+                            } catch {
+                                failed += 1
+                            }
+                        }
+                        await engine.sent(datagrams.count - failed, failed: failed)
+                    }
+                }
+                group.addTask { await every(.seconds(1)) { await engine.saveStatus(in: stateDirectory) } }
+                // The first task to end (graceful shutdown) ends the others.
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        await engine.saveStatus(in: stateDirectory)
+    }
+}
+
+/// A sync service that cannot start: its message says what to do.
+public struct SyncServiceError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Runs `body` every `interval` until graceful shutdown or cancellation.
+private func every(_ interval: Duration, _ body: @Sendable () async -> Void) async {
+    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await body()
+        let slept: Void?? = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        guard case .some(.some) = slept else { return }
+    }
+}

@@ -1,0 +1,106 @@
+"""Flow-state sync between two balancers (Docs/ARCHITECTURE.md, "Flow-state sync").
+
+Long-lived TCP connections run through a nat service and a gateway service on balancer lb1; a
+real is added to both services while they run (so the Maglev tables of both balancers now send
+about half of these flows elsewhere: only the flows' tracked state keeps them on their real).
+Then lb2 takes over by hand: the floating addresses (SNAT address, the reals' gateway) move with
+gratuitous ARPs, the router's route to the VIPs moves, lb1's link goes down. With sync every
+connection keeps echoing through lb2; without it, the flows lb2 places on the new real break.
+The lab is synclab.py's (two balancers), not Tools/lab's.
+"""
+import json
+import os
+import subprocess
+import time
+import pytest
+
+from labkit import require_root, unique_name, usher_binary, wait_until
+from synclab import GW_VIP, HERE, NAT_VIP, PYTHON, REALS, SyncLab
+
+CONNECTIONS = 8  # per service, from fixed source ports: the same flows, the same Maglev picks, each run
+FIRST_PORT = 30000
+SECONDS = 16
+
+
+@pytest.fixture
+def synclab(tmp_path):
+    require_root()
+    binary = usher_binary()
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"usher binary not found at {binary}: run 'swift build' first, or set USHER_BIN")
+    lab = SyncLab(unique_name(), binary, tmp_path)
+    try:
+        lab.up()
+        yield lab
+    finally:
+        lab.down()
+
+
+def run_failover(lab, key):
+    """Starts both daemons, the connections, adds real2, fails over to lb2; returns the client's
+    report, the failover time and lb2's flows by client port."""
+    for lb in ("lb1", "lb2"):
+        lab.start_daemon(lb, lab.write_config(lb, ["real1"], sync_key=key))
+    if key is not False:
+        assert wait_until(lambda: all(p["present"] for lb in ("lb1", "lb2") for p in lab.status(lb)["sync"]["peers"]), 10), \
+            f"the balancers do not hear each other: {lab.status('lb1').get('sync')} {lab.status('lb2').get('sync')}"
+
+    started = lab.dir / "client.started"
+    client = lab.popen("client", PYTHON, HERE, "client", f"{NAT_VIP}:80,{GW_VIP}:80", FIRST_PORT, CONNECTIONS, SECONDS,
+                       started, stdout=subprocess.PIPE, text=True)
+    assert wait_until(started.exists, 10), "the client did not start"
+    time.sleep(1.5)
+    real1 = REALS["real1"][0]
+    on_lb1 = lab.flows("lb1")["flows"]
+    assert len(on_lb1) == 2 * CONNECTIONS and all(f["real"] == real1 for f in on_lb1), on_lb1
+
+    # A real is added while the connections run: on lb1 they stay on real1 (tracked).
+    for lb in ("lb1", "lb2"):
+        lab.write_config(lb, ["real1", "real2"], sync_key=key)
+        lab.reload(lb)
+    time.sleep(1.5)  # several sync rounds (200 ms), and a refresh of every flow's last packet
+
+    failover = time.time()
+    lab.make_active("lb2")
+    lab.ip("lb1", "link", "set", "eth0", "down")
+    out, _ = client.communicate(timeout=SECONDS + 40)
+    report = json.loads(out)
+    assert len(report) == 2 * CONNECTIONS, report
+    on_lb2 = {f["client_port"]: f for f in lab.flows("lb2")["flows"]}
+    return report, failover, on_lb2
+
+
+def test_connections_survive_a_failover_with_sync(synclab, tmp_path):
+    lab = synclab
+    key = tmp_path / "sync.key"
+    key.write_text(os.urandom(32).hex() + "\n")
+    key.chmod(0o600)
+    report, failover, on_lb2 = run_failover(lab, key)
+
+    end = max(r["last_echo"] or 0 for r in report)
+    broken = [r for r in report if r["error"] or (r["last_echo"] or 0) < end - 1.0 or (r["last_echo"] or 0) < failover + 3]
+    assert not broken, f"connections broken by the failover (at {failover:.2f}): {broken}"
+    # lb2 forwarded them all, each on the real it had on lb1, whatever lb2's own table says.
+    real1 = REALS["real1"][0]
+    for r in report:
+        flow = on_lb2.get(r["sport"])
+        assert flow and flow["real"] == real1, (r, flow)
+    nat = [f for f in on_lb2.values() if f["mode"] == "nat"]
+    assert len(nat) == CONNECTIONS and all(f["snat_port"] for f in nat), nat
+
+    sync = lab.status("lb2")["sync"]
+    assert sync["signed"] and sync["flows_applied"] >= 2 * CONNECTIONS, sync
+    assert sync["dropped"] == {}, sync
+    assert sync["full_passes"] >= 1 and sync["messages_received"] > 0, sync
+
+
+def test_without_sync_the_moved_flows_break(synclab):
+    """The same run without `sync:` must fail where sync matters: proves the test above can fail."""
+    lab = synclab
+    report, failover, on_lb2 = run_failover(lab, False)
+    real2 = REALS["real2"][0]
+    moved = [r for r in report if on_lb2.get(r["sport"], {}).get("real") == real2]
+    assert moved, f"lb2 placed no flow on real2 (its flows: {on_lb2}): choose other source ports"
+    survived = [r for r in moved if not r["error"]]
+    assert not survived, f"flows lb2 sent to real2 kept echoing without sync: {survived}"
+    assert "sync" not in lab.status("lb2") or lab.status("lb2")["sync"] is None
