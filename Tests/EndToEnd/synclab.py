@@ -1,6 +1,6 @@
 """A lab of two balancers for flow-state sync (test_flow_sync.py), apart from Tools/lab.
 
-    client -- router ==(bridge br0)== lb1, lb2, real1, real2
+    client -- router ==(bridge br0)== lb1, lb2, real1, real2  (dsr replies: real -> router -> client)
 
 The router sends the VIP range to the active balancer (a static route, as an upstream router
 told by BGP or by hand would). The active balancer also holds the floating addresses the reals
@@ -31,8 +31,8 @@ LB_MAC = {"lb1": "02:00:00:02:00:02", "lb2": "02:00:00:02:00:05"}
 REALS = {"real1": ("198.51.100.11", "02:00:00:02:00:11"), "real2": ("198.51.100.12", "02:00:00:02:00:12")}
 SNAT = "198.51.100.3"
 GATEWAY = "198.51.100.6"  # the reals' gateway for their own traffic: floating, like the SNAT address
-NAT_VIP, GW_VIP = "203.0.113.20", "203.0.113.21"
-NAT_PORT, GW_PORT = 8080, 8081
+NAT_VIP, GW_VIP, DSR_VIP = "203.0.113.20", "203.0.113.21", "203.0.113.22"
+NAT_PORT, GW_PORT, DSR_PORT = 8080, 8081, 80
 SYNC_PORT = 7947
 
 
@@ -112,12 +112,15 @@ class SyncLab:
             self.veth("router", port, "02:00:00:03:00:1" + real[-1], real, "eth0", mac)
             self.ip("router", "link", "set", port, "master", "br0")
             self.ip(real, "addr", "add", f"{address}/25", "dev", "eth0")
+            # dsr-l2: the VIP on loopback, never answered for on the segment; replies go to the router.
+            self.run(real, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2")
+            self.ip(real, "addr", "add", f"{DSR_VIP}/32", "dev", "lo")
             self.ip(real, "route", "add", "default", "via", "198.51.100.1")
             # Its own traffic (gateway replies to clients) leaves through the floating gateway.
             self.ip(real, "rule", "add", "from", address, "lookup", "100")
             self.ip(real, "route", "add", "198.51.100.0/25", "dev", "eth0", "table", "100")
             self.ip(real, "route", "add", "default", "via", GATEWAY, "table", "100")
-            self.popen(real, PYTHON, HERE, "echo", real, NAT_PORT, GW_PORT, stdout=subprocess.DEVNULL,
+            self.popen(real, PYTHON, HERE, "echo", real, NAT_PORT, GW_PORT, DSR_PORT, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         self.make_active("lb1", announce=False)
         for real, (address, _) in REALS.items():
@@ -167,14 +170,15 @@ class SyncLab:
             lines += ["sync:", f"  address: {LB[lb]}", f"  peers: [{peer}]", "  interval: 200ms"]
             lines += [f"  key-file: {sync_key}"] if sync_key else []
         lines.append("services:")
-        for name, vip, mode, port in (("app-nat", NAT_VIP, "nat", NAT_PORT), ("app-gw", GW_VIP, "gateway", GW_PORT)):
+        for name, vip, mode, port in (("app-nat", NAT_VIP, "nat", NAT_PORT), ("app-gw", GW_VIP, "gateway", GW_PORT),
+                                      ("app-dsr", DSR_VIP, "dsr-l2", None)):
             lines += [f"  - name: {name}", f"    vip: {vip}", "    port: 80", "    protocol: tcp", f"    mode: {mode}",
                       "    maglev-table-size: 251"]
             lines += ["    snat-pool: lb-snat"] if mode == "nat" else []
             lines.append("    reals:")
             for real in reals:
                 address, mac = REALS[real]
-                lines += [f"      - address: {address}", f"        mac: {mac}", f"        port: {port}"]
+                lines += [f"      - address: {address}", f"        mac: {mac}"] + ([f"        port: {port}"] if port else [])
         path = self.dir / f"{lb}.yaml"
         path.write_text("\n".join(lines) + "\n")
         return path
