@@ -45,7 +45,8 @@ struct StatusCommand: ParsableCommand {
                 daemon: daemon.map { .init(pid: $0.pid, config: $0.configPath, startedAt: $0.startedAt) },
                 realStates: Dictionary(grouping: reals, by: \.state).mapValues(\.count),
                 realList: reals,
-                sync: daemon == nil ? nil : SyncStatus.load(from: global.stateDirectory))
+                // Written by this daemon's sync service (not left over from an earlier daemon).
+                sync: daemon.flatMap { d in SyncStatus.load(from: global.stateDirectory).flatMap { $0.updatedAt >= d.startedAt ? $0 : nil } })
             if output.json {
                 try printJSON(report)
                 return

@@ -9,7 +9,8 @@ moves them by hand: addresses deleted on lb1 and added on lb2 with gratuitous AR
 router's route changed, lb1's link downed.
 
 Run as a script inside a namespace, it is the lab's programs: `echo` (a TCP echo server) and
-`client` (long-lived connections that send a line every 100 ms and check the echo).
+`client` (long-lived connections that send a line every 100 ms and check the echo), `send` (one
+UDP datagram) and `garp` (gratuitous ARPs).
 """
 import json
 import os
@@ -313,12 +314,19 @@ def gratuitous_arp(interface, mac, address):
             time.sleep(0.05)
 
 
+def send_datagram(address, port, payload_hex):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.sendto(bytes.fromhex(payload_hex), (address, int(port)))
+
+
 if __name__ == "__main__":
     command = sys.argv[1]
     if command == "echo":
         echo_server(sys.argv[2], [int(p) for p in sys.argv[3:]])
     elif command == "client":
         client(sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), sys.argv[6])
+    elif command == "send":
+        send_datagram(sys.argv[2], sys.argv[3], sys.argv[4])
     elif command == "garp":
         gratuitous_arp(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from labkit import require_root, unique_name, usher_binary, wait_until
-from synclab import DSR_VIP, GW_VIP, HERE, NAT_VIP, PYTHON, REALS, SyncLab
+from synclab import DSR_VIP, GW_VIP, HERE, LB, NAT_VIP, PYTHON, REALS, SYNC_PORT, SyncLab
 
 SERVICES = 3  # nat, gateway, dsr-l2
 CONNECTIONS = 8  # per service, from fixed source ports: the same flows, the same Maglev picks, each run
@@ -93,6 +93,16 @@ def test_connections_survive_a_failover_with_sync(synclab, tmp_path):
     assert sync["signed"] and sync["flows_applied"] >= SERVICES * CONNECTIONS, sync
     assert sync["dropped"] == {}, sync
     assert sync["full_passes"] >= 1 and sync["messages_received"] > 0, sync
+
+    # Datagrams lb2 must refuse: garbage from a stranger (the client), and a well-formed but
+    # unsigned heartbeat from lb1's address. Both are counted; the daemon goes on.
+    lab.ip("lb1", "link", "set", "eth0", "up")
+    heartbeat = b"USYN" + bytes([1, 0, 0, 0, 0, 0, 0, 24]) + bytes(12)
+    lab.run("client", PYTHON, HERE, "send", LB["lb2"], SYNC_PORT, os.urandom(64).hex())
+    lab.run("lb1", PYTHON, HERE, "send", LB["lb2"], SYNC_PORT, heartbeat.hex())
+    assert wait_until(lambda: lab.status("lb2")["sync"]["dropped"] == {"unknown-peer": 1, "unauthenticated": 1}, 5), \
+        lab.status("lb2")["sync"]
+    assert lab.daemons["lb2"].poll() is None, lab.daemon_log("lb2")
 
 
 def test_without_sync_the_moved_flows_break(synclab):
