@@ -36,16 +36,22 @@ extension Dataplane {
             out.append(ScannedFlow(record: record, key: FlowKeyID(key), lastSeen: flow.last_seen_ns, replyLastSeen: 0))
         }
         let nat = try maps.natFlows.entries(as: (usher_flow_key, usher_nat_flow).self)
-        guard !nat.isEmpty else { return out }
+        let natReplies = try maps.natReplies.entries(as: (usher_flow_key, usher_nat_reply).self)
+        // The clients of the flows that changed either way; only their reply entries are indexed
+        // (a round where little changed costs the two reads and two filters).
+        var changed = Set<FlowKeyID>()
+        for (key, flow) in nat where flow.last_seen_ns >= since { changed.insert(FlowKeyID(key)) }
+        for (_, reply) in natReplies where reply.last_seen_ns >= since { changed.insert(FlowKeyID(reply.client)) }
+        guard !changed.isEmpty else { return out }
         var replies: [FlowKeyID: (key: usher_flow_key, reply: usher_nat_reply)] = [:]
-        for (key, reply) in try maps.natReplies.entries(as: (usher_flow_key, usher_nat_reply).self) {
-            replies[FlowKeyID(reply.client)] = (key, reply)
+        for (key, reply) in natReplies {
+            let client = FlowKeyID(reply.client)
+            if changed.contains(client) { replies[client] = (key, reply) }
         }
         for (key, flow) in nat {
             let id = FlowKeyID(key)
-            guard let (replyKey, reply) = replies[id], replyKey.dport == flow.snat_port, replyKey.sport == flow.real_port,
-                  sameBytes(replyKey.dst, flow.snat_addr), reply.real_id == flow.real_id,
-                  flow.last_seen_ns >= since || reply.last_seen_ns >= since,
+            guard changed.contains(id), let (replyKey, reply) = replies[id], replyKey.dport == flow.snat_port,
+                  replyKey.sport == flow.real_port, sameBytes(replyKey.dst, flow.snat_addr), reply.real_id == flow.real_id,
                   let service = index.services[flow.service_id], let real = index.real(flow.real_id, of: flow.service_id),
                   let interface = index.interfaceName(reply.ifindex)
             else { continue }

@@ -33,7 +33,7 @@ actor SyncEngine {
         }
         switch codec.decode(datagram, nowMilliseconds: Self.wallClockMilliseconds()) {
         case let .failure(error):
-            drop(error.counter, "from \(sender): \(error)")
+            drop(error.counter, "a datagram from \(sender): \(error)")
         case let .success(message):
             status.messagesReceived += 1
             status.flowsReceived += message.flows.count
