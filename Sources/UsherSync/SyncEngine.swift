@@ -9,7 +9,7 @@ import UsherCore
 actor SyncEngine {
     let settings: SyncSettings
     let codec: SyncCodec
-    private let tables: FlowTableSync
+    private let tables: SyncTableWorker
     private let logger: Logger
     private var peers: PeerTable
     private(set) var status: SyncStatus
@@ -19,14 +19,14 @@ actor SyncEngine {
     init(settings: SyncSettings, key: [UInt8]?, tables: FlowTableSync, logger: Logger) {
         self.settings = settings
         self.codec = SyncCodec(key: key)
-        self.tables = tables
+        self.tables = SyncTableWorker(tables)
         self.logger = logger
         self.peers = PeerTable(peers: settings.peers)
         self.status = SyncStatus(listen: settings.address.isV4 ? "\(settings.address):\(settings.port)" : "[\(settings.address)]:\(settings.port)", signed: key != nil)
     }
 
     /// One datagram from `sender`: checked, then its flows written under the merge rule.
-    func receive(_ datagram: [UInt8], from sender: IPAddress?) {
+    func receive(_ datagram: [UInt8], from sender: IPAddress?) async {
         guard let sender, peers.isPeer(sender) else {
             drop("unknown-peer", "a datagram from \(sender.map { "\($0)" } ?? "a non-IP address"), which is not a peer")
             return
@@ -41,7 +41,8 @@ actor SyncEngine {
                 logger.notice("sync peer appeared: it gets a full pass", metadata: ["peer": "\(sender)"])
             }
             do {
-                let counts = try tables.apply(message.flows)
+                let flows = message.flows
+                let counts = try await tables.run { try $0.apply(flows) }
                 status.flowsApplied += counts.written
                 status.flowsKeptLocal += counts.keptLocal
                 status.flowsUnmapped += counts.unmapped
@@ -54,25 +55,25 @@ actor SyncEngine {
 
     /// This round's datagrams: the changed flows for every peer (a heartbeat when none changed),
     /// and a full pass for each peer that appeared since the last round.
-    func round() -> [(peer: IPAddress, datagram: [UInt8])] {
-        let now = Self.wallClockMilliseconds()
+    func round() async -> [(peer: IPAddress, datagram: [UInt8])] {
         var out: [(IPAddress, [UInt8])] = []
         let changes: [FlowRecord]
         do {
-            changes = try tables.changes()
+            changes = try await tables.run { try $0.changes() }
         } catch {
             status.tableErrors += 1
             logger.error("sync: cannot read the flow tables", metadata: ["error": "\(error)"])
             changes = []
         }
-        let delta = codec.encode(changes, flags: [], sequence: sequence, sentAtMilliseconds: now)
+        let delta = codec.encode(changes, flags: [], sequence: sequence, sentAtMilliseconds: Self.wallClockMilliseconds())
         sequence &+= UInt32(delta.count)
         for peer in settings.peers { out += delta.map { (peer, $0) } }
         status.flowsSent += changes.count * settings.peers.count
         for peer in peers.takeAppeared() {
             do {
-                let all = try tables.all()
-                let pass = codec.encode(all, flags: .fullPass, sequence: sequence, sentAtMilliseconds: now)
+                let all = try await tables.run { try $0.all() }
+                let pass = codec.encode(all, flags: .fullPass, sequence: sequence,
+                                        sentAtMilliseconds: Self.wallClockMilliseconds())
                 sequence &+= UInt32(pass.count)
                 out += pass.map { (peer, $0) }
                 status.flowsSent += all.count
