@@ -63,7 +63,7 @@ struct DaemonCommand: AsyncParsableCommand {
                 var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
                 // Flow-state sync with the other balancers, once the first apply made the tables.
                 if let sync = file.sync {
-                    services.append(.init(service: try SyncService(
+                    services.append(.init(service: try await SyncService(
                         settings: sync, pinDirectory: global.pinDirectory, stateDirectory: global.stateDirectory,
                         group: group, logger: logger)))
                 }

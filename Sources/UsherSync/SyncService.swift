@@ -11,42 +11,41 @@ import UsherCore
 /// tables, and every `interval` sends each peer the flows that changed (a heartbeat when none
 /// did), plus a full pass to a peer that appeared. Its counters go to `<state dir>/sync.json`.
 public struct SyncService: Service {
+    typealias Channel = NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+
     let engine: SyncEngine
     let settings: SyncSettings
-    let group: any EventLoopGroup
+    let channel: Channel
     let stateDirectory: String
     let logger: Logger
 
-    /// Opens the tables pinned in `pinDirectory` and reads the key file. Throws if either fails.
+    /// Reads the key file, opens the tables pinned in `pinDirectory` and binds the UDP socket,
+    /// so that a daemon whose sync cannot work refuses to start (before it tells systemd it is
+    /// ready) with the reason and what to do.
     public init(settings: SyncSettings, pinDirectory: String, stateDirectory: String, group: any EventLoopGroup,
-                logger: Logger) throws {
+                logger: Logger) async throws {
         var key: [UInt8]?
         if let path = settings.keyFile {
             if let problem = ConfigValidator.syncKeyProblem(path) { throw SyncServiceError(message: "sync key: \(problem)") }
             key = ConfigValidator.syncKey(at: path)
         }
         let tables = try FlowTableSync(pinDirectory: pinDirectory)
+        do {
+            channel = try await DatagramBootstrap(group: group)
+                .bind(host: "\(settings.address)", port: Int(settings.port)) { channel in
+                    channel.eventLoop.makeCompletedFuture { try Channel(wrappingChannelSynchronously: channel) }
+                }
+        } catch {
+            throw SyncServiceError(message: "sync: cannot listen on \(settings.address) UDP port \(settings.port): \(error); " +
+                "check that `sync: address:` is an address of this host and that no other process uses the port")
+        }
         self.engine = SyncEngine(settings: settings, key: key, tables: tables, logger: logger)
         self.settings = settings
-        self.group = group
         self.stateDirectory = stateDirectory
         self.logger = logger
     }
 
     public func run() async throws {
-        let channel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
-        do {
-            channel = try await DatagramBootstrap(group: group)
-                .bind(host: "\(settings.address)", port: Int(settings.port)) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(
-                            wrappingChannelSynchronously: channel)
-                    }
-                }
-        } catch {
-            throw SyncServiceError(message: "cannot listen on \(settings.address) UDP port \(settings.port): \(error); " +
-                "check that `sync: address:` is an address of this host and that no other process uses the port")
-        }
         logger.notice("sync listening", metadata: ["address": "\(settings.address)", "port": "\(settings.port)",
                                                    "peers": "\(settings.peers.map(\.description).joined(separator: ", "))"])
         let peers = try settings.peers.map { try SocketAddress(ipAddress: "\($0)", port: Int(settings.port)) }

@@ -116,3 +116,13 @@ def test_without_sync_the_moved_flows_break(synclab):
     survived = [r for r in moved if not r["error"]]
     assert not survived, f"flows lb2 sent to real2 kept echoing without sync: {survived}"
     assert "sync" not in lab.status("lb2") or lab.status("lb2")["sync"] is None
+
+
+def test_a_sync_address_not_on_the_host_stops_the_daemon_at_start(synclab):
+    lab = synclab
+    config = lab.write_config("lb1", ["real1"])
+    config.write_text(config.read_text().replace(f"address: {LB['lb1']}", "address: 198.51.100.99"))
+    done = lab.usher("lb1", "daemon", "-c", config, timeout=60, check=False)
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    assert "cannot listen on 198.51.100.99 UDP port 7947" in done.stderr, done.stderr
+    assert "an address of this host" in done.stderr, done.stderr
