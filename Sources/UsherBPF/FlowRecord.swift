@@ -14,7 +14,7 @@ public struct FlowRecord: Hashable, Sendable {
     /// What a nat or gateway flow adds.
     public struct Translation: Hashable, Sendable {
         public var snatAddress: [UInt8]
-        /// Network order values are not used here: ports are host order.
+        /// Ports here are in host order (the tables hold them in network order).
         public var snatPort: UInt16
         /// The destination port at the real.
         public var realPort: UInt16

@@ -15,6 +15,7 @@ actor SyncEngine {
     private(set) var status: SyncStatus
     private var sequence: UInt32 = 0
     private var loggedDrops: Set<String> = []
+    private var socketDown = false
 
     init(settings: SyncSettings, key: [UInt8]?, tables: FlowTableSync, logger: Logger) {
         self.settings = settings
@@ -36,6 +37,10 @@ actor SyncEngine {
             drop(error.counter, "a datagram from \(sender): \(error)")
         case let .success(message):
             status.messagesReceived += 1
+            if socketDown {
+                socketDown = false
+                logger.notice("sync: messages flow again", metadata: ["peer": "\(sender)"])
+            }
             status.flowsReceived += message.flows.count
             if peers.heard(from: sender, at: .now) {
                 logger.notice("sync peer appeared: it gets a full pass", metadata: ["peer": "\(sender)"])
@@ -84,6 +89,15 @@ actor SyncEngine {
             }
         }
         return out
+    }
+
+    /// The socket closed: counted, and logged once per outage (a valid message from a peer ends it:
+    /// a send that returned only queued its datagram).
+    func socketClosed() {
+        status.socketClosures += 1
+        guard !socketDown else { return }
+        socketDown = true
+        logger.warning("sync: the socket closed (the kernel refused a send: link down or no route?); opening it again every second")
     }
 
     func sent(_ count: Int, failed: Int) {

@@ -16,6 +16,7 @@ public struct SyncService: Service {
     let engine: SyncEngine
     let settings: SyncSettings
     let channel: Channel
+    let group: any EventLoopGroup
     let stateDirectory: String
     let logger: Logger
 
@@ -30,17 +31,10 @@ public struct SyncService: Service {
             key = ConfigValidator.syncKey(at: path)
         }
         let tables = try FlowTableSync(pinDirectory: pinDirectory)
-        do {
-            channel = try await DatagramBootstrap(group: group)
-                .bind(host: "\(settings.address)", port: Int(settings.port)) { channel in
-                    channel.eventLoop.makeCompletedFuture { try Channel(wrappingChannelSynchronously: channel) }
-                }
-        } catch {
-            throw SyncServiceError(message: "sync: cannot listen on \(settings.address) UDP port \(settings.port): \(error); " +
-                "check that `sync: address:` is an address of this host and that no other process uses the port")
-        }
+        channel = try await Self.bind(settings, group: group)
         self.engine = SyncEngine(settings: settings, key: key, tables: tables, logger: logger)
         self.settings = settings
+        self.group = group
         self.stateDirectory = stateDirectory
         self.logger = logger
     }
@@ -48,6 +42,27 @@ public struct SyncService: Service {
     public func run() async throws {
         logger.notice("sync listening", metadata: ["address": "\(settings.address)", "port": "\(settings.port)",
                                                    "peers": "\(settings.peers.map(\.description).joined(separator: ", "))"])
+        var channel: Channel? = self.channel
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            if let open = channel {
+                try await serve(open)
+                channel = nil
+                guard !Task.isCancelled && !Task.isShuttingDownGracefully else { break }
+                // The socket closed under us: the kernel refused a send or a receive (the link went
+                // down, the route went away). Open it again every second until it works.
+                await engine.socketClosed()
+            }
+            await engine.saveStatus(in: stateDirectory)
+            let slept: Void?? = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+            guard case .some(.some) = slept else { break }
+            channel = try? await Self.bind(settings, group: group)
+        }
+        await engine.saveStatus(in: stateDirectory)
+    }
+
+    /// Receives, sends every interval and writes the status until graceful shutdown or until the
+    /// socket closes.
+    private func serve(_ channel: Channel) async throws {
         let peers = try settings.peers.map { try SocketAddress(ipAddress: "\($0)", port: Int(settings.port)) }
         let byAddress = Dictionary(uniqueKeysWithValues: zip(settings.peers, peers))
         let interval = Duration.milliseconds(Int64(settings.intervalMilliseconds))
@@ -60,7 +75,7 @@ public struct SyncService: Service {
                             await engine.receive(Array(envelope.data.readableBytesView), from: sender)
                         }
                     } catch {
-                        logger.error("sync: receiving stopped", metadata: ["error": "\(error)"])
+                        logger.debug("sync: receiving stopped", metadata: ["error": "\(error)"])
                     }
                 }
                 group.addTask {
@@ -79,19 +94,25 @@ public struct SyncService: Service {
                     }
                 }
                 group.addTask { await every(.seconds(1)) { await engine.saveStatus(in: stateDirectory) } }
-                // The first task to end (graceful shutdown) ends the others.
+                // The first task to end (graceful shutdown, or the socket closed) ends the others.
                 await group.next()
                 group.cancelAll()
             }
         }
-        await engine.saveStatus(in: stateDirectory)
     }
-}
 
-/// A sync service that cannot start: its message says what to do.
-public struct SyncServiceError: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
+    /// The UDP socket on `sync: address:port`.
+    static func bind(_ settings: SyncSettings, group: any EventLoopGroup) async throws -> Channel {
+        do {
+            return try await DatagramBootstrap(group: group)
+                .bind(host: "\(settings.address)", port: Int(settings.port)) { channel in
+                    channel.eventLoop.makeCompletedFuture { try Channel(wrappingChannelSynchronously: channel) }
+                }
+        } catch {
+            throw SyncServiceError(message: "sync: cannot listen on \(settings.address) UDP port \(settings.port): \(error); " +
+                "check that `sync: address:` is an address of this host and that no other process uses the port")
+        }
+    }
 }
 
 /// Runs `body` every `interval` until graceful shutdown or cancellation.

@@ -28,6 +28,8 @@ public struct SyncStatus: Codable, Sendable, Hashable {
     /// Received datagrams dropped, by reason: malformed, version, unauthenticated, stale, unknown-peer.
     public var dropped: [String: Int] = [:]
     public var sendErrors = 0
+    /// Times the socket closed under the service (a send the kernel refused) and was opened again.
+    public var socketClosures = 0
     /// Rounds whose scan or apply failed (the tables could not be read or written).
     public var tableErrors = 0
     public var fullPasses = 0

@@ -104,6 +104,16 @@ def test_connections_survive_a_failover_with_sync(synclab, tmp_path):
         lab.status("lb2")["sync"]
     assert lab.daemons["lb2"].poll() is None, lab.daemon_log("lb2")
 
+    # lb1 is back on the segment: lb2 hears it again, a second appearance (answered with a full pass).
+    assert wait_until(lambda: f"peers present: {LB['lb1']};" in lab.usher("lb2", "status").stdout, 5), \
+        lab.usher("lb2", "status").stdout
+    sync = lab.status("lb2")["sync"]
+    assert sync["peers"][0]["appearances"] == 2 and sync["full_passes"] >= 2, sync
+    # lb1's sends failed while its link was down (its socket closed and was opened again); its
+    # daemon kept running and syncs again.
+    assert lab.daemons["lb1"].poll() is None, lab.daemon_log("lb1")
+    assert lab.status("lb1")["sync"]["socket_closures"] >= 1, lab.status("lb1")["sync"]
+
 
 def test_without_sync_the_moved_flows_break(synclab):
     """The same run without `sync:` must fail where sync matters: proves the test above can fail."""
