@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // The ABI header shared with the XDP program (BPF/include/usher/abi.h), imported as is.
@@ -77,6 +78,19 @@ let package = Package(
             exclude: ["Embedded"],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator"), "EmbedFiles"]
         ),
+        // Flow-state sync between balancers: the message format, its HMAC, the service that
+        // exchanges tracked flows and NAT translations with the peers over UDP.
+        .target(
+            name: "UsherSync",
+            dependencies: [
+                "UsherCore", "UsherBPF",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Health checks of every real of every service (L4 reals, L7 pool members), on SwiftNIO.
         .target(
             name: "UsherHealth",
@@ -110,7 +124,7 @@ let package = Package(
         .target(
             name: "UsherCLI",
             dependencies: [
-                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherHealth", "UsherProxy", "UsherAPI",
+                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherHealth", "UsherProxy", "UsherAPI", "UsherSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -131,6 +145,7 @@ let package = Package(
         .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore"]),
         .testTarget(name: "UsherControlTests", dependencies: ["UsherControl", "UsherCore"]),
         .testTarget(name: "UsherAPITests", dependencies: ["UsherAPI"]),
+        .testTarget(name: "UsherSyncTests", dependencies: ["UsherSync", "UsherBPF", "UsherCore", "CUsherABI", "UsherTestSupport"]),
         // Frames and privilege checks shared by the test targets that drive the kernel.
         .target(name: "UsherTestSupport", dependencies: ["UsherCore"], path: "Tests/UsherTestSupport"),
         .testTarget(name: "UsherBPFTests", dependencies: ["UsherBPF", "UsherCore", "CUsherABI", "CLibBPF", "CNetlink", "UsherTestSupport"]),

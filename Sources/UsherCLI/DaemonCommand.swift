@@ -9,6 +9,7 @@ import UsherCore
 import UsherDaemon
 import UsherHealth
 import UsherProxy
+import UsherSync
 
 /// `usher daemon -c FILE`: the balancer as a long-running service.
 struct DaemonCommand: AsyncParsableCommand {
@@ -66,12 +67,22 @@ struct DaemonCommand: AsyncParsableCommand {
                 let api = try APIServer(daemon: daemon, proxy: proxy, settings: await daemon.view().config.api, logger: logger)
                 engine.observeResults(api.checkObserver)
                 let service = DaemonService(daemon: daemon, proxy: proxy, logger: logger)
+                var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
+                // Flow-state sync with the other balancers, once the first apply made the tables.
+                if let sync = file.sync {
+                    services.append(.init(service: try await SyncService(
+                        settings: sync, pinDirectory: global.pinDirectory, stateDirectory: global.stateDirectory,
+                        group: group, logger: logger)))
+                }
                 let serviceGroup = ServiceGroup(configuration: .init(
-                    services: [.init(service: service), .init(service: api)],
+                    services: services + [.init(service: api)],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await serviceGroup.run()
                 await engine.stop()
                 events.finish()
+            } catch let error as SyncServiceError {
+                try? await group.shutdownGracefully()
+                throw CLIError(error.description)
             } catch let error as DaemonError {
                 try? await group.shutdownGracefully()
                 throw CLIError(error.description)

@@ -4,6 +4,7 @@ import UsherBPF
 import UsherControl
 import UsherCore
 import UsherDaemon
+import UsherSync
 
 /// `usher status`: is the balancer set up, where is it attached, what does it hold.
 struct StatusCommand: ParsableCommand {
@@ -43,7 +44,9 @@ struct StatusCommand: ParsableCommand {
                 trackedFlowsCounted: stats.global["ct_new"]?.packets ?? 0,
                 daemon: daemon.map { .init(pid: $0.pid, config: $0.configPath, startedAt: $0.startedAt) },
                 realStates: Dictionary(grouping: reals, by: \.state).mapValues(\.count),
-                realList: reals)
+                realList: reals,
+                // Written by this daemon's sync service (not left over from an earlier daemon).
+                sync: daemon.flatMap { d in SyncStatus.load(from: global.stateDirectory).flatMap { $0.updatedAt >= d.startedAt ? $0 : nil } })
             if output.json {
                 try printJSON(report)
                 return
@@ -56,6 +59,12 @@ struct StatusCommand: ParsableCommand {
                 print("Daemon:       pid \(daemon.pid), serving \(daemon.config) since \(ago(daemon.startedAt))")
             } else {
                 print("Daemon:       not running over \(report.stateDirectory) (health is not being checked; usher daemon -c FILE)")
+            }
+            if let sync = report.sync {
+                let present = sync.peers.filter(\.present).map(\.address)
+                print("Flow sync:    on \(sync.listen)\(sync.signed ? " (signed)" : ""), peers present: " +
+                      "\(present.isEmpty ? "none" : present.joined(separator: ", ")); flows sent \(sync.flowsSent), " +
+                      "received \(sync.flowsReceived), applied \(sync.flowsApplied), datagrams dropped \(sync.dropped.values.reduce(0, +))")
             }
             let states = report.realStates.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             if !states.isEmpty { print("L4 reals:     \(states)") }
@@ -88,6 +97,8 @@ private struct StatusReport: Encodable {
     let realStates: [String: Int]
     /// Every L4 real with its health (as `usher real list --json`).
     let realList: [RealView]
+    /// The daemon's flow-state sync counters (`sync:` in the config), when it runs one.
+    let sync: SyncStatus?
 
     struct Daemon: Encodable {
         let pid: Int32
@@ -98,6 +109,6 @@ private struct StatusReport: Encodable {
     enum CodingKeys: String, CodingKey {
         case pinned, pinDirectory = "pin_dir", stateDirectory = "state_dir"
         case attachments, services, reals, drainingReals = "draining_reals", packets, forwarded
-        case trackedFlowsCounted = "new_flows", daemon, realStates = "real_states", realList = "real_list"
+        case trackedFlowsCounted = "new_flows", daemon, realStates = "real_states", realList = "real_list", sync
     }
 }

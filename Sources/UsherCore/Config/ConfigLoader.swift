@@ -1,7 +1,7 @@
 import Foundation
 import Yams
 
-/// Reads a config file (the YAML format of Docs/CONFIG.md: `interfaces`, `encapsulation`, `snat-pools`, `nat`,
+/// Reads a config file (the YAML format of Docs/CONFIG.md: `interfaces`, `encapsulation`, `snat-pools`, `nat`, `sync`,
 /// `services`), checks it completely, and returns the model — or throws `ConfigErrors` listing
 /// every problem, each with its file, line, column and field.
 public enum ConfigLoader {

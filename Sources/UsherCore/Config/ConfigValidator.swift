@@ -24,6 +24,7 @@ public enum ConfigValidator {
         checkEncapsulation(config.encapsulation, into: &out)
         checkSNATPools(config, cpus: cpus, into: &out)
         checkNATSettings(config.nat, into: &out)
+        if let sync = config.sync { checkSync(sync, into: &out) }
         checkServices(config, into: &out)
         return out
     }

@@ -11,10 +11,12 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     public var nat: NATSettings
     /// Where the daemon serves its API, /metrics and status page.
     public var api: APISettings
+    /// Flow-state sync with other balancers; nil when this balancer runs alone.
+    public var sync: SyncSettings?
 
     public init(
         interfaces: [InterfaceConfig] = [], encapsulation: Encapsulation = .init(), services: [VirtualService] = [],
-        snatPools: [SNATPool] = [], nat: NATSettings = .init(), api: APISettings = .init()
+        snatPools: [SNATPool] = [], nat: NATSettings = .init(), api: APISettings = .init(), sync: SyncSettings? = nil
     ) {
         self.api = api
         self.interfaces = interfaces
@@ -22,6 +24,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
         self.services = services
         self.snatPools = snatPools
         self.nat = nat
+        self.sync = sync
     }
 
     /// The service with this name, if any.
@@ -35,7 +38,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case interfaces, encapsulation, services, snatPools, nat, api
+        case interfaces, encapsulation, services, snatPools, nat, api, sync
     }
 
     /// Decodes a saved state; one written before NAT existed has no pools and default timeouts.
@@ -47,6 +50,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
         snatPools = try container.decodeIfPresent([SNATPool].self, forKey: .snatPools) ?? []
         nat = try container.decodeIfPresent(NATSettings.self, forKey: .nat) ?? NATSettings()
         api = try container.decodeIfPresent(APISettings.self, forKey: .api) ?? APISettings()
+        sync = try container.decodeIfPresent(SyncSettings.self, forKey: .sync)
     }
 }
 
