@@ -9,16 +9,22 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     public var snatPools: [SNATPool]
     /// Timeouts of `nat`/`gateway` flows.
     public var nat: NATSettings
+    /// Where the daemon logs (stderr, syslog); nothing to do with the tables.
+    public var logging: LoggingSettings
+    /// Who hears of state changes, and how often; nothing to do with the tables.
+    public var alerts: AlertSettings
 
     public init(
         interfaces: [InterfaceConfig] = [], encapsulation: Encapsulation = .init(), services: [VirtualService] = [],
-        snatPools: [SNATPool] = [], nat: NATSettings = .init()
+        snatPools: [SNATPool] = [], nat: NATSettings = .init(), logging: LoggingSettings = .init(), alerts: AlertSettings = .init()
     ) {
         self.interfaces = interfaces
         self.encapsulation = encapsulation
         self.services = services
         self.snatPools = snatPools
         self.nat = nat
+        self.logging = logging
+        self.alerts = alerts
     }
 
     /// The service with this name, if any.
@@ -32,10 +38,11 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case interfaces, encapsulation, services, snatPools, nat
+        case interfaces, encapsulation, services, snatPools, nat, logging, alerts
     }
 
-    /// Decodes a saved state; one written before NAT existed has no pools and default timeouts.
+    /// Decodes a saved state; one written before NAT existed has no pools and default timeouts,
+    /// one written before logging and alerts existed has the defaults.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         interfaces = try container.decode([InterfaceConfig].self, forKey: .interfaces)
@@ -43,6 +50,8 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
         services = try container.decode([VirtualService].self, forKey: .services)
         snatPools = try container.decodeIfPresent([SNATPool].self, forKey: .snatPools) ?? []
         nat = try container.decodeIfPresent(NATSettings.self, forKey: .nat) ?? NATSettings()
+        logging = try container.decodeIfPresent(LoggingSettings.self, forKey: .logging) ?? LoggingSettings()
+        alerts = try container.decodeIfPresent(AlertSettings.self, forKey: .alerts) ?? AlertSettings()
     }
 }
 
