@@ -33,7 +33,7 @@ public final class LogRouter: Sendable {
         var targets: [SyslogTarget] = settings.localSyslog.map { [.local(path: $0)] } ?? []
         targets += settings.remoteSyslog.map { .remote($0) }
         let removed: [SyslogDestination] = outputs.withLock { outputs in
-            outputs.stderr = settings.writesStderr
+            outputs.stderr = settings.writesStderr(stderrIsJournal: Self.stderrIsJournal())
             outputs.formatter.facility = settings.facility.code
             var kept: [SyslogDestination] = [], removed: [SyslogDestination] = []
             for destination in outputs.destinations {
@@ -74,6 +74,15 @@ public final class LogRouter: Sendable {
 
     func current() -> Outputs {
         outputs.withLock { $0 }
+    }
+
+    /// Whether systemd connected stderr to the journal: JOURNAL_STREAM names stderr's device and
+    /// inode (systemd.exec(5)).
+    static func stderrIsJournal() -> Bool {
+        guard let value = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] else { return false }
+        var info = stat()
+        guard fstat(STDERR_FILENO, &info) == 0 else { return false }
+        return value == "\(info.st_dev):\(info.st_ino)"
     }
 
     /// This host's name, for the HOSTNAME field.

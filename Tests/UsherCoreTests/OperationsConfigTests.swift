@@ -25,9 +25,10 @@ import Testing
 
     @Test func loggingDefaults() throws {
         let none = try ConfigLoader.parse(yaml: serviceFile(), file: "f")
-        #expect(none.logging == LoggingSettings() && none.logging.writesStderr && none.alerts == AlertSettings())
+        #expect(none.logging == LoggingSettings() && none.logging.writesStderr(stderrIsJournal: true) && none.alerts == AlertSettings())
         let local = try ConfigLoader.parse(yaml: file("logging", ["local-syslog: true", "remote-syslog: udp://198.51.100.9"]), file: "f")
-        #expect(local.logging.localSyslog == "/dev/log" && !local.logging.writesStderr)
+        #expect(local.logging.localSyslog == "/dev/log" && !local.logging.writesStderr(stderrIsJournal: true))
+        #expect(local.logging.writesStderr(stderrIsJournal: false), "a foreground run keeps its stderr")
         #expect(local.logging.remoteSyslog == [SyslogEndpoint(transport: .udp, host: "198.51.100.9", port: 514)])
     }
 

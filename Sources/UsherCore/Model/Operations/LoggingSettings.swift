@@ -6,8 +6,8 @@ public struct LoggingSettings: Sendable, Codable, Hashable {
     public var localSyslog: String?
     /// Remote syslog servers, each sent every line.
     public var remoteSyslog: [SyslogEndpoint]
-    /// Lines also on stderr; nil: yes unless they go to the local syslog (under systemd both
-    /// would reach the journal).
+    /// Lines also on stderr; nil: yes, unless stderr is the journal and the lines go to the
+    /// local syslog too (the journal would have each twice).
     public var stderr: Bool?
     public var facility: SyslogFacility
     /// Lines held per syslog destination while it is slow or away; beyond that they are
@@ -26,6 +26,7 @@ public struct LoggingSettings: Sendable, Codable, Hashable {
         self.queueSize = queueSize
     }
 
-    /// Whether lines go to stderr, the default applied.
-    public var writesStderr: Bool { stderr ?? (localSyslog == nil) }
+    /// Whether lines go to stderr, the default applied; `stderrIsJournal`: systemd connected
+    /// stderr to the journal (it sets JOURNAL_STREAM).
+    public func writesStderr(stderrIsJournal: Bool) -> Bool { stderr ?? !(stderrIsJournal && localSyslog != nil) }
 }
