@@ -64,7 +64,8 @@ struct DaemonCommand: AsyncParsableCommand {
             let events = EventLog()
             let alerter = Alerter(settings: file.alerts, group: group, logger: logger, host: LogRouter.hostname())
             let sinks = EventSinks(events: events.subscribe(), configPath: config, options: logging, router: router,
-                                   alerter: alerter, logger: Logger(label: "usher.events"))
+                                   alerter: alerter, logger: Logger(label: "usher.events"),
+                                   logging: logging.applied(to: file.logging), alerts: file.alerts)
             do {
                 let daemon = try Daemon(configPath: config, controller: controller, engine: engine, proxy: proxy,
                                         logger: logger, events: events)

@@ -97,8 +97,10 @@ def test_a_dead_real_is_logged_as_rfc5424_and_alerted_by_webhook_and_email(daemo
         mail = mailed()[0]
         assert mail["from"] == "usher@lb.example.com" and mail["to"] == ["ops@example.com"], mail
         assert "\r\nSubject: [usher] " in mail["data"], mail["data"]
-        # stderr keeps its lines too (stderr: true).
+        # stderr keeps its lines too (stderr: true), and said what the reload changed.
         assert "real server down" in lab.daemon_log()
+        assert f"syslog=udp://{client}:{SYSLOG_UDP}, tcp://{client}:{SYSLOG_TCP}" in lab.daemon_log(), lab.daemon_log()[-2000:]
+        assert "alert settings changed" in lab.daemon_log()
     finally:
         for listener in listeners:
             listener.stop()
