@@ -28,7 +28,8 @@ public final class LogRouter: Sendable {
     }
 
     /// Follows `settings`: destinations that stay keep their queue and connection, new ones
-    /// start, the others are closed (their queued lines get up to a second to go out).
+    /// start, the others are closed without waiting (their threads send what is queued, if
+    /// they can, and end).
     public func configure(_ settings: LoggingSettings) {
         var targets: [SyslogTarget] = settings.localSyslog.map { [.local(path: $0)] } ?? []
         targets += settings.remoteSyslog.map { .remote($0) }
@@ -49,7 +50,7 @@ public final class LogRouter: Sendable {
             outputs.destinations = kept
             return removed
         }
-        for destination in removed { destination.close(timeout: 1) }
+        for destination in removed { destination.close(timeout: 0) }
     }
 
     /// Each destination's counts (sent, dropped, failed, queued).
