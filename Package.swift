@@ -91,6 +91,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The log as RFC 5424 to the local syslog and remote ones (UDP, TCP), never making the daemon wait.
+        .target(name: "UsherLogging", dependencies: ["UsherCore", .product(name: "Logging", package: "swift-log")]),
+        // Alerts on state changes: a webhook and email over SMTP, rate-limited, on SwiftNIO.
+        .target(
+            name: "UsherAlerts",
+            dependencies: [
+                "UsherCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // Health checks of every real of every service (L4 reals, L7 pool members), on SwiftNIO.
         .target(
             name: "UsherHealth",
@@ -125,6 +140,7 @@ let package = Package(
             name: "UsherCLI",
             dependencies: [
                 "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherHealth", "UsherProxy", "UsherAPI", "UsherSync",
+                "UsherLogging", "UsherAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -162,6 +178,18 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "UsherLoggingTests", dependencies: ["UsherLogging", "UsherCore", "UsherTestSupport",
+                                                             .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "UsherAlertsTests",
+            dependencies: [
+                "UsherAlerts", "UsherCore", "UsherTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(

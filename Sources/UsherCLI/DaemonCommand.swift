@@ -4,10 +4,12 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import UsherAPI
+import UsherAlerts
 import UsherControl
 import UsherCore
 import UsherDaemon
 import UsherHealth
+import UsherLogging
 import UsherProxy
 import UsherSync
 
@@ -39,6 +41,8 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @OptionGroup(title: "Logging") var logging: DaemonLoggingOptions
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -46,9 +50,11 @@ struct DaemonCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = bootstrapLogging(level: logLevel, label: "usher")
+        let (logger, router) = bootstrapRoutedLogging(level: logLevel, label: "usher")
+        defer { router.shutdown() }
         try await reportingErrors {
             let file = try ConfigLoader.loadChecked(path: config)
+            router.configure(logging.applied(to: file.logging))
             let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
             let controller = Controller(pinDirectory: global.pinDirectory, stateDirectory: global.stateDirectory,
                                         warn: { logger.warning("\($0)") })
@@ -58,6 +64,10 @@ struct DaemonCommand: AsyncParsableCommand {
             let proxy = ProxyServer(services: file.services, group: group, logger: logger, health: engine)
             // Recent events for the status page and the API; sinks (syslog, alerts) subscribe to it.
             let events = EventLog()
+            let alerter = Alerter(settings: file.alerts, group: group, logger: logger, host: LogRouter.hostname())
+            let sinks = EventSinks(events: events.subscribe(), configPath: config, options: logging, router: router,
+                                   alerter: alerter, logger: Logger(label: "usher.events"),
+                                   logging: logging.applied(to: file.logging), alerts: file.alerts)
             do {
                 let daemon = try Daemon(configPath: config, controller: controller, engine: engine, proxy: proxy,
                                         logger: logger, events: events)
@@ -75,7 +85,7 @@ struct DaemonCommand: AsyncParsableCommand {
                         group: group, logger: logger)))
                 }
                 let serviceGroup = ServiceGroup(configuration: .init(
-                    services: services + [.init(service: api)],
+                    services: [.init(service: sinks)] + services + [.init(service: api)],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await serviceGroup.run()
                 await engine.stop()

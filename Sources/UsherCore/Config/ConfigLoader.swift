@@ -1,9 +1,10 @@
 import Foundation
 import Yams
 
-/// Reads a config file (the YAML format of Docs/CONFIG.md: `interfaces`, `encapsulation`, `snat-pools`, `nat`, `sync`,
-/// `services`), checks it completely, and returns the model — or throws `ConfigErrors` listing
-/// every problem, each with its file, line, column and field.
+/// Reads a config file (the YAML format of Docs/CONFIG.md: `interfaces`, `encapsulation`,
+/// `snat-pools`, `nat`, `api`, `sync`, `logging`, `alerts`, `services`), checks it completely, and
+/// returns the model — or throws `ConfigErrors` listing every problem, each with its file, line,
+/// column and field.
 public enum ConfigLoader {
     /// A check that needs more than the domain model knows (that a key belongs to its
     /// certificate takes a TLS library): run on a config that passed every other check, its

@@ -43,7 +43,7 @@ struct ReadConfig {
 }
 
 extension ConfigReader {
-    static let topFields = ["interfaces", "encapsulation", "snat-pools", "nat", "api", "sync", "services"]
+    static let topFields = ["interfaces", "encapsulation", "snat-pools", "nat", "api", "sync", "logging", "alerts", "services"]
     static let interfaceFields = ["name", "xdp-mode"]
     static let encapsulationFields = ["source-v4", "source-v6"]
     static let serviceFields = [
@@ -93,6 +93,12 @@ extension ConfigReader {
         }
         if let node = fields["sync"], !Self.isNull(node) {
             out.config.sync = readSync(node, at: path.key("sync"))
+        }
+        if let node = fields["logging"], !Self.isNull(node) {
+            out.config.logging = readLogging(node, at: path.key("logging"))
+        }
+        if let node = fields["alerts"], !Self.isNull(node) {
+            out.config.alerts = readAlerts(node, at: path.key("alerts"))
         }
         if let node = fields["services"],
            let items = list(node, at: path.key("services"), what: "services", hint: "start each service with `- name: …`") {

@@ -153,7 +153,7 @@ extension ConfigReader {
     }
 
     /// The items of a list with their paths, or the node itself when it is not a list.
-    private mutating func oneOrList(_ node: Node, at path: FieldPath) -> [(Node, FieldPath)] {
+    mutating func oneOrList(_ node: Node, at path: FieldPath) -> [(Node, FieldPath)] {
         guard case let .sequence(sequence) = node else { return [(node, path)] }
         return sequence.enumerated().map {
             record(path.index($0.offset), $0.element.mark)

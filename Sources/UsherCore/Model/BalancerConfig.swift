@@ -13,10 +13,15 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     public var api: APISettings
     /// Flow-state sync with other balancers; nil when this balancer runs alone.
     public var sync: SyncSettings?
+    /// Where the daemon logs (stderr, syslog); nothing to do with the tables.
+    public var logging: LoggingSettings
+    /// Who hears of state changes, and how often; nothing to do with the tables.
+    public var alerts: AlertSettings
 
     public init(
         interfaces: [InterfaceConfig] = [], encapsulation: Encapsulation = .init(), services: [VirtualService] = [],
-        snatPools: [SNATPool] = [], nat: NATSettings = .init(), api: APISettings = .init(), sync: SyncSettings? = nil
+        snatPools: [SNATPool] = [], nat: NATSettings = .init(), api: APISettings = .init(), sync: SyncSettings? = nil,
+        logging: LoggingSettings = .init(), alerts: AlertSettings = .init()
     ) {
         self.api = api
         self.interfaces = interfaces
@@ -25,6 +30,8 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
         self.snatPools = snatPools
         self.nat = nat
         self.sync = sync
+        self.logging = logging
+        self.alerts = alerts
     }
 
     /// The service with this name, if any.
@@ -38,10 +45,11 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case interfaces, encapsulation, services, snatPools, nat, api, sync
+        case interfaces, encapsulation, services, snatPools, nat, api, sync, logging, alerts
     }
 
-    /// Decodes a saved state; one written before NAT existed has no pools and default timeouts.
+    /// Decodes a saved state; one written before NAT existed has no pools and default timeouts,
+    /// one written before logging and alerts existed has the defaults.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         interfaces = try container.decode([InterfaceConfig].self, forKey: .interfaces)
@@ -51,6 +59,8 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
         nat = try container.decodeIfPresent(NATSettings.self, forKey: .nat) ?? NATSettings()
         api = try container.decodeIfPresent(APISettings.self, forKey: .api) ?? APISettings()
         sync = try container.decodeIfPresent(SyncSettings.self, forKey: .sync)
+        logging = try container.decodeIfPresent(LoggingSettings.self, forKey: .logging) ?? LoggingSettings()
+        alerts = try container.decodeIfPresent(AlertSettings.self, forKey: .alerts) ?? AlertSettings()
     }
 }
 
