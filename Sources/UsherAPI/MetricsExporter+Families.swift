@@ -102,10 +102,26 @@ extension MetricsExporter {
             ("usher_proxy_timeouts_total", .counter, "Header and idle timeouts.", \.timeouts),
             ("usher_proxy_received_bytes_total", .counter, "Body bytes from clients.", \.bytesIn),
             ("usher_proxy_sent_bytes_total", .counter, "Body bytes to clients.", \.bytesOut),
+            ("usher_proxy_tls_handshakes_total", .counter, "TLS handshakes completed (https services).", \.tlsHandshakes),
+            ("usher_proxy_tls_handshake_failures_total", .counter,
+             "Connections closed before their TLS handshake completed (https services).", \.tlsHandshakeFailures),
         ]
         for (name, kind, help, value) in gauges {
             text.family(name, kind, help)
             for s in stats.services { text.sample(name, ["service": s.name], value(s)) }
+        }
+        text.family("usher_proxy_request_duration_seconds", .histogram,
+                    "Each request's whole duration through the proxy (head received to last byte sent), by service.")
+        for s in stats.services {
+            if let latency = s.latency { text.histogram("usher_proxy_request_duration_seconds", ["service": s.name], latency) }
+        }
+        text.family("usher_proxy_pool_request_duration_seconds", .histogram,
+                    "The same, by the pool that served the request.")
+        for s in stats.services {
+            for pool in s.pools {
+                guard let latency = pool.latency else { continue }
+                text.histogram("usher_proxy_pool_request_duration_seconds", ["service": s.name, "pool": pool.name], latency)
+            }
         }
         let members: [(String, PrometheusText.Kind, String, (ProxyStatistics.Member) -> Int)] = [
             ("usher_proxy_member_requests_total", .counter, "Requests sent to each pool member.", \.requests),

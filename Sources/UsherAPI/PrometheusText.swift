@@ -1,3 +1,5 @@
+import UsherProxy
+
 /// Writes metric families in the Prometheus text format (0.0.4): a HELP and a TYPE line once
 /// per family, then its samples; label values escaped as the format says (`\\`, `\"`, `\n`).
 /// Used for what is read from the data plane at each scrape (hundreds of thousands of series
@@ -14,7 +16,7 @@ struct PrometheusText {
     }
 
     enum Kind: String {
-        case counter, gauge
+        case counter, gauge, histogram
     }
 
     /// Starts a family: `# HELP name help` and `# TYPE name kind`.
@@ -24,19 +26,38 @@ struct PrometheusText {
 
     /// One sample: `name{label="value",...} value`.
     mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String>, _ value: UInt64) {
+        head(name, labels.map { ($0.key, $0.value) })
+        append(String(value))
+        bytes.append(0x0A)
+    }
+
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: UInt64) {
         head(name, labels)
         append(String(value))
         bytes.append(0x0A)
     }
 
     mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String>, _ value: Double) {
-        head(name, labels)
+        head(name, labels.map { ($0.key, $0.value) })
         append(Self.format(value))
         bytes.append(0x0A)
     }
 
     mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String>, _ value: Int) {
         sample(name, labels, UInt64(max(0, value)))
+    }
+
+    /// A histogram's samples: `_bucket` per bound (cumulative, `le` label last), `_sum`, `_count`.
+    mutating func histogram(_ name: String, _ labels: KeyValuePairs<String, String>, _ latency: LatencyHistogram) {
+        let cumulative = latency.cumulative
+        var pairs = labels.map { ($0.key, $0.value) }
+        pairs.append(("le", ""))
+        for (i, count) in cumulative.enumerated() {
+            pairs[pairs.count - 1].1 = i < LatencyHistogram.bounds.count ? Self.format(LatencyHistogram.bounds[i]) : "+Inf"
+            sample(name + "_bucket", pairs, UInt64(count))
+        }
+        sample(name + "_sum", labels, latency.sum)
+        sample(name + "_count", labels, latency.count)
     }
 
     mutating func append(_ text: String) {
@@ -47,7 +68,7 @@ struct PrometheusText {
         bytes.append(contentsOf: raw)
     }
 
-    private mutating func head(_ name: String, _ labels: KeyValuePairs<String, String>) {
+    private mutating func head(_ name: String, _ labels: [(String, String)]) {
         append(name)
         if !labels.isEmpty {
             bytes.append(UInt8(ascii: "{"))

@@ -70,6 +70,9 @@ def test_metrics_follow_traffic_and_health_and_pass_promtool(daemon_lab):
     vip = lab.service("web-l2")["vip"]
     result = lab.get(vip, 120, concurrency=4)
     assert result["ok"] == 120, result
+    l7 = lab.service("web-l7s")
+    result = lab.get(l7["vip"], 20, port=l7["port"], tls=True)
+    assert result["ok"] == 20, result
     lab.server("real2", "stop")
     real2 = lab.real_address("real2")
 
@@ -93,7 +96,10 @@ def test_metrics_follow_traffic_and_health_and_pass_promtool(daemon_lab):
     assert metric(text, "usher_health_transitions_total", service="web-l2", state="down") >= 1
     assert metric(text, "usher_health_check_duration_seconds_count", service="web-l2", result="failed") >= 2
     assert metric(text, "usher_real_weight", service="web-l2", real=real2) == 1
-    assert metric(text, "usher_proxy_requests_total", service="web-l7", code="2xx") is not None
+    assert metric(text, "usher_proxy_requests_total", service="web-l7s", code="2xx") >= 20
+    assert metric(text, "usher_proxy_request_duration_seconds_count", service="web-l7s") >= 20
+    assert metric(text, "usher_proxy_pool_request_duration_seconds_bucket", service="web-l7s", le="+Inf") >= 20
+    assert metric(text, "usher_proxy_tls_handshakes_total", service="web-l7s") >= 1
 
 
 def test_a_prometheus_server_scrapes_the_daemon(daemon_lab, tmp_path):

@@ -1,5 +1,6 @@
 import Testing
 @testable import UsherAPI
+import UsherProxy
 
 /// The text format as Prometheus parses it (promtool checks whole scrapes end to end).
 @Suite struct PrometheusTextTests {
@@ -30,5 +31,20 @@ import Testing
         #expect(PrometheusText.format(-.infinity) == "-Inf")
         #expect(PrometheusText.format(.nan) == "NaN")
         #expect(PrometheusText.format(1e20) == "1e+20")
+    }
+
+    @Test func aHistogramsBucketsAreCumulative() {
+        var latency = LatencyHistogram()
+        for seconds in [0.0005, 0.003, 0.003, 0.2, 30] { latency.observe(seconds) }
+        var text = PrometheusText()
+        text.histogram("d", ["service": "web"], latency)
+        let lines = String(decoding: text.bytes, as: UTF8.self).split(separator: "\n")
+        #expect(lines.first == "d_bucket{service=\"web\",le=\"0.001\"} 1")
+        #expect(lines.contains("d_bucket{service=\"web\",le=\"0.005\"} 3"))
+        #expect(lines.contains("d_bucket{service=\"web\",le=\"0.25\"} 4"))
+        #expect(lines.contains("d_bucket{service=\"web\",le=\"10\"} 4"))
+        #expect(lines.contains("d_bucket{service=\"web\",le=\"+Inf\"} 5"))
+        #expect(lines.contains("d_count{service=\"web\"} 5"))
+        #expect(lines.count == LatencyHistogram.bounds.count + 3)
     }
 }

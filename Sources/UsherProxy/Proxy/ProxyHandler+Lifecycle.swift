@@ -17,6 +17,7 @@ extension ProxyHandler {
         stats.service.responses.count(ex.status)
         if let m = ex.servedBy, let pool = ex.pool { stats.member(m, of: pool).responses.count(ex.status) }
         let now = NIODeadline.now()
+        stats.observe(Double((now - ex.started).nanoseconds) / 1e9, pool: ex.pool)
         log.append(AccessLogRecord(
             client: clientAddress, service: service.name, method: ex.head.method.rawValue, target: ex.head.uri,
             status: ex.status, bytesSent: ex.bytesSent, realServer: realServer,

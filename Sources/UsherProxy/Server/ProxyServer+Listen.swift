@@ -69,7 +69,14 @@ extension ProxyServer {
             }
         }
         return ServerTLSPipeline.configure(
-            channel, store: store, alpn: runtime.settings.tls?.alpn ?? [.http1_1], limits: runtime.limits
+            channel, store: store, alpn: runtime.settings.tls?.alpn ?? [.http1_1], limits: runtime.limits,
+            onHandshake: { completed in
+                if completed {
+                    counters.tlsHandshakes.add(1, ordering: .relaxed)
+                } else {
+                    counters.tlsHandshakeFailures.add(1, ordering: .relaxed)
+                }
+            }
         ) { decrypted in
             decrypted.eventLoop.makeCompletedFuture {
                 guard let context = loops[decrypted.eventLoop] else { return }

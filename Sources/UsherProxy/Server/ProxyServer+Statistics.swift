@@ -37,6 +37,8 @@ extension ProxyServer {
             connections: counters.connections.load(ordering: .relaxed),
             refusedConnections: counters.refusedConnections.load(ordering: .relaxed),
             rejectedRequests: counters.rejectedRequests.load(ordering: .relaxed),
-            timeouts: counters.timeouts.load(ordering: .relaxed), pools: pools)
+            timeouts: counters.timeouts.load(ordering: .relaxed), pools: pools,
+            tlsHandshakes: counters.tlsHandshakes.load(ordering: .relaxed),
+            tlsHandshakeFailures: counters.tlsHandshakeFailures.load(ordering: .relaxed))
     }
 }

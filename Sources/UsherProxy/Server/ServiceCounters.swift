@@ -12,6 +12,9 @@ final class ServiceCounters: Sendable {
     let rejectedRequests = Atomic<Int>(0)
     /// Header (408) and idle timeouts.
     let timeouts = Atomic<Int>(0)
+    /// TLS handshakes completed, and connections closed before theirs completed.
+    let tlsHandshakes = Atomic<Int>(0)
+    let tlsHandshakeFailures = Atomic<Int>(0)
 
     init() {}
 

@@ -65,6 +65,8 @@ public struct ProxyStatistics: Codable, Sendable, Equatable {
     public struct Pool: Codable, Sendable, Equatable {
         public var name: String
         public var members: [Member]
+        /// Durations of the requests the pool served (nil in files written before it was counted).
+        public var latency: LatencyHistogram?
     }
 
     public struct Service: Codable, Sendable, Equatable {
@@ -89,6 +91,11 @@ public struct ProxyStatistics: Codable, Sendable, Equatable {
         /// Body bytes to clients (and real servers' bytes of tunnels).
         public var bytesOut = 0
         public var pools: [Pool]
+        /// Durations of every request, head received to last byte sent.
+        public var latency: LatencyHistogram?
+        /// TLS handshakes completed and failed (https services).
+        public var tlsHandshakes = 0
+        public var tlsHandshakeFailures = 0
     }
 
     /// When the snapshot was taken.

@@ -6,6 +6,7 @@ final class ServiceStatsView {
     let runtime: ObjectIdentifier
     let service: LoopServiceStats
     private let members: [[LoopMemberStats]]
+    private let poolLatency: [LatencyBox]
 
     init(runtime: ServiceRuntime, stats: LoopServiceStats) {
         self.runtime = ObjectIdentifier(runtime)
@@ -15,6 +16,13 @@ final class ServiceStatsView {
             members[pool.index] = pool.members.map { stats.member(pool: pool.name, label: $0.label) }
         }
         self.members = members
+        poolLatency = runtime.poolsInOrder.map { stats.latency(pool: $0.name) }
+    }
+
+    /// A finished exchange's duration, for its service and the pool that served it.
+    func observe(_ seconds: Double, pool: PoolRuntime?) {
+        service.latency.observe(seconds)
+        if let pool, pool.index < poolLatency.count { poolLatency[pool.index].value.observe(seconds) }
     }
 
     func member(_ m: PoolMemberRuntime, of pool: PoolRuntime) -> LoopMemberStats {

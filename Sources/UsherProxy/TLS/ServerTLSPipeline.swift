@@ -24,6 +24,7 @@ public enum ServerTLSPipeline {
         store: CertificateStore,
         alpn: [ALPNProtocol],
         limits: HTTPLimits = HTTPLimits(),
+        onHandshake: @escaping @Sendable (_ completed: Bool) -> Void = { _ in },
         configureHTTP1: @escaping @Sendable (Channel) -> EventLoopFuture<Void>
     ) -> EventLoopFuture<Void> {
         let context: NIOSSLContext
@@ -33,10 +34,10 @@ public enum ServerTLSPipeline {
             return channel.eventLoop.makeFailedFuture(error)
         }
         if channel.eventLoop.inEventLoop {
-            return addHandlers(channel, context: context, limits: limits, configureHTTP1: configureHTTP1)
+            return addHandlers(channel, context: context, limits: limits, onHandshake: onHandshake, configureHTTP1: configureHTTP1)
         }
         return channel.eventLoop.flatSubmit {
-            addHandlers(channel, context: context, limits: limits, configureHTTP1: configureHTTP1)
+            addHandlers(channel, context: context, limits: limits, onHandshake: onHandshake, configureHTTP1: configureHTTP1)
         }
     }
 
@@ -48,6 +49,7 @@ public enum ServerTLSPipeline {
 
     private static func addHandlers(
         _ channel: Channel, context: NIOSSLContext, limits: HTTPLimits,
+        onHandshake: @escaping @Sendable (_ completed: Bool) -> Void,
         configureHTTP1: @escaping @Sendable (Channel) -> EventLoopFuture<Void>
     ) -> EventLoopFuture<Void> {
         do {
@@ -59,17 +61,27 @@ public enum ServerTLSPipeline {
         let handshakeDeadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(limits.headerTimeoutSeconds * 1e9))) {
             channel.close(promise: nil)
         }
-        channel.closeFuture.whenComplete { _ in handshakeDeadline.cancel() }
+        // Loop-bound: set once the handshake completed (ALPN chose), read when the channel closes.
+        let handshook = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+        channel.closeFuture.whenComplete { _ in
+            handshakeDeadline.cancel()
+            if !handshook.value { onHandshake(false) }
+        }
+        let completed: @Sendable (Channel) -> Void = { channel in
+            handshakeDeadline.cancel()
+            handshook.value = true
+            onHandshake(true)
+        }
         return channel.configureHTTP2SecureUpgrade(
             h2ChannelConfigurator: { channel in
-                handshakeDeadline.cancel()
+                completed(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     let tls = try channel.pipeline.syncOperations.context(handlerType: NIOSSLServerHandler.self)
                     try HTTP2ServerPipeline.addHandlers(channel, limits: limits, transport: tls, configureStream: configureHTTP1)
                 }
             },
             http1ChannelConfigurator: { channel in
-                handshakeDeadline.cancel()
+                completed(channel)
                 return configureHTTP1(channel)
             }
         )
