@@ -43,7 +43,7 @@ struct ReadConfig {
 }
 
 extension ConfigReader {
-    static let topFields = ["interfaces", "encapsulation", "snat-pools", "nat", "services"]
+    static let topFields = ["interfaces", "encapsulation", "snat-pools", "nat", "ha", "services"]
     static let interfaceFields = ["name", "xdp-mode"]
     static let encapsulationFields = ["source-v4", "source-v6"]
     static let serviceFields = [
@@ -87,6 +87,9 @@ extension ConfigReader {
         }
         if let node = fields["nat"], !Self.isNull(node) {
             out.config.nat = readNATSettings(node, at: path.key("nat"))
+        }
+        if let node = fields["ha"], !Self.isNull(node) {
+            out.config.ha = readHASettings(node, at: path.key("ha"))
         }
         if let node = fields["services"],
            let items = list(node, at: path.key("services"), what: "services", hint: "start each service with `- name: …`") {
@@ -134,7 +137,7 @@ extension ConfigReader {
         return out
     }
 
-    private mutating func prefix(_ node: Node, at path: FieldPath, example: String) -> IPPrefix? {
+    mutating func prefix(_ node: Node, at path: FieldPath, example: String) -> IPPrefix? {
         let hint = "write ADDRESS/LENGTH, e.g. \(example)"
         guard let text = scalar(node, at: path, what: "a prefix", hint: hint) else { return nil }
         if let p = IPPrefix(text) { return p }

@@ -9,16 +9,19 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     public var snatPools: [SNATPool]
     /// Timeouts of `nat`/`gateway` flows.
     public var nat: NATSettings
+    /// The active/passive pair this balancer is one of (`ha:`); nil for a balancer alone.
+    public var ha: HASettings?
 
     public init(
         interfaces: [InterfaceConfig] = [], encapsulation: Encapsulation = .init(), services: [VirtualService] = [],
-        snatPools: [SNATPool] = [], nat: NATSettings = .init()
+        snatPools: [SNATPool] = [], nat: NATSettings = .init(), ha: HASettings? = nil
     ) {
         self.interfaces = interfaces
         self.encapsulation = encapsulation
         self.services = services
         self.snatPools = snatPools
         self.nat = nat
+        self.ha = ha
     }
 
     /// The service with this name, if any.
@@ -32,7 +35,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case interfaces, encapsulation, services, snatPools, nat
+        case interfaces, encapsulation, services, snatPools, nat, ha
     }
 
     /// Decodes a saved state; one written before NAT existed has no pools and default timeouts.
@@ -43,6 +46,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
         services = try container.decode([VirtualService].self, forKey: .services)
         snatPools = try container.decodeIfPresent([SNATPool].self, forKey: .snatPools) ?? []
         nat = try container.decodeIfPresent(NATSettings.self, forKey: .nat) ?? NATSettings()
+        ha = try container.decodeIfPresent(HASettings.self, forKey: .ha)
     }
 }
 
