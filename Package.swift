@@ -38,11 +38,20 @@ let package = Package(
         ),
         // The orchestration every front end uses: lock, validate, overlay health, apply, persist, attach.
         .target(name: "UsherControl", dependencies: ["UsherCore", "UsherBPF"]),
+        // The active/passive pair: keepalived's config rendered from `ha:`, keepalived supervised.
+        .target(
+            name: "UsherHA",
+            dependencies: [
+                "UsherCore", "UsherHealth",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // `usher daemon`: the first apply, health checks into applies, reloads, systemd, the proxy.
         .target(
             name: "UsherDaemon",
             dependencies: [
-                "UsherCore", "UsherBPF", "UsherControl", "UsherProxy",
+                "UsherCore", "UsherBPF", "UsherControl", "UsherProxy", "UsherHA",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -81,7 +90,7 @@ let package = Package(
         .target(
             name: "UsherCLI",
             dependencies: [
-                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherHealth", "UsherProxy",
+                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherHA", "UsherHealth", "UsherProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -101,6 +110,7 @@ let package = Package(
 
         .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore"]),
         .testTarget(name: "UsherControlTests", dependencies: ["UsherControl", "UsherCore"]),
+        .testTarget(name: "UsherHATests", dependencies: ["UsherHA", "UsherCore", "UsherHealth"]),
         // Frames and privilege checks shared by the test targets that drive the kernel.
         .target(name: "UsherTestSupport", dependencies: ["UsherCore"], path: "Tests/UsherTestSupport"),
         .testTarget(name: "UsherBPFTests", dependencies: ["UsherBPF", "UsherCore", "CUsherABI", "CLibBPF", "CNetlink", "UsherTestSupport"]),

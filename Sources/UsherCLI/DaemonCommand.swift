@@ -6,6 +6,7 @@ import ServiceLifecycle
 import UsherControl
 import UsherCore
 import UsherDaemon
+import UsherHA
 import UsherHealth
 import UsherProxy
 
@@ -25,6 +26,10 @@ struct DaemonCommand: AsyncParsableCommand {
         each error is logged as file:line:col: field: what to do. Commands such as `usher real \
         drain` keep working while it runs; it follows what they save. SIGTERM or SIGINT stop it \
         gracefully; the XDP program and its pinned maps keep forwarding.
+
+        With an `ha:` section the daemon runs keepalived (Debian's) as its child: the pair shares \
+        the services' VIPs over VRRP, `usher status` shows this balancer's role, and stopping the \
+        daemon hands the VIPs to the peer at once. See Docs/DEPLOYMENT.md.
         """
     )
 
@@ -59,10 +64,16 @@ struct DaemonCommand: AsyncParsableCommand {
                 engine.onTransition { transition in Task { await daemon.handle(transition) } }
                 try await daemon.start()
                 let service = DaemonService(daemon: daemon, proxy: proxy, logger: logger)
+                // With `ha:`, keepalived runs beside it; stopped first (the VIPs go to the peer).
+                let pair = try file.ha.map { _ in try KeepalivedSupervisor.forDaemon(daemon, configPath: config, controller: controller, logger: logger) }
                 let serviceGroup = ServiceGroup(configuration: .init(
-                    services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    services: [.init(service: service)] + (pair.map { [.init(service: $0)] } ?? []),
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await serviceGroup.run()
                 await engine.stop()
+            } catch let error as HAError {
+                try? await group.shutdownGracefully()
+                throw CLIError(error.description)
             } catch let error as DaemonError {
                 try? await group.shutdownGracefully()
                 throw CLIError(error.description)

@@ -14,7 +14,7 @@ public actor Daemon {
     let proxy: ProxyServer
     let logger: Logger
     private let lock: DaemonLock
-    private var status: DaemonStatus
+    var status: DaemonStatus
     private var runtime: [HealthTarget: RuntimeState.Entry] = [:]
     /// The saved config as last seen (the CLI may change it while the daemon runs).
     private var config = BalancerConfig()
