@@ -76,6 +76,7 @@ public struct KeepalivedSupervisor: Service {
                 onStatus(status)
             }
             if let running = child, let exit = running.poll() {
+                running.killGroup() // its VRRP process, should it outlive it
                 logger.error("ha: keepalived exited (\(exit)); starting it again in \(restartDelay)",
                              metadata: ["log": "\(files.log)"])
                 child = nil

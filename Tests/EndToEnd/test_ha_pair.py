@@ -206,3 +206,19 @@ def test_a_stopped_daemon_hands_the_vips_to_its_peer_at_once(pair_lab):
     print(f"\nstop: {report}")
     assert report["web-l2#0"]["error"] is None and report["web-l2#0"]["received"] == report["web-l2#0"]["sent"]
     assert report["udp-l2"]["max_gap_ms"] < MAX_GAP_MS, report["udp-l2"]
+
+
+def test_a_keepalived_that_dies_is_started_again_and_the_pair_stays_whole(pair_lab):
+    """keepalived killed under a running daemon (the backup's): the daemon starts it again, it
+    comes back as the backup, and the active balancer keeps the VIPs throughout."""
+    lab = pair_lab
+    state = Path(lab.facts["hosts"]["lb2"]["state_dir"])
+    before = json.loads((state / "daemon.json").read_text())["ha"]
+    os.kill(before["keepalivedPID"], signal.SIGKILL)
+    assert wait_until(lambda: json.loads((state / "daemon.json").read_text())["ha"]["restarts"] == 1, timeout=5)
+    assert wait_until(lambda: role(lab, "lb2") == "backup", timeout=5), role(lab, "lb2")
+    after = json.loads((state / "daemon.json").read_text())["ha"]
+    assert after["keepalivedPID"] != before["keepalivedPID"]
+    assert role(lab, "lb") == "master"
+    assert vip_holders(lab, "203.0.113.10") == ["lb"]
+    assert lab.get("203.0.113.10", 20)["ok"] == 20
