@@ -9,6 +9,9 @@ import UsherCore
 public enum KeepalivedConfig {
     /// The VRRP instance's name, as keepalived reports it in its notify FIFO.
     public static let instance = "usher"
+    /// SCHED_RR priority of keepalived's VRRP process (keepalived bounds its CPU time per
+    /// wake-up with RLIMIT_RTTIME, 10 ms by default, so it cannot starve the host).
+    static let realTimePriority = 50
 
     /// The file's text. `localAddresses`: this host's addresses (left out of the peers);
     /// `notifyFIFO`: where keepalived writes its state changes; `source`: the usher config it
@@ -29,6 +32,9 @@ public enum KeepalivedConfig {
             "global_defs {",
             "    vrrp_version 3",
             "    vrrp_notify_fifo \(notifyFIFO)",
+            "    # Adverts every 100 ms must not wait behind a busy CPU, or the backup takes over",
+            "    # from a live master: the VRRP process runs with real-time scheduling.",
+            "    vrrp_rt_priority \(realTimePriority)",
             "}",
             "",
             "vrrp_instance \(instance) {",

@@ -222,3 +222,23 @@ def test_a_keepalived_that_dies_is_started_again_and_the_pair_stays_whole(pair_l
     assert role(lab, "lb") == "master"
     assert vip_holders(lab, "203.0.113.10") == ["lb"]
     assert lab.get("203.0.113.10", 20)["ok"] == 20
+
+
+def test_a_vip_added_on_reload_follows_the_active_balancer(pair_lab):
+    """A new service in the file, `usher reload` on both: keepalived's config is rendered again,
+    the active balancer holds the new VIP (the backup does not) and serves it."""
+    lab = pair_lab
+    config = Path(lab.facts["config"])
+    config.write_text(config.read_text() + "\n".join([
+        "  - name: web-new", "    vip: 203.0.113.20", "    port: 80", "    protocol: tcp", "    mode: dsr-l2",
+        "    reals:", "      - address: 198.51.100.11", "        mac: 02:00:00:02:00:11", ""]))
+    for host in ("lb", "lb2"):
+        hosts = lab.facts["hosts"][host]
+        lab.run(host, lab.facts["usher"], "--pin-dir", hosts["pin_dir"], "--state-dir", hosts["state_dir"], "reload")
+    assert wait_until(lambda: vip_holders(lab, "203.0.113.20/32") == ["lb"], timeout=5), vip_holders(lab, "203.0.113.20/32")
+    # The real holds the new VIP on loopback, as a DSR real server does.
+    lab.run("real1", "ip", "addr", "add", "203.0.113.20/32", "dev", "lo")
+    assert lab.get("203.0.113.20", 10)["ok"] == 10
+    # The backup knows it too, for the day it takes over.
+    backup_conf = Path(lab.facts["hosts"]["lb2"]["state_dir"], "keepalived.conf")
+    assert wait_until(lambda: "203.0.113.20/32 dev eth0" in backup_conf.read_text(), timeout=5)

@@ -37,6 +37,9 @@ import UsherHealth
             global_defs {
                 vrrp_version 3
                 vrrp_notify_fifo /var/lib/usher/keepalived.fifo
+                # Adverts every 100 ms must not wait behind a busy CPU, or the backup takes over
+                # from a live master: the VRRP process runs with real-time scheduling.
+                vrrp_rt_priority 50
             }
 
             vrrp_instance usher {
