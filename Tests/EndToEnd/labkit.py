@@ -163,6 +163,17 @@ class Lab:
                               timeout=60, env=dict(os.environ, USHER_BIN=str(usher_binary())))
         assert done.returncode == 0, f"Tools/lab daemon start failed: {done.stderr}"
 
+    def kill_balancer(self, host):
+        """`host` dies as a host does (Tools/lab kill): its processes killed, its link down."""
+        done = subprocess.run([str(LAB_TOOL), "kill", self.name, host], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, f"Tools/lab kill {host} failed: {done.stderr}"
+
+    def revive_balancer(self, host):
+        """The dead `host` starts again (Tools/lab revive): link up, then `usher daemon`."""
+        done = subprocess.run([str(LAB_TOOL), "revive", self.name, host], capture_output=True, text=True,
+                              timeout=60, env=dict(os.environ, USHER_BIN=str(usher_binary())))
+        assert done.returncode == 0, f"Tools/lab revive {host} failed: {done.stderr}"
+
     def daemon_pid(self):
         return int(Path(self.facts["dir"], "daemon.pid").read_text())
 
