@@ -89,3 +89,28 @@ import Testing
         #expect(config.ha == nil)
     }
 }
+
+/// What `usher apply` and `usher reload` say of a changed `ha:`.
+@Suite struct HADiffTests {
+    static func config(_ extra: [String] = []) throws -> BalancerConfig {
+        try ConfigLoader.parse(yaml: HAConfigTests.haFile(extra: extra), file: "usher.yaml")
+    }
+
+    @Test func aChangedPriorityAndIntervalAreListed() throws {
+        let diff = ConfigDiff(from: try Self.config(), to: try Self.config(["priority: 150", "advert-interval: 200ms"]))
+        #expect(diff.lines == ["~ ha: priority 100 → 150", "~ ha: advert-interval 0.1s → 0.2s"])
+        #expect(!diff.isEmpty)
+    }
+
+    @Test func aSectionThatComesTakesARestart() throws {
+        var without = try Self.config()
+        without.ha = nil
+        let diff = ConfigDiff(from: without, to: try Self.config())
+        #expect(diff.lines == ["~ ha: (none) → VRRP router 51 on eth0, peers 198.51.100.2, 198.51.100.5 " +
+            "(takes effect when the daemon starts again)"])
+    }
+
+    @Test func theSameSectionChangesNothing() throws {
+        #expect(ConfigDiff(from: try Self.config(), to: try Self.config()).isEmpty)
+    }
+}
