@@ -7,7 +7,7 @@ import UsherHealth
 /// Runs keepalived for the daemon, as one service of its `ServiceGroup`: renders its config
 /// into the state directory, checks it (`keepalived --config-test`), starts it in the daemon's
 /// network namespace, hears its role from the notify FIFO, renders again when the applied
-/// config changes (SIGHUP to keepalived), starts it again when it dies, and on graceful
+/// config changes (SIGHUP to keepalived), starts it again when it dies (`RestartBackoff`), and on graceful
 /// shutdown stops it with SIGTERM: keepalived then sends a priority-0 advertisement and drops
 /// the VIPs, so the peer takes over at once.
 public struct KeepalivedSupervisor: Service {
@@ -62,10 +62,9 @@ public struct KeepalivedSupervisor: Service {
         var status = HAStatus(role: .starting, since: Date(), interface: ha.interface, virtualRouterID: ha.virtualRouterID,
                               peers: KeepalivedConfig.remotePeers(of: ha, localAddresses: LocalAddresses.current()).map(\.description))
         var child: ChildProcess? = try start()
+        var backoff = RestartBackoff(startedAt: .now)
         status.keepalivedPID = child?.pid
         onStatus(status)
-        var restartAt: ContinuousClock.Instant?
-        var restartDelay = Duration.seconds(1)
         var nextLook = ContinuousClock.now + .seconds(1)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             for line in fifo.lines() {
@@ -77,32 +76,29 @@ public struct KeepalivedSupervisor: Service {
             }
             if let running = child, let exit = running.poll() {
                 running.killGroup() // its VRRP process, should it outlive it
-                logger.error("ha: keepalived exited (\(exit)); starting it again in \(restartDelay)",
-                             metadata: ["log": "\(files.log)"])
+                let at = backoff.exited(at: .now)
+                logger.error("ha: keepalived exited (\(exit)); starting it again in \(at - .now)", metadata: ["log": "\(files.log)"])
                 child = nil
                 status.role = .stopped
                 status.since = Date()
                 status.keepalivedPID = nil
                 onStatus(status)
-                restartAt = .now + restartDelay
-                restartDelay = min(restartDelay * 2, .seconds(30))
             }
-            if child == nil, let at = restartAt, ContinuousClock.now >= at {
-                restartAt = nil
+            if child == nil, backoff.due(at: .now) {
                 do {
                     child = try start()
+                    backoff.started(at: .now)
                     status.restarts += 1
                     status.role = .starting
                     status.keepalivedPID = child?.pid
                     onStatus(status)
                 } catch {
                     logger.error("ha: \(error)")
-                    restartAt = .now + restartDelay
+                    _ = backoff.exited(at: .now)
                 }
             }
             if ContinuousClock.now >= nextLook {
                 nextLook = .now + .seconds(1)
-                if child != nil, restartDelay > .seconds(1), status.role != .starting { restartDelay = .seconds(1) }
                 if let changed = renderIfChanged(from: text) {
                     text = changed
                     if let running = child { kill(running.pid, SIGHUP) }
