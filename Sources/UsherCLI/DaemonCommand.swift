@@ -61,11 +61,14 @@ struct DaemonCommand: AsyncParsableCommand {
             let proxy = ProxyServer(services: file.services, group: group, logger: logger, health: engine)
             do {
                 let daemon = try Daemon(configPath: config, controller: controller, engine: engine, proxy: proxy, logger: logger)
+                // With `ha:`, keepalived runs beside it (checked for before the first apply); stopped first.
+                let pair = try file.ha.map { _ in
+                    try KeepalivedSupervisor.forDaemon(daemon, configPath: config, controller: controller, logger: logger)
+                }
+                try pair?.preflight(file)
                 engine.onTransition { transition in Task { await daemon.handle(transition) } }
                 try await daemon.start()
                 let service = DaemonService(daemon: daemon, proxy: proxy, logger: logger)
-                // With `ha:`, keepalived runs beside it; stopped first (the VIPs go to the peer).
-                let pair = try file.ha.map { _ in try KeepalivedSupervisor.forDaemon(daemon, configPath: config, controller: controller, logger: logger) }
                 let serviceGroup = ServiceGroup(configuration: .init(
                     services: [.init(service: service)] + (pair.map { [.init(service: $0)] } ?? []),
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

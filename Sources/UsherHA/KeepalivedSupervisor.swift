@@ -54,7 +54,7 @@ public struct KeepalivedSupervisor: Service {
 
     public func run() async throws {
         let config = try currentConfig()
-        guard let ha = config.ha else { return }
+        guard let ha = config.ha else { throw HAError("the applied config has no `ha:` section: keepalived is not started") }
         var text = try render(config)
         try check(text)
         let fifo = try NotifyFIFO(path: files.fifo)
@@ -114,7 +114,14 @@ public struct KeepalivedSupervisor: Service {
         onStatus(status)
     }
 
-    /// keepalived's config for `config`, written only if it changed.
+    /// Throws what keepalived would refuse in the config rendered from `config`, before the
+    /// daemon applies anything (the daemon then stops with that error instead of starting).
+    public func preflight(_ config: BalancerConfig) throws(HAError) {
+        try check(try KeepalivedConfig.render(config, localAddresses: LocalAddresses.current(), notifyFIFO: files.fifo,
+                                              source: source))
+    }
+
+    /// keepalived's config for `config`, written to its file.
     private func render(_ config: BalancerConfig) throws(HAError) -> String {
         let text = try KeepalivedConfig.render(config, localAddresses: LocalAddresses.current(), notifyFIFO: files.fifo,
                                                source: source)

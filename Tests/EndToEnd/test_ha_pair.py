@@ -224,3 +224,32 @@ def test_a_vip_added_on_reload_follows_the_active_balancer(pair_lab):
     # The backup knows it too, for the day it takes over.
     backup_conf = Path(lab.facts["hosts"]["lb2"]["state_dir"], "keepalived.conf")
     assert wait_until(lambda: "203.0.113.20/32 dev eth0" in backup_conf.read_text(), timeout=5)
+
+
+def test_a_pair_keepalived_refuses_stops_the_daemon_before_it_applies_anything(tmp_path):
+    """An `ha:` keepalived cannot run (its interface is not there): `usher daemon` says what
+    keepalived said and what to check, exits 1, and has pinned nothing."""
+    require_root()
+    binary = require_usher()
+    if not os.access(KEEPALIVED, os.X_OK):
+        pytest.fail(f"keepalived is not installed at {KEEPALIVED}: run Tools/install-deps")
+    namespace = unique_name()
+    pins = Path(f"/sys/fs/bpf/usher-{namespace}")
+    config = tmp_path / "usher.yaml"
+    config.write_text("ha: { interface: nosuch0, virtual-router-id: 51, peers: [198.51.100.5] }\n"
+                      "services:\n  - { name: web, vip: 203.0.113.10, port: 80, protocol: tcp, mode: dsr-l2,"
+                      " reals: [{ address: 198.51.100.11, mac: '02:00:00:02:00:11' }] }\n")
+    subprocess.run(["ip", "netns", "add", namespace], check=True, timeout=10)
+    try:
+        done = subprocess.run(["nsenter", f"--net=/run/netns/{namespace}", "--", str(binary), "--pin-dir", str(pins),
+                               "--state-dir", str(tmp_path / "state"), "daemon", "-c", str(config)],
+                              capture_output=True, text=True, timeout=60)
+        pinned = pins.exists() and any(pins.iterdir())
+    finally:
+        subprocess.run(["ip", "netns", "del", namespace], timeout=10)
+        subprocess.run(["rm", "-rf", str(pins)], timeout=10)
+    assert done.returncode == 1, done.stderr
+    assert "keepalived refuses the config rendered from ha:" in done.stderr
+    assert "interface nosuch0" in done.stderr and "check ha.interface" in done.stderr
+    assert "ready" not in done.stderr
+    assert not pinned, "the daemon applied the config before refusing"

@@ -107,7 +107,7 @@ import Testing
         without.ha = nil
         let diff = ConfigDiff(from: without, to: try Self.config())
         #expect(diff.lines == ["~ ha: (none) → VRRP router 51 on eth0, peers 198.51.100.2, 198.51.100.5 " +
-            "(takes effect when the daemon starts again)"])
+            "(read when the daemon starts)"])
     }
 
     @Test func theSameSectionChangesNothing() throws {

@@ -1,6 +1,6 @@
 extension ConfigDiff {
     /// What changes in `ha:`: each field of a kept section, or the whole section (field "")
-    /// when it comes or goes (which takes effect at the daemon's next start).
+    /// when it comes or goes (which a running daemon reads only when it starts).
     static func haChanges(from old: HASettings?, to new: HASettings?) -> [SettingChange] {
         guard old != new else { return [] }
         guard let old, let new else {
@@ -19,10 +19,10 @@ extension ConfigDiff {
         return pairs.filter { $0.1 != $0.2 }.map { SettingChange(field: $0.0, from: $0.1, to: $0.2) }
     }
 
-    /// `~ ha: priority 100 → 150`; `~ ha: (none) → VRRP router 51 on eth0, peers … (at the next start)`.
+    /// `~ ha: priority 100 → 150`; `~ ha: (none) → VRRP router 51 on eth0, peers … (read when the daemon starts)`.
     static func haLine(_ change: SettingChange) -> String {
         change.field.isEmpty
-            ? "~ ha: \(change.from) → \(change.to) (takes effect when the daemon starts again)"
+            ? "~ ha: \(change.from) → \(change.to) (read when the daemon starts)"
             : "~ ha: \(change.field) \(change.from) → \(change.to)"
     }
 
