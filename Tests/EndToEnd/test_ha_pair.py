@@ -48,8 +48,9 @@ def role(lab, host):
 
 
 def vip_holders(lab, vip):
+    """The balancers that hold `vip` on a link that is up (a dead one keeps its addresses)."""
     return [host for host in ("lb", "lb2")
-            if vip in lab.run(host, "ip", "-o", "addr", "show", "dev", "eth0").stdout]
+            if vip in lab.run(host, "ip", "-o", "addr", "show", "dev", "eth0", "up").stdout]
 
 
 class Probes:
@@ -253,3 +254,19 @@ def test_a_pair_keepalived_refuses_stops_the_daemon_before_it_applies_anything(t
     assert "interface nosuch0" in done.stderr and "check ha.interface" in done.stderr
     assert "ready" not in done.stderr
     assert not pinned, "the daemon applied the config before refusing"
+
+
+def test_new_nat_and_gateway_connections_work_through_whichever_balancer_is_active(pair_lab):
+    """The SNAT addresses and the reals' gateway (ha.addresses) follow the VIPs: new nat and
+    gateway connections succeed before lb dies and through lb2 after, the reals answering to
+    the address that moved."""
+    lab = pair_lab
+    for vip in ("203.0.113.12", "203.0.113.13", "2001:db8:100::12", "2001:db8:100::13"):
+        assert lab.get(vip, 12)["ok"] == 12, vip
+    lab.kill_balancer("lb")
+    assert wait_until(lambda: role(lab, "lb2") == "master", timeout=3, interval=0.02)
+    for address in ("198.51.100.3/32", "198.51.100.6/25"):
+        assert vip_holders(lab, address) == ["lb2"], address
+    for vip in ("203.0.113.12", "203.0.113.13", "2001:db8:100::12", "2001:db8:100::13"):
+        result = lab.get(vip, 12)
+        assert result["ok"] == 12, (vip, result)
