@@ -57,8 +57,8 @@ public struct KeepalivedSupervisor: Service {
         guard let ha = config.ha else { throw HAError("the applied config has no `ha:` section: keepalived is not started") }
         var text = try render(config)
         try check(text)
-        let fifo = try NotifyFIFO(path: files.fifo)
         stopLeftover()
+        let fifo = try NotifyFIFO(path: files.fifo) // a new one: nothing the old keepalived wrote
         var status = HAStatus(role: .starting, since: Date(), interface: ha.interface, virtualRouterID: ha.virtualRouterID,
                               peers: KeepalivedConfig.remotePeers(of: ha, localAddresses: LocalAddresses.current()).map(\.description))
         var child: ChildProcess? = try start()
@@ -115,8 +115,10 @@ public struct KeepalivedSupervisor: Service {
     }
 
     /// Throws what keepalived would refuse in the config rendered from `config`, before the
-    /// daemon applies anything (the daemon then stops with that error instead of starting).
+    /// daemon applies anything (the daemon then stops with that error instead of starting);
+    /// and stops a keepalived a previous daemon left running, before this one listens anywhere.
     public func preflight(_ config: BalancerConfig) throws(HAError) {
+        stopLeftover()
         try check(try KeepalivedConfig.render(config, localAddresses: LocalAddresses.current(), notifyFIFO: files.fifo,
                                               source: source))
     }
@@ -193,16 +195,28 @@ public struct KeepalivedSupervisor: Service {
         for _ in 0..<100 where child.poll() == nil { usleep(10_000) }
     }
 
-    /// A keepalived a daemon that died left running over the same state directory: stopped,
-    /// so that the new one starts from a known state (as a backup).
+    /// A keepalived a daemon that died left running over the same state directory: stopped
+    /// (SIGTERM: it hands the VIPs over), so that the new one starts from a known state (as a
+    /// backup). Both of its processes are waited for, at most 5 s, then killed.
     private func stopLeftover() {
-        guard let text = try? String(contentsOfFile: files.pid, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1,
-              let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
-              comm.hasPrefix("keepalived") else { return }
-        logger.warning("ha: stopping the keepalived a previous daemon left running", metadata: ["pid": "\(pid)"])
-        kill(pid, SIGTERM)
-        for _ in 0..<250 where kill(pid, 0) == 0 { usleep(20_000) }
-        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        let pids = [files.pid, files.vrrpPID].compactMap { path -> pid_t? in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1,
+                  let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
+                  comm.hasPrefix("keepalived") else { return nil }
+            return pid
+        }
+        guard let parent = pids.first else { return }
+        logger.warning("ha: stopping the keepalived a previous daemon left running", metadata: ["pid": "\(parent)"])
+        kill(parent, SIGTERM)
+        for _ in 0..<250 where pids.contains(where: Self.alive) { usleep(20_000) }
+        for pid in pids where Self.alive(pid) { kill(pid, SIGKILL) }
+    }
+
+    /// Whether `pid` runs: a zombie (ended, not yet reaped by its parent) does not.
+    static func alive(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
     }
 }

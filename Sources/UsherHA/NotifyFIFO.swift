@@ -9,11 +9,11 @@ final class NotifyFIFO {
     private let fd: Int32
     private var pending: [UInt8] = []
 
-    /// Makes the FIFO at `path` (0600; whatever else is there is replaced) and opens it.
+    /// Makes a new FIFO at `path` (0600; whatever was there is replaced, so that a writer of an
+    /// old one cannot reach this reader) and opens it.
     init(path: String) throws(HAError) {
-        var info = stat()
-        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFIFO { unlink(path) }
-        if mkfifo(path, 0o600) != 0, errno != EEXIST {
+        unlink(path)
+        if mkfifo(path, 0o600) != 0 {
             throw HAError("cannot make keepalived's notify FIFO \(path): \(String(cString: strerror(errno)))")
         }
         fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)

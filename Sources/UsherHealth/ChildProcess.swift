@@ -23,6 +23,9 @@ public struct ChildProcess: Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // Nothing else of this process: a long-lived child (keepalived) must not hold the
+        // daemon's listening sockets after the daemon is gone.
+        closeInherited(&actions)
         if let output {
             posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o600)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
@@ -66,6 +69,30 @@ public struct ChildProcess: Sendable {
         let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         guard rc == 0 else { throw SpawnError(description: "cannot start \(path): \(String(cString: strerror(rc)))") }
         return ChildProcess(pid: pid)
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; Swift's Glibc module
+    /// does not declare it), looked up once.
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    nonisolated(unsafe) private static let closeFrom: CloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: CloseFrom.self) }
+
+    /// Has the child close every descriptor above 2: all at once where glibc can, else each one
+    /// open now (as /proc/self/fd lists them).
+    private static func closeInherited(_ actions: inout posix_spawn_file_actions_t) {
+        if let closeFrom {
+            _ = closeFrom(&actions, 3)
+            return
+        }
+        guard let directory = opendir("/proc/self/fd") else { return }
+        let own = dirfd(directory)
+        var open: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let fd = Int32(name), fd > 2, fd != own { open.append(fd) }
+        }
+        closedir(directory)
+        for fd in open { posix_spawn_file_actions_addclose(&actions, fd) }
     }
 
     public enum Exit: Sendable, Equatable {

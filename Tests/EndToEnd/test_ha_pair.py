@@ -270,3 +270,28 @@ def test_new_nat_and_gateway_connections_work_through_whichever_balancer_is_acti
     for vip in ("203.0.113.12", "203.0.113.13", "2001:db8:100::12", "2001:db8:100::13"):
         result = lab.get(vip, 12)
         assert result["ok"] == 12, (vip, result)
+
+
+def test_a_crashed_active_daemon_started_again_hands_over_and_comes_back_as_backup(pair_lab):
+    """The active daemon dies alone (SIGKILL): its keepalived keeps the VIPs and the data plane
+    forwards. Started again by hand, the new daemon stops that keepalived (SIGTERM: a priority-0
+    advert, lb2 takes over at once) and runs its own, as the backup; the connections go on."""
+    lab = pair_lab
+    probes = Probes(lab, [("web-l2#0", target(lab, "web-l2"))], [("udp-l2", target(lab, "udp-l2"))], seconds=8)
+    try:
+        time.sleep(1)
+        os.kill(lab.daemon_pid(), signal.SIGKILL)
+        time.sleep(1)
+        assert vip_holders(lab, "203.0.113.10/32") == ["lb"], "the VIPs must stay while keepalived runs"
+        lab.start_daemon("lb")
+        assert wait_until(lambda: role(lab, "lb") == "backup" and role(lab, "lb2") == "master", timeout=10), \
+            (role(lab, "lb"), role(lab, "lb2"))
+        assert vip_holders(lab, "203.0.113.10/32") == ["lb2"]
+        report = probes.report()
+    finally:
+        probes.stop()
+    print(f"\ncrash and restart: {report}")
+    for name, probe in report.items():
+        assert probe["error"] is None, f"{name}: {probe['error']}"
+        assert probe["max_gap_ms"] < MAX_GAP_MS, f"{name}: {probe['gaps']}"
+    assert report["web-l2#0"]["received"] == report["web-l2#0"]["sent"]
