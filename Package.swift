@@ -48,11 +48,20 @@ let package = Package(
         ),
         // The orchestration every front end uses: lock, validate, overlay health, apply, persist, attach.
         .target(name: "UsherControl", dependencies: ["UsherCore", "UsherBPF"]),
+        // The active/passive pair: keepalived's config rendered from `ha:`, keepalived supervised.
+        .target(
+            name: "UsherHA",
+            dependencies: [
+                "UsherCore", "UsherHealth",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // `usher daemon`: the first apply, health checks into applies, reloads, systemd, the proxy.
         .target(
             name: "UsherDaemon",
             dependencies: [
-                "UsherCore", "UsherBPF", "UsherControl", "UsherProxy",
+                "UsherCore", "UsherBPF", "UsherControl", "UsherProxy", "UsherHA",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -139,7 +148,7 @@ let package = Package(
         .target(
             name: "UsherCLI",
             dependencies: [
-                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherHealth", "UsherProxy", "UsherAPI", "UsherSync",
+                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherHA", "UsherHealth", "UsherProxy", "UsherAPI", "UsherSync",
                 "UsherLogging", "UsherAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -162,6 +171,7 @@ let package = Package(
         .testTarget(name: "UsherControlTests", dependencies: ["UsherControl", "UsherCore"]),
         .testTarget(name: "UsherAPITests", dependencies: ["UsherAPI"]),
         .testTarget(name: "UsherSyncTests", dependencies: ["UsherSync", "UsherBPF", "UsherCore", "CUsherABI", "UsherTestSupport"]),
+        .testTarget(name: "UsherHATests", dependencies: ["UsherHA", "UsherCore", "UsherHealth"]),
         // Frames and privilege checks shared by the test targets that drive the kernel.
         .target(name: "UsherTestSupport", dependencies: ["UsherCore"], path: "Tests/UsherTestSupport"),
         .testTarget(name: "UsherBPFTests", dependencies: ["UsherBPF", "UsherCore", "CUsherABI", "CLibBPF", "CNetlink", "UsherTestSupport"]),

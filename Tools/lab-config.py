@@ -4,6 +4,8 @@
     lab-config.py --name NAME --dir DIR config   writes DIR/usher.yaml
     lab-config.py --name NAME --dir DIR facts    writes DIR/facts.json (after the lab is built:
                                                  reads the pids of DIR/*.pid and DIR/usher-bin)
+    --ha (before config/facts): a pair of balancers, lb and lb2: the config gets `ha:` and UDP
+    services in the DSR modes (a packet every 10 ms measures a failover's gap), the facts lb2.
 
 The addressing plan here and the network Tools/lab builds are the same plan written twice;
 Tests/EndToEnd/test_lab.py checks every interface of the facts against the namespaces.
@@ -19,6 +21,10 @@ SNAT = {4: "198.51.100.3", 6: "2001:db8:2::3"}
 POOLS = {4: "lb-snat", 6: "lb-snat-v6"}
 L7_VIP = {4: "203.0.113.14", 6: "2001:db8:100::14"}
 API_LISTEN = "198.51.100.2:9443"  # the daemon's API, /metrics and status page over TLS, on the lb
+# A pair (--ha): lb2's address (.5) and the reals' gateway (.6), which follows the active balancer.
+LB2 = {4: "198.51.100.5", 6: "2001:db8:2::5"}
+PAIR_GATEWAY = {4: "198.51.100.6", 6: "2001:db8:2::6"}
+HA_ROUTER_ID = 51
 TCP_PORTS = [80, 8080]
 UDP_PORTS = [9000, 9001]
 
@@ -48,9 +54,14 @@ def service(name, vip, mode, family, port=80, protocol="tcp", real_port=None, re
     return entry, reals
 
 
-def services():
+def services(pair=False):
     """Every service of the lab, with the reals (dicts) each one balances over."""
     plan = []
+    if pair:
+        for family, v in ((4, "203.0.113."), (6, "2001:db8:100::")):
+            suffix = "" if family == 4 else "-v6"
+            plan += [service(f"udp-l2{suffix}", f"{v}10", "dsr-l2", family, port=9000, protocol="udp"),
+                     service(f"udp-ipip{suffix}", f"{v}11", "dsr-ipip", family, port=9000, protocol="udp")]
     for family, v in ((4, "203.0.113."), (6, "2001:db8:100::")):
         suffix = "" if family == 4 else "-v6"
         plan += [
@@ -70,7 +81,21 @@ def services():
     return plan
 
 
-def config(name, directory):
+def ha_fields():
+    """The pair's VRRP settings: the same file on both balancers (each leaves itself out of peers)."""
+    return ["ha:", "  interface: eth0", f"  virtual-router-id: {HA_ROUTER_ID}",
+            f"  peers: [198.51.100.2, {LB2[4]}]", "  advert-interval: 100ms",
+            f"  addresses: [{PAIR_GATEWAY[4]}/25, {PAIR_GATEWAY[6]}/64]"]
+
+
+def sync_fields():
+    """The pair's flow-state sync (`sync:`), for nat and gateway flows to survive a failover:
+    none yet (the daemon's sync is built apart); Tests/EndToEnd/test_ha_pair.py skips those
+    modes while this is empty."""
+    return []
+
+
+def config(name, directory, pair=False):
     lines = [
         f"# The usher config of lab {name}, written by Tools/lab up: the balancer applies it with",
         f"#   Tools/lab usher {name} apply -f {directory}/usher.yaml",
@@ -85,10 +110,13 @@ def config(name, directory):
     ]
     for family in (4, 6):
         lines += [f"  - name: {POOLS[family]}", f"    addresses: [{SNAT[family]}]", "    ports: 1024-65535"]
-    lines += ["api:", f"  listen: {API_LISTEN}", f"  tls-certificate: {directory}/api.pem",
-              f"  tls-key: {directory}/api.key", f"  token-file: {directory}/api.token"]
+    if pair:
+        lines += ha_fields() + sync_fields()
+    else:  # the API over TLS on lb's own address (a pair's two balancers share one file)
+        lines += ["api:", f"  listen: {API_LISTEN}", f"  tls-certificate: {directory}/api.pem",
+                  f"  tls-key: {directory}/api.key", f"  token-file: {directory}/api.token"]
     lines.append("services:")
-    for entry, reals in services():
+    for entry, reals in services(pair):
         lines += [f"  - name: {entry['name']}", f"    vip: {entry['vip']}", f"    port: {entry['port']}",
                   f"    protocol: {entry['protocol']}", f"    mode: {entry['mode']}"]
         if entry["mode"] in ("http", "https"):
@@ -155,7 +183,7 @@ def iface(mac_address, mtu, peer=None, **extra):
     return entry
 
 
-def facts(name, directory):
+def facts(name, directory, pair=False):
     ns = lambda host: f"{name}-{host}"
     usher = open(f"{directory}/usher-bin").read().strip() if os.path.exists(f"{directory}/usher-bin") else ""
     proxy = pid(directory, "proxy")
@@ -195,30 +223,54 @@ def facts(name, directory):
         "eth0": iface(mac(4, 0x14), FAR_MTU, "r4", ipv4=f"{REAL4['ipv4']}/25", ipv6=f"{REAL4['ipv6']}/64")},
         "gateway4": "198.51.100.129", "gateway6": "2001:db8:3::1", "advmss4": 1460, "advmss6": 1440,
         "log": f"{directory}/real4.log", "pid": pid(directory, "real4")}
+    if pair:
+        pair_facts(name, directory, hosts)
     return {
-        "name": name, "dir": directory, "config": f"{directory}/usher.yaml",
+        "name": name, "dir": directory, "config": f"{directory}/usher.yaml", "pair": pair,
         "pin_dir": f"/sys/fs/bpf/usher-{name}", "state_dir": f"{directory}/state", "usher": usher,
         "hosts": hosts,
         "reals": [{k: v for k, v in r.items() if k != "behind"} for r in REALS] +
                  [{k: v for k, v in REAL4.items()}],
         "snat": {"ipv4": SNAT[4], "ipv6": SNAT[6], "pools": {POOLS[4]: SNAT[4], POOLS[6]: SNAT[6]}},
         "http_ports": TCP_PORTS, "udp_ports": UDP_PORTS,
-        "services": [entry for entry, _ in services()],
+        "services": [entry for entry, _ in services(pair)],
+        "ha": {"balancers": ["lb", "lb2"], "virtual_router_id": HA_ROUTER_ID, "peers": ["198.51.100.2", LB2[4]],
+               "gateway4": PAIR_GATEWAY[4], "gateway6": PAIR_GATEWAY[6], "sync": bool(sync_fields())} if pair else None,
         "api": {"url": f"https://{API_LISTEN}/", "socket": f"{directory}/state/api.sock",
                 "token_file": f"{directory}/api.token", "cert": f"{directory}/api.pem"},
     }
+
+
+def pair_facts(name, directory, hosts):
+    """What a pair changes: lb2, the router's on-link VIP range, the addresses that follow the
+    active balancer, the reals' gateway."""
+    hosts["router"]["interfaces"]["lb2p"] = iface(mac(3, 5), SERVER_MTU, "eth0", xdp="pass")
+    hosts["router"]["interfaces"]["br0"]["ports"].append("lb2p")
+    hosts["router"]["routes"].update({"203.0.113.0/24": "br0", "2001:db8:100::/64": "br0"})
+    for host, address4, address6 in (("lb", "198.51.100.2", "2001:db8:2::2"), ("lb2", LB2[4], LB2[6])):
+        suffix = "" if host == "lb" else "-lb2"
+        hosts[host] = {
+            "netns": f"{name}-{host}", "interfaces": {
+                "eth0": iface(mac(2, 2 if host == "lb" else 5), SERVER_MTU, "lb0" if host == "lb" else "lb2p",
+                              ipv4=f"{address4}/25", ipv6=f"{address6}/64")},
+            "gateway4": "198.51.100.1", "gateway6": "2001:db8:2::1", "forwarding": True,
+            "pin_dir": f"/sys/fs/bpf/usher-{name}{suffix}", "state_dir": f"{directory}/state{suffix}",
+            "daemon": {"pid": pid(directory, f"daemon{suffix}"), "log": f"{directory}/daemon{suffix}.out"}}
+    for real in REALS:
+        hosts[real["name"]]["policy_routing"].update(gateway4=PAIR_GATEWAY[4], gateway6=PAIR_GATEWAY[6])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", required=True)
     parser.add_argument("--dir", required=True)
+    parser.add_argument("--ha", action="store_true", help="a pair of balancers, lb and lb2")
     parser.add_argument("what", choices=["config", "facts"])
     args = parser.parse_args()
     if args.what == "config":
-        text, path = config(args.name, args.dir), f"{args.dir}/usher.yaml"
+        text, path = config(args.name, args.dir, args.ha), f"{args.dir}/usher.yaml"
     else:
-        text, path = json.dumps(facts(args.name, args.dir), indent=2) + "\n", f"{args.dir}/facts.json"
+        text, path = json.dumps(facts(args.name, args.dir, args.ha), indent=2) + "\n", f"{args.dir}/facts.json"
     with open(path + ".tmp", "w") as file:
         file.write(text)
     os.replace(path + ".tmp", path)

@@ -10,6 +10,7 @@ far_mtu=1280    # router2 ↔ real4: path MTU discovery through the balancer
 mac_client=02:00:00:01:00:10 mac_router_cl=02:00:00:01:00:01
 mac_br=02:00:00:02:00:01 mac_lb=02:00:00:02:00:02 mac_lb_port=02:00:00:03:00:02
 mac_rt2=02:00:00:02:00:04 mac_rt2_port=02:00:00:03:00:04 mac_rt2_far=02:00:00:04:00:01
+mac_lb2=02:00:00:02:00:05 mac_lb2_port=02:00:00:03:00:05 # the second balancer of a pair (--ha)
 mac_real4=02:00:00:04:00:14
 real_mac() { echo "02:00:00:02:00:1$1"; }
 real_port_mac() { echo "02:00:00:03:00:1$1"; }
@@ -63,30 +64,54 @@ build_router() {
 # The balancer: one arm on the server segment. It holds the SNAT addresses (the reals answer nat
 # flows to them), the L7 VIP on loopback (where the proxy listens), and it is the gateway of the
 # reals' own traffic (gateway-mode replies; the kernel forwards whatever XDP passes).
+# With --ha (pair=1) it is one of a pair (lb, lb2): keepalived gives the active one every VIP, the
+# SNAT addresses and the reals' gateway 198.51.100.6 on eth0, so none of them is set here; the
+# proxy binds the L7 VIP before it holds it (ip_nonlocal_bind); the router reaches the VIPs
+# on-link (it ARPs for each, and the active balancer answers).
 build_lb() {
-  veth router lb0 $mac_lb_port lb eth0 $mac_lb $server_mtu
-  ipn router link set lb0 master br0
-  sysctl_ns lb net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+  build_balancer lb lb0 $mac_lb $mac_lb_port 2
+  if [[ $pair == 0 ]]; then
+    ipn lb addr add 198.51.100.3/25 dev eth0 # SNAT (a secondary address: never the lb's own source)
+    ipn lb -6 addr add 2001:db8:2::3/64 dev eth0 nodad preferred_lft 0 # SNAT; deprecated: not a source
+    ipn lb addr add 203.0.113.14/32 dev lo
+    ipn lb -6 addr add 2001:db8:100::14/128 dev lo nodad
+    # The upstream router sends the VIP range to the balancer, as a BGP/static announcement would.
+    ipn router route add 203.0.113.0/24 via 198.51.100.2
+    ipn router -6 route add 2001:db8:100::/64 via 2001:db8:2::2
+    say "lb: eth0 $mac_lb 198.51.100.2/25 2001:db8:2::2/64, SNAT 198.51.100.3 2001:db8:2::3 (bridge port lb0);" \
+      "L7 VIP 203.0.113.14 2001:db8:100::14 on lo; forwarding on; router routes 203.0.113.0/24, 2001:db8:100::/64 via it"
+  else
+    build_balancer lb2 lb2p $mac_lb2 $mac_lb2_port 5
+    ipn router route add 203.0.113.0/24 dev br0
+    ipn router -6 route add 2001:db8:100::/64 dev br0
+    # A NIC's MAC filter: a balancer gets no frame addressed to the other's MAC (the bridge
+    # floods unknown unicast once a port's entries go; a veth would hand them to its XDP program).
+    timeout 10 bridge -n "$name-router" link set dev lb0 flood off
+    timeout 10 bridge -n "$name-router" link set dev lb2p flood off
+    say "lb: eth0 $mac_lb 198.51.100.2/25 2001:db8:2::2/64 (bridge port lb0); lb2: eth0 $mac_lb2 198.51.100.5/25" \
+      "2001:db8:2::5/64 (bridge port lb2p); VIPs, SNAT and the reals' gateway 198.51.100.6 2001:db8:2::6 follow the" \
+      "active one (keepalived); router reaches 203.0.113.0/24, 2001:db8:100::/64 on-link"
+  fi
+}
+
+# What every balancer of the lab has: its port on the bridge, its address .N, forwarding, routes.
+build_balancer() {
+  local host=$1 port=$2 mac=$3 port_mac=$4 n=$5
+  veth router "$port" "$port_mac" "$host" eth0 "$mac" $server_mtu
+  ipn router link set "$port" master br0
+  sysctl_ns "$host" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
     net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0
-  ipn lb addr add 198.51.100.2/25 dev eth0
-  ipn lb addr add 198.51.100.3/25 dev eth0 # SNAT (a secondary address: never the lb's own source)
-  ipn lb -6 addr add 2001:db8:2::2/64 dev eth0 nodad
-  ipn lb -6 addr add 2001:db8:2::3/64 dev eth0 nodad preferred_lft 0 # SNAT; deprecated: not a source
-  ipn lb addr add 203.0.113.14/32 dev lo
-  ipn lb -6 addr add 2001:db8:100::14/128 dev lo nodad
-  ipn lb route add default via 198.51.100.1
-  ipn lb -6 route add default via 2001:db8:2::1
-  ipn lb route add 198.51.100.128/25 via 198.51.100.4
-  ipn lb -6 route add 2001:db8:3::/64 via 2001:db8:2::4
+  if [[ $pair == 1 ]]; then sysctl_ns "$host" net.ipv4.ip_nonlocal_bind=1 net.ipv6.ip_nonlocal_bind=1; fi
+  ipn "$host" addr add "198.51.100.$n/25" dev eth0
+  ipn "$host" -6 addr add "2001:db8:2::$n/64" dev eth0 nodad
+  ipn "$host" route add default via 198.51.100.1
+  ipn "$host" -6 route add default via 2001:db8:2::1
+  ipn "$host" route add 198.51.100.128/25 via 198.51.100.4
+  ipn "$host" -6 route add 2001:db8:3::/64 via 2001:db8:2::4
   # A VIP the XDP program does not take (no service, or no program yet) is refused here rather
   # than forwarded back to the router, which would send it straight back.
-  ipn lb route add unreachable 203.0.113.0/24
-  ipn lb -6 route add unreachable 2001:db8:100::/64
-  # The upstream router sends the VIP range to the balancer, as a BGP/static announcement would.
-  ipn router route add 203.0.113.0/24 via 198.51.100.2
-  ipn router -6 route add 2001:db8:100::/64 via 2001:db8:2::2
-  say "lb: eth0 $mac_lb 198.51.100.2/25 2001:db8:2::2/64, SNAT 198.51.100.3 2001:db8:2::3 (bridge port lb0);" \
-    "L7 VIP 203.0.113.14 2001:db8:100::14 on lo; forwarding on; router routes 203.0.113.0/24, 2001:db8:100::/64 via it"
+  ipn "$host" route add unreachable 203.0.113.0/24
+  ipn "$host" -6 route add unreachable 2001:db8:100::/64
 }
 
 # A real server on the bridge. VIPs on loopback for DSR; its own address's traffic (gateway
@@ -108,12 +133,14 @@ build_real() {
   for vip in "${vips6[@]}"; do ipn "$real" -6 addr add "$vip/128" dev lo nodad; done
   ipn "$real" route add default via 198.51.100.1
   ipn "$real" -6 route add default via 2001:db8:2::1
+  # Alone, the balancer is the gateway; in a pair (--ha), the address that follows the active one.
+  local gw=2; [[ $pair == 1 ]] && gw=6
   ipn "$real" rule add from "198.51.100.1$i" lookup 100
   ipn "$real" route add 198.51.100.0/25 dev eth0 table 100
-  ipn "$real" route add default via 198.51.100.2 table 100
+  ipn "$real" route add default via "198.51.100.$gw" table 100
   ipn "$real" -6 rule add from "2001:db8:2::1$i" lookup 100
   ipn "$real" -6 route add 2001:db8:2::/64 dev eth0 table 100
-  ipn "$real" -6 route add default via 2001:db8:2::2 table 100
+  ipn "$real" -6 route add default via "2001:db8:2::$gw" table 100
   say "$real: eth0 $(real_mac "$i") 198.51.100.1$i/25 2001:db8:2::1$i/64 (bridge port r$i); VIPs ${vips4[*]} ${vips6[*]} on lo;" \
     "from its own addresses: default via the lb (table 100)"
 }

@@ -6,6 +6,9 @@
                                 then "<name> end <count>" (for long-lived connection tests)
     GET /healthz             -> "ok" (for the proxy's health checks)
     GET /data?bytes=N        -> N bytes (at most 64 MiB) of a fixed pattern (see pattern())
+    GET /echo                -> 101 Switching Protocols (header X-Lab-Real: <name>), then every
+                                byte the client sends comes back, until it closes (or is idle
+                                for 60 s): a long-lived connection whose bytes the client checks
     POST /upload             -> "<name> <bytes> <sha256>" of the request body (at most 64 MiB)
     UDP datagram             -> one JSON datagram {"real", "client", "client_port", "local",
                                 "local_port", "bytes"}: the addresses as this server saw them
@@ -32,6 +35,7 @@ import time
 import urllib.parse
 
 STREAM_INTERVAL = 0.1
+ECHO_IDLE_SECONDS = 60
 STREAM_MAX_SECONDS = 120
 MAX_TRANSFER = 64 << 20
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux's value; Python 3.11 does not name it
@@ -94,6 +98,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.stream(urllib.parse.parse_qs(url.query))
         elif url.path == "/data":
             self.data(urllib.parse.parse_qs(url.query))
+        elif url.path == "/echo":
+            self.echo()
         else:
             self.send_body(404, f"{self.real_name}: no such path {url.path}\n")
 
@@ -156,6 +162,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.chunk(f"{self.real_name} end {count}\n")
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    def echo(self):
+        self.send_response(101)
+        self.send_header("Upgrade", "echo")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("X-Lab-Real", self.real_name)
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.settimeout(ECHO_IDLE_SECONDS)
+        try:
+            pending = self.rfile.peek() if hasattr(self.rfile, "peek") else b""
+            if pending:
+                self.connection.sendall(self.rfile.read(len(pending)))
+            while True:
+                data = self.connection.recv(65536)
+                if not data:
+                    return
+                self.connection.sendall(data)
+        except OSError:
+            return
 
     def chunk(self, text):
         data = text.encode()

@@ -8,6 +8,7 @@ import UsherAlerts
 import UsherControl
 import UsherCore
 import UsherDaemon
+import UsherHA
 import UsherHealth
 import UsherLogging
 import UsherProxy
@@ -29,6 +30,10 @@ struct DaemonCommand: AsyncParsableCommand {
         each error is logged as file:line:col: field: what to do. Commands such as `usher real \
         drain` keep working while it runs; it follows what they save. SIGTERM or SIGINT stop it \
         gracefully; the XDP program and its pinned maps keep forwarding.
+
+        With an `ha:` section the daemon runs keepalived (Debian's) as its child: the pair shares \
+        the services' VIPs over VRRP, `usher status` shows this balancer's role, and stopping the \
+        daemon hands the VIPs to the peer at once. See Docs/DEPLOYMENT.md.
         """
     )
 
@@ -71,6 +76,11 @@ struct DaemonCommand: AsyncParsableCommand {
             do {
                 let daemon = try Daemon(configPath: config, controller: controller, engine: engine, proxy: proxy,
                                         logger: logger, events: events)
+                // With `ha:`, keepalived runs beside it (checked for before the first apply); stopped first.
+                let pair = try file.ha.map { _ in
+                    try KeepalivedSupervisor.forDaemon(daemon, configPath: config, controller: controller, logger: logger)
+                }
+                try pair?.preflight(file)
                 engine.onTransition { transition in Task { await daemon.handle(transition) } }
                 try await daemon.start()
                 // The API, /metrics and the status page; what a TCP listener needs is checked now.
@@ -85,11 +95,14 @@ struct DaemonCommand: AsyncParsableCommand {
                         group: group, logger: logger)))
                 }
                 let serviceGroup = ServiceGroup(configuration: .init(
-                    services: [.init(service: sinks)] + services + [.init(service: api)],
+                    services: [.init(service: sinks)] + services + [.init(service: api)] + (pair.map { [.init(service: $0)] } ?? []),
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await serviceGroup.run()
                 await engine.stop()
                 events.finish()
+            } catch let error as HAError {
+                try? await group.shutdownGracefully()
+                throw CLIError(error.description)
             } catch let error as SyncServiceError {
                 try? await group.shutdownGracefully()
                 throw CLIError(error.description)

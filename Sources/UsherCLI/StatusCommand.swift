@@ -5,6 +5,7 @@ import UsherControl
 import UsherCore
 import UsherDaemon
 import UsherSync
+import UsherHA
 
 /// `usher status`: is the balancer set up, where is it attached, what does it hold.
 struct StatusCommand: ParsableCommand {
@@ -42,7 +43,7 @@ struct StatusCommand: ParsableCommand {
                 packets: stats.totalPackets,
                 forwarded: (stats.global["tx"]?.packets ?? 0) + (stats.global["redirect"]?.packets ?? 0),
                 trackedFlowsCounted: stats.global["ct_new"]?.packets ?? 0,
-                daemon: daemon.map { .init(pid: $0.pid, config: $0.configPath, startedAt: $0.startedAt) },
+                daemon: daemon.map { .init(pid: $0.pid, config: $0.configPath, startedAt: $0.startedAt, ha: $0.ha) },
                 realStates: Dictionary(grouping: reals, by: \.state).mapValues(\.count),
                 realList: reals,
                 // Written by this daemon's sync service (not left over from an earlier daemon).
@@ -57,6 +58,10 @@ struct StatusCommand: ParsableCommand {
             print("Packets seen: \(report.packets), forwarded: \(report.forwarded), new flows: \(report.trackedFlowsCounted)")
             if let daemon = report.daemon {
                 print("Daemon:       pid \(daemon.pid), serving \(daemon.config) since \(ago(daemon.startedAt))")
+                if let ha = daemon.ha {
+                    print("HA role:      \(ha.role.rawValue) since \(ago(ha.since)) (VRRP router \(ha.virtualRouterID) on " +
+                          "\(ha.interface), peers \(ha.peers.joined(separator: ", ")))")
+                }
             } else {
                 print("Daemon:       not running over \(report.stateDirectory) (health is not being checked; usher daemon -c FILE)")
             }
@@ -104,6 +109,8 @@ private struct StatusReport: Encodable {
         let pid: Int32
         let config: String
         let startedAt: Date
+        /// Its part in an active/passive pair (`ha:`), if it has one.
+        let ha: HAStatus?
     }
 
     enum CodingKeys: String, CodingKey {

@@ -16,7 +16,7 @@ public actor Daemon {
     /// Recent events and their sinks (syslog, alerts, the status page).
     public nonisolated let events: EventLog
     private let lock: DaemonLock
-    private var status: DaemonStatus
+    var status: DaemonStatus
     private var runtime: [HealthTarget: RuntimeState.Entry] = [:]
     /// The saved config as last seen (the CLI may change it while the daemon runs).
     private var config = BalancerConfig()

@@ -1,5 +1,6 @@
 import Foundation
 import UsherCore
+import UsherHA
 
 /// What a running daemon tells other commands, in `<state dir>/daemon.json` (0600): who it is,
 /// which file it serves, and how its last reload went (`usher reload` waits for `generation`
@@ -27,6 +28,8 @@ public struct DaemonStatus: Codable, Sendable, Hashable {
     /// Counts reloads (SIGHUP or `usher reload`), whatever their outcome.
     public var generation: Int
     public var lastReload: Reload?
+    /// This balancer's part in its pair (`ha:`), as keepalived last said; nil without `ha:`.
+    public var ha: HAStatus?
 
     public init(pid: Int32, configPath: String, startedAt: Date, generation: Int = 0, lastReload: Reload? = nil) {
         self.pid = pid

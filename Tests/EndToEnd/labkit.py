@@ -89,13 +89,14 @@ class Lab:
         self.next_port = 10000
 
     @classmethod
-    def up(cls, name, with_usher=True, daemon=False):
+    def up(cls, name, with_usher=True, daemon=False, ha=False):
         registry = os.environ.get("USHER_LAB_REGISTRY")
         if registry:  # Tools/test removes labs listed here if pytest itself is killed
             with open(registry, "a") as file:
                 file.write(name + "\n")
         args = [str(LAB_TOOL), "up", name, "--json"] + ([] if with_usher else ["--no-usher"])
         args += ["--daemon"] if daemon else []
+        args += ["--ha"] if ha else []
         env = dict(os.environ, USHER_BIN=str(usher_binary()))
         done = subprocess.run(args, capture_output=True, text=True, timeout=90, env=env)
         if done.returncode != 0:
@@ -156,11 +157,22 @@ class Lab:
                               timeout=30)
         assert done.returncode == 0, f"Tools/lab server {real} {action} failed: {done.stderr}"
 
-    def start_daemon(self):
-        """Starts `usher daemon` on the balancer again (Tools/lab daemon NAME start)."""
-        done = subprocess.run([str(LAB_TOOL), "daemon", self.name, "start"], capture_output=True, text=True,
+    def start_daemon(self, host="lb"):
+        """Starts `usher daemon` on a balancer again (Tools/lab daemon NAME start HOST)."""
+        done = subprocess.run([str(LAB_TOOL), "daemon", self.name, "start", host], capture_output=True, text=True,
                               timeout=60, env=dict(os.environ, USHER_BIN=str(usher_binary())))
         assert done.returncode == 0, f"Tools/lab daemon start failed: {done.stderr}"
+
+    def kill_balancer(self, host):
+        """`host` dies as a host does (Tools/lab kill): its processes killed, its link down."""
+        done = subprocess.run([str(LAB_TOOL), "kill", self.name, host], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, f"Tools/lab kill {host} failed: {done.stderr}"
+
+    def revive_balancer(self, host):
+        """The dead `host` starts again (Tools/lab revive): link up, then `usher daemon`."""
+        done = subprocess.run([str(LAB_TOOL), "revive", self.name, host], capture_output=True, text=True,
+                              timeout=60, env=dict(os.environ, USHER_BIN=str(usher_binary())))
+        assert done.returncode == 0, f"Tools/lab revive {host} failed: {done.stderr}"
 
     def daemon_pid(self):
         return int(Path(self.facts["dir"], "daemon.pid").read_text())

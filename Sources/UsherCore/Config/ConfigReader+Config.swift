@@ -43,7 +43,7 @@ struct ReadConfig {
 }
 
 extension ConfigReader {
-    static let topFields = ["interfaces", "encapsulation", "snat-pools", "nat", "api", "sync", "logging", "alerts", "services"]
+    static let topFields = ["interfaces", "encapsulation", "snat-pools", "nat", "api", "sync", "logging", "alerts", "ha", "services"]
     static let interfaceFields = ["name", "xdp-mode"]
     static let encapsulationFields = ["source-v4", "source-v6"]
     static let serviceFields = [
@@ -100,6 +100,9 @@ extension ConfigReader {
         if let node = fields["alerts"], !Self.isNull(node) {
             out.config.alerts = readAlerts(node, at: path.key("alerts"))
         }
+        if let node = fields["ha"], !Self.isNull(node) {
+            out.config.ha = readHASettings(node, at: path.key("ha"))
+        }
         if let node = fields["services"],
            let items = list(node, at: path.key("services"), what: "services", hint: "start each service with `- name: …`") {
             for (i, item) in items.enumerated() {
@@ -146,7 +149,7 @@ extension ConfigReader {
         return out
     }
 
-    private mutating func prefix(_ node: Node, at path: FieldPath, example: String) -> IPPrefix? {
+    mutating func prefix(_ node: Node, at path: FieldPath, example: String) -> IPPrefix? {
         let hint = "write ADDRESS/LENGTH, e.g. \(example)"
         guard let text = scalar(node, at: path, what: "a prefix", hint: hint) else { return nil }
         if let p = IPPrefix(text) { return p }

@@ -29,13 +29,11 @@ extension ConfigReader {
         var addresses: [IPAddress] = []
         if fields["addresses"] == nil { ok = false } // reported by `require`, or as a misspelling
         if let node = fields["addresses"] {
-            let items = list(node, at: path.key("addresses"), what: "addresses",
-                             hint: "write `addresses: [198.51.100.3, 198.51.100.4]` or one `- 198.51.100.3` per line")
-            if items == nil { ok = false }
-            for (k, item) in (items ?? []).enumerated() {
-                let address = address(item, at: path.key("addresses").index(k), what: "an SNAT address", example: "198.51.100.3")
-                if let address { addresses.append(address) } else { ok = false }
+            let read = items(node, at: path.key("addresses"), what: "addresses",
+                             hint: "write `addresses: [198.51.100.3, 198.51.100.4]` or one `- 198.51.100.3` per line") {
+                $0.address($1, at: $2, what: "an SNAT address", example: "198.51.100.3")
             }
+            if let read { addresses = read } else { ok = false }
         }
         var ports = SNATPool.defaultPorts
         if let node = fields["ports"] {

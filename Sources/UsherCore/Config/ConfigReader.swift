@@ -114,6 +114,20 @@ struct ConfigReader {
         return items
     }
 
+    /// Each item of a list read by `read`; nil when the list or any item is unreadable (each
+    /// reported), so a half-read list never stands for the whole.
+    mutating func items<T>(
+        _ node: Node, at path: FieldPath, what: String, hint: String, read: (inout ConfigReader, Node, FieldPath) -> T?
+    ) -> [T]? {
+        guard let nodes = list(node, at: path, what: what, hint: hint) else { return nil }
+        var out: [T] = []
+        var ok = true
+        for (i, item) in nodes.enumerated() {
+            if let value = read(&self, item, path.index(i)) { out.append(value) } else { ok = false }
+        }
+        return ok ? out : nil
+    }
+
     /// The text of a scalar node; an empty value or a list/mapping is reported.
     mutating func scalar(_ node: Node, at path: FieldPath, what: String, hint: String) -> String? {
         if Self.isNull(node) {

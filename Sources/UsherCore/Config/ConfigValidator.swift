@@ -26,6 +26,7 @@ public enum ConfigValidator {
         checkNATSettings(config.nat, into: &out)
         if let sync = config.sync { checkSync(sync, into: &out) }
         checkServices(config, into: &out)
+        checkHA(config, into: &out)
         return out
     }
 

@@ -14,6 +14,8 @@ public struct ConfigDiff: Codable, Hashable, Sendable {
     public var snatPoolsChanged: [SNATPoolChange] = []
     /// `tcp-idle-timeout`, `tcp-closed-timeout`, `udp-idle-timeout` changes.
     public var natChanges: [SettingChange] = []
+    /// `ha:` changes (see `haChanges`).
+    public var haChanges: [SettingChange] = []
 
     /// The changes from `old` (nil before the first apply: everything is added) to `new`.
     public init(from old: BalancerConfig?, to new: BalancerConfig) {
@@ -37,6 +39,7 @@ public struct ConfigDiff: Codable, Hashable, Sendable {
 
         (snatPoolsAdded, snatPoolsRemoved, snatPoolsChanged) = Self.poolChanges(from: old.snatPools, to: new.snatPools)
         natChanges = Self.natChanges(from: old.nat, to: new.nat)
+        haChanges = Self.haChanges(from: old.ha, to: new.ha)
 
         let newNames = Set(new.services.map(\.name))
         let oldServices = Dictionary(old.services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -53,6 +56,7 @@ public struct ConfigDiff: Codable, Hashable, Sendable {
         servicesAdded.isEmpty && servicesRemoved.isEmpty && servicesChanged.isEmpty && interfacesAdded.isEmpty
             && interfacesRemoved.isEmpty && interfacesChanged.isEmpty && encapsulationChanges.isEmpty
             && snatPoolsAdded.isEmpty && snatPoolsRemoved.isEmpty && snatPoolsChanged.isEmpty && natChanges.isEmpty
+            && haChanges.isEmpty
     }
 
     /// One line per change for people: `+` added, `-` removed, `~` changed, e.g.
@@ -65,6 +69,7 @@ public struct ConfigDiff: Codable, Hashable, Sendable {
         out += interfacesChanged.map { "~ interface \($0.name): xdp-mode \($0.from.rawValue) → \($0.to.rawValue)" }
         out += encapsulationChanges.map { "~ encapsulation: \($0.field) \($0.from) → \($0.to)" }
         out += natChanges.map { "~ nat: \($0.field) \($0.from) → \($0.to)" }
+        out += haChanges.map(Self.haLine)
         // Pools come before the services that use them and leave after those that did.
         out += snatPoolsAdded.map { "+ snat-pool \(Self.summary($0))" }
         out += snatPoolsChanged.flatMap(\.lines)

@@ -17,11 +17,13 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     public var logging: LoggingSettings
     /// Who hears of state changes, and how often; nothing to do with the tables.
     public var alerts: AlertSettings
+    /// The active/passive pair this balancer is one of (`ha:`); nil for a balancer alone.
+    public var ha: HASettings?
 
     public init(
         interfaces: [InterfaceConfig] = [], encapsulation: Encapsulation = .init(), services: [VirtualService] = [],
         snatPools: [SNATPool] = [], nat: NATSettings = .init(), api: APISettings = .init(), sync: SyncSettings? = nil,
-        logging: LoggingSettings = .init(), alerts: AlertSettings = .init()
+        logging: LoggingSettings = .init(), alerts: AlertSettings = .init(), ha: HASettings? = nil
     ) {
         self.api = api
         self.interfaces = interfaces
@@ -32,6 +34,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
         self.sync = sync
         self.logging = logging
         self.alerts = alerts
+        self.ha = ha
     }
 
     /// The service with this name, if any.
@@ -45,7 +48,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case interfaces, encapsulation, services, snatPools, nat, api, sync, logging, alerts
+        case interfaces, encapsulation, services, snatPools, nat, api, sync, logging, alerts, ha
     }
 
     /// Decodes a saved state; one written before NAT existed has no pools and default timeouts,
@@ -61,6 +64,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
         sync = try container.decodeIfPresent(SyncSettings.self, forKey: .sync)
         logging = try container.decodeIfPresent(LoggingSettings.self, forKey: .logging) ?? LoggingSettings()
         alerts = try container.decodeIfPresent(AlertSettings.self, forKey: .alerts) ?? AlertSettings()
+        ha = try container.decodeIfPresent(HASettings.self, forKey: .ha)
     }
 }
 
