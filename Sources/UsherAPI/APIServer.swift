@@ -119,10 +119,10 @@ public struct APIServer: Service {
     private func recordRates() async {
         let controller = daemon.controller
         var totals = RateHistory.Totals(at: Date(), packets: 0, bytes: 0, requests: 0)
-        if controller.mapsArePinned, let stats = try? controller.dataplane(create: false).readStats() {
+        if controller.mapsArePinned, let global = try? controller.dataplane(create: false).readGlobalCounters() {
             for name in StatsSnapshot.verdictCounterNames {
-                totals.packets &+= stats.global[name]?.packets ?? 0
-                totals.bytes &+= stats.global[name]?.bytes ?? 0
+                totals.packets &+= global[name]?.packets ?? 0
+                totals.bytes &+= global[name]?.bytes ?? 0
             }
         }
         if let proxy {

@@ -27,12 +27,13 @@ struct OperatorView {
         let stats = withCounters ? try dataplane?.readStats() : nil
         global = stats?.global
         let serviceIDs = names?.serviceIDs ?? [:]
+        let realIDs = names?.realIDs ?? [:]
         services = daemon.config.services.map { s in
             let reals = daemon.reals(of: s)
             var realCounters: [String: RealStats] = [:]
-            if let stats, let names {
+            if let stats, let ids = realIDs[s.key] {
                 for real in s.reals {
-                    if let id = names.realID(service: s.key, address: real.address), let counted = stats.reals[id] {
+                    if let id = ids[real.address], let counted = stats.reals[id] {
                         realCounters[real.address.description] = counted
                     }
                 }

@@ -5,12 +5,7 @@ extension Dataplane {
     /// Reads every counter: the global ones, those of each service in the VIP table and of
     /// each present real. Per-CPU values are summed.
     public func readStats() throws -> StatsSnapshot {
-        var snapshot = StatsSnapshot()
-        for (index, name) in StatsSnapshot.counterNames.enumerated() {
-            let values = try maps.stats.lookupPerCPU(UInt32(index), as: usher_counter.self)
-            snapshot.global[name] = CounterValue(
-                packets: values.reduce(0) { $0 &+ $1.packets }, bytes: values.reduce(0) { $0 &+ $1.bytes })
-        }
+        var snapshot = StatsSnapshot(global: try readGlobalCounters())
         let live = try maps.readLiveIDs()
         for id in live.services {
             let values = try maps.serviceStats.lookupPerCPU(id, as: usher_service_stats.self)
@@ -27,6 +22,18 @@ extension Dataplane {
                 newFlows: values.reduce(0) { $0 &+ $1.new_flows })
         }
         return snapshot
+    }
+}
+
+extension Dataplane {
+    /// The global counters alone (usher_stats_v2, a few lookups), by name.
+    public func readGlobalCounters() throws -> [String: CounterValue] {
+        var global: [String: CounterValue] = [:]
+        for (index, name) in StatsSnapshot.counterNames.enumerated() {
+            let values = try maps.stats.lookupPerCPU(UInt32(index), as: usher_counter.self)
+            global[name] = CounterValue(packets: values.reduce(0) { $0 &+ $1.packets }, bytes: values.reduce(0) { $0 &+ $1.bytes })
+        }
+        return global
     }
 }
 

@@ -78,6 +78,14 @@ public struct DataplaneState: Hashable, Codable, Sendable {
         Dictionary(services.map { ($0.key, $0.id) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Every real id by service and address: one pass, for readers that name every real (a
+    /// lookup per real with `realID` would be quadratic in the reals).
+    public var realIDs: [ServiceKey: [IPAddress: UInt32]] {
+        var out: [ServiceKey: [IPAddress: UInt32]] = [:]
+        for real in reals where out[real.service]?[real.address] == nil { out[real.service, default: [:]][real.address] = real.id }
+        return out
+    }
+
     /// The real id of `address` as a member of the service `service`, if it is one.
     public func realID(service: ServiceKey, address: IPAddress) -> UInt32? {
         reals.first { $0.service == service && $0.address == address }?.id

@@ -50,6 +50,7 @@ struct StatsReport: Encodable {
     init(snapshot: StatsSnapshot, config: BalancerConfig, state: DataplaneState?) {
         global = snapshot.global
         let serviceIDs = state?.serviceIDs ?? [:]
+        let realIDs = state?.realIDs ?? [:]
         services = config.services.map { s in
             let counted = serviceIDs[s.key].flatMap { snapshot.services[$0] } ?? ServiceStats()
             return Service(name: s.name, service: s.key.description, mode: s.mode.rawValue,
@@ -66,7 +67,7 @@ struct StatsReport: Encodable {
         reals = usedBy.keys.sorted().flatMap { address in
             let services = usedBy[address] ?? []
             return services.map { s in
-                let counted = state?.realID(service: s.key, address: address).flatMap { snapshot.reals[$0] } ?? RealStats()
+                let counted = realIDs[s.key]?[address].flatMap { snapshot.reals[$0] } ?? RealStats()
                 return Real(address: address.description, service: s.name, services: services.map(\.name),
                             packets: counted.packets, bytes: counted.bytes, newFlows: counted.newFlows)
             }
