@@ -88,11 +88,10 @@ def ha_fields():
             f"  addresses: [{PAIR_GATEWAY[4]}/25, {PAIR_GATEWAY[6]}/64]"]
 
 
-def sync_fields():
-    """The pair's flow-state sync (`sync:`), for nat and gateway flows to survive a failover:
-    none yet (the daemon's sync is built apart); Tests/EndToEnd/test_ha_pair.py skips those
-    modes while this is empty."""
-    return []
+def sync_fields(directory):
+    """The pair's flow-state sync (`sync:`), for nat and gateway flows to survive a failover: one
+    file for both balancers, so `peers:` lists both and each daemon finds its own address."""
+    return ["sync:", f"  peers: [198.51.100.2, {LB2[4]}]", f"  key-file: {directory}/sync.key", "  interval: 250ms"]
 
 
 def config(name, directory, pair=False):
@@ -111,7 +110,7 @@ def config(name, directory, pair=False):
     for family in (4, 6):
         lines += [f"  - name: {POOLS[family]}", f"    addresses: [{SNAT[family]}]", "    ports: 1024-65535"]
     if pair:
-        lines += ha_fields() + sync_fields()
+        lines += ha_fields() + sync_fields(directory)
     else:  # the API over TLS on lb's own address (a pair's two balancers share one file)
         lines += ["api:", f"  listen: {API_LISTEN}", f"  tls-certificate: {directory}/api.pem",
                   f"  tls-key: {directory}/api.key", f"  token-file: {directory}/api.token"]
@@ -235,7 +234,7 @@ def facts(name, directory, pair=False):
         "http_ports": TCP_PORTS, "udp_ports": UDP_PORTS,
         "services": [entry for entry, _ in services(pair)],
         "ha": {"balancers": ["lb", "lb2"], "virtual_router_id": HA_ROUTER_ID, "peers": ["198.51.100.2", LB2[4]],
-               "gateway4": PAIR_GATEWAY[4], "gateway6": PAIR_GATEWAY[6], "sync": bool(sync_fields())} if pair else None,
+               "gateway4": PAIR_GATEWAY[4], "gateway6": PAIR_GATEWAY[6], "sync": True} if pair else None,
         "api": {"url": f"https://{API_LISTEN}/", "socket": f"{directory}/state/api.sock",
                 "token_file": f"{directory}/api.token", "cert": f"{directory}/api.pem"},
     }

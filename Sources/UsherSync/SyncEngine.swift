@@ -23,7 +23,8 @@ actor SyncEngine {
         self.tables = SyncTableWorker(tables)
         self.logger = logger
         self.peers = PeerTable(peers: settings.peers)
-        self.status = SyncStatus(listen: settings.address.isV4 ? "\(settings.address):\(settings.port)" : "[\(settings.address)]:\(settings.port)", signed: key != nil)
+        let listen = settings.address.map { $0.isV4 ? "\($0):\(settings.port)" : "[\($0)]:\(settings.port)" } ?? "?"
+        self.status = SyncStatus(listen: listen, signed: key != nil)
     }
 
     /// One datagram from `sender`: checked, then its flows written under the merge rule.

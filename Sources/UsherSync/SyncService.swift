@@ -14,7 +14,9 @@ public struct SyncService: Service {
     typealias Channel = NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
 
     let engine: SyncEngine
+    /// As given, `address` resolved: this host's own sync address, the others as peers.
     let settings: SyncSettings
+    let address: IPAddress
     let channel: Channel
     let group: any EventLoopGroup
     let stateDirectory: String
@@ -23,15 +25,21 @@ public struct SyncService: Service {
     /// Reads the key file, opens the tables pinned in `pinDirectory` and binds the UDP socket,
     /// so that a daemon whose sync cannot work refuses to start (before it tells systemd it is
     /// ready) with the reason and what to do.
-    public init(settings: SyncSettings, pinDirectory: String, stateDirectory: String, group: any EventLoopGroup,
+    public init(settings given: SyncSettings, pinDirectory: String, stateDirectory: String, group: any EventLoopGroup,
                 logger: Logger) async throws {
+        guard let settings = given.resolved(local: LocalAddresses.current()), let address = settings.address else {
+            let listed = given.peers.map(\.description).joined(separator: ", ")
+            throw SyncServiceError(message: "sync: without `address:`, exactly one of the peers (\(listed)) must be an address "
+                + "of this host; add `sync: address:` with this balancer's sync address")
+        }
+        self.address = address
         var key: [UInt8]?
         if let path = settings.keyFile {
             if let problem = ConfigValidator.syncKeyProblem(path) { throw SyncServiceError(message: "sync key: \(problem)") }
             key = ConfigValidator.syncKey(at: path)
         }
         let tables = try FlowTableSync(pinDirectory: pinDirectory)
-        channel = try await Self.bind(settings, group: group)
+        channel = try await Self.bind(address, port: settings.port, group: group)
         self.engine = SyncEngine(settings: settings, key: key, tables: tables, logger: logger)
         self.settings = settings
         self.group = group
@@ -40,7 +48,7 @@ public struct SyncService: Service {
     }
 
     public func run() async throws {
-        logger.notice("sync listening", metadata: ["address": "\(settings.address)", "port": "\(settings.port)",
+        logger.notice("sync listening", metadata: ["address": "\(address)", "port": "\(settings.port)",
                                                    "peers": "\(settings.peers.map(\.description).joined(separator: ", "))"])
         var channel: Channel? = self.channel
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -55,7 +63,7 @@ public struct SyncService: Service {
             await engine.saveStatus(in: stateDirectory)
             let slept: Void?? = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             guard case .some(.some) = slept else { break }
-            channel = try? await Self.bind(settings, group: group)
+            channel = try? await Self.bind(address, port: settings.port, group: group)
         }
         await engine.saveStatus(in: stateDirectory)
     }
@@ -102,14 +110,14 @@ public struct SyncService: Service {
     }
 
     /// The UDP socket on `sync: address:port`.
-    static func bind(_ settings: SyncSettings, group: any EventLoopGroup) async throws -> Channel {
+    static func bind(_ address: IPAddress, port: UInt16, group: any EventLoopGroup) async throws -> Channel {
         do {
             return try await DatagramBootstrap(group: group)
-                .bind(host: "\(settings.address)", port: Int(settings.port)) { channel in
+                .bind(host: "\(address)", port: Int(port)) { channel in
                     channel.eventLoop.makeCompletedFuture { try Channel(wrappingChannelSynchronously: channel) }
                 }
         } catch {
-            throw SyncServiceError(message: "sync: cannot listen on \(settings.address) UDP port \(settings.port): \(error); " +
+            throw SyncServiceError(message: "sync: cannot listen on \(address) UDP port \(port): \(error); " +
                 "check that `sync: address:` is an address of this host and that no other process uses the port")
         }
     }

@@ -47,7 +47,9 @@ import Testing
         (["address: 192.0.2.11"], 1, "sync.peers", "missing field \"peers\""),
         (["address: 192.0.2.11", "peers: []"], 3, "sync.peers", "no peer given"),
         (["address: 192.0.2.11", "peers: [192.0.2.11]"], 3, "sync.peers[0]", "is this balancer's own sync address"),
-        (["address: 192.0.2.11", "peers: [2001:db8::12]"], 3, "sync.peers[0]", "is an IPv6 address but `address:` is IPv4"),
+        (["address: 192.0.2.11", "peers: [2001:db8::12]"], 3, "sync.peers[0]", "is an IPv6 address but 192.0.2.11 is IPv4"),
+        (["peers: [192.0.2.12]"], 2, "sync.peers", "without `address:`, `peers:` lists every balancer"),
+        (["peers: [192.0.2.11, 2001:db8::12]"], 2, "sync.peers[1]", "is an IPv6 address but 192.0.2.11 is IPv4"),
         (["address: 192.0.2.11", "peers: [192.0.2.12, 192.0.2.12]"], 3, "sync.peers[1]", "is listed twice"),
         (["address: 192.0.2.0/24", "peers: [192.0.2.12]"], 2, "sync.address", "is a prefix, not an address"),
         (["address: 192.0.2.11", "peers: [192.0.2.12]", "port: 70000"], 4, "sync.port", "port 70000 is out of range"),
@@ -91,5 +93,17 @@ import Testing
         withSync.sync = SyncSettings(address: IPAddress("192.0.2.11")!, peers: [IPAddress("192.0.2.12")!])
         let again = try JSONDecoder().decode(BalancerConfig.self, from: JSONEncoder().encode(withSync))
         #expect(again == withSync)
+    }
+
+    /// One file for every balancer: without `address:`, each daemon finds its own among the peers.
+    @Test func withoutAnAddressEachBalancerFindsItsOwn() throws {
+        let config = try ConfigLoader.parse(yaml: Self.file(["peers: [192.0.2.11, 192.0.2.12, 192.0.2.13]"]), file: "f")
+        let sync = try #require(config.sync)
+        #expect(sync.address == nil)
+        let mine = try #require(sync.resolved(local: [IPAddress("192.0.2.12")!, IPAddress("127.0.0.1")!]))
+        #expect(mine.address == IPAddress("192.0.2.12"))
+        #expect(mine.peers == [IPAddress("192.0.2.11")!, IPAddress("192.0.2.13")!])
+        #expect(sync.resolved(local: [IPAddress("198.51.100.1")!]) == nil)
+        #expect(sync.resolved(local: [IPAddress("192.0.2.11")!, IPAddress("192.0.2.12")!]) == nil)
     }
 }

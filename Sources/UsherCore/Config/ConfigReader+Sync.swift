@@ -12,10 +12,9 @@ extension ConfigReader {
             return nil
         }
         require([
-            ("address", "add `address: 192.0.2.11`, this balancer's address on the sync segment"),
-            ("peers", "add `peers: [192.0.2.12]`, the other balancers' sync addresses"),
+            ("peers", "add `peers: [192.0.2.12]`, the other balancers' sync addresses (or every balancer's, without `address:`)"),
         ], in: fields, at: path, what: "the sync settings")
-        var ok = fields["address"] != nil && fields["peers"] != nil
+        var ok = fields["peers"] != nil
         let address = fields["address"].flatMap { self.address($0, at: path.key("address"), what: "a sync address", example: "192.0.2.11") }
         if fields["address"] != nil, address == nil { ok = false }
         var peers: [IPAddress] = []
@@ -57,7 +56,7 @@ extension ConfigReader {
                 }
             } else { ok = false }
         }
-        guard ok, let address else { return nil }
+        guard ok else { return nil }
         return SyncSettings(address: address, port: port, peers: peers, keyFile: keyFile, intervalMilliseconds: interval)
     }
 }

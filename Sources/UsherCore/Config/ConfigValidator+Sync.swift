@@ -13,15 +13,20 @@ extension ConfigValidator {
         if sync.peers.isEmpty {
             out.append(ValidationIssue(path.key("peers"), "no peer given: sync needs at least one other balancer",
                                        hint: "list the other balancers' sync addresses, e.g. `peers: [192.0.2.12]`"))
+        } else if sync.address == nil, sync.peers.count < 2 {
+            out.append(ValidationIssue(path.key("peers"), "without `address:`, `peers:` lists every balancer, this one included: give at least two",
+                                       hint: "list every balancer's sync address (each daemon finds its own among them), or add `address:`"))
         }
+        // Without `address:` the family is the first peer's (each daemon finds its own among them).
+        let own = sync.address ?? sync.peers.first
         var seen: [IPAddress: Int] = [:]
         for (i, peer) in sync.peers.enumerated() {
             let at = path.key("peers").index(i)
             if peer == sync.address {
                 out.append(ValidationIssue(at, "peer \(peer) is this balancer's own sync address",
                                            hint: "list only the other balancers; `address:` is this one"))
-            } else if peer.isV4 != sync.address.isV4 {
-                out.append(ValidationIssue(at, "peer \(peer) is an \(peer.familyName) address but `address:` is \(sync.address.familyName)",
+            } else if let own, peer.isV4 != own.isV4 {
+                out.append(ValidationIssue(at, "peer \(peer) is an \(peer.familyName) address but \(own) is \(own.familyName)",
                                            hint: "use addresses of one family on the sync segment"))
             } else if let first = seen[peer] {
                 out.append(ValidationIssue(at, "peer \(peer) is listed twice; first at", related: path.key("peers").index(first)))

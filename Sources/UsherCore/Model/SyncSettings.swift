@@ -9,8 +9,9 @@ public struct SyncSettings: Hashable, Sendable, Codable {
     public static let defaultIntervalMilliseconds: UInt32 = 250
     public static let intervals: ClosedRange<UInt32> = 50...5000
 
-    /// The local address to listen on and send from.
-    public var address: IPAddress
+    /// The local address to listen on and send from; nil: the one of `peers` that is an
+    /// address of this host (so every balancer of a pair or cluster can share one file).
+    public var address: IPAddress?
     public var port: UInt16
     /// The other balancers' sync addresses.
     public var peers: [IPAddress]
@@ -19,12 +20,24 @@ public struct SyncSettings: Hashable, Sendable, Codable {
     public var keyFile: String?
     public var intervalMilliseconds: UInt32
 
-    public init(address: IPAddress, port: UInt16 = SyncSettings.defaultPort, peers: [IPAddress], keyFile: String? = nil,
+    public init(address: IPAddress?, port: UInt16 = SyncSettings.defaultPort, peers: [IPAddress], keyFile: String? = nil,
                 intervalMilliseconds: UInt32 = SyncSettings.defaultIntervalMilliseconds) {
         self.address = address
         self.port = port
         self.peers = peers
         self.keyFile = keyFile
         self.intervalMilliseconds = intervalMilliseconds
+    }
+
+    /// With `address` given: as is. Without: the peer that is one of `local` (this host's
+    /// addresses) becomes `address`, the others stay peers; nil when none or several are local.
+    public func resolved(local: Set<IPAddress>) -> SyncSettings? {
+        if address != nil { return self }
+        let mine = peers.filter { local.contains($0) }
+        guard mine.count == 1 else { return nil }
+        var resolved = self
+        resolved.address = mine[0]
+        resolved.peers = peers.filter { $0 != mine[0] }
+        return resolved
     }
 }
