@@ -1,10 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import UsherCore
 
 /// The addresses of this network namespace's interfaces (getifaddrs), to tell the pair's own
-/// address among its peers.
+/// address among its peers (ha:, sync: without address:).
 public enum LocalAddresses {
     public static func current() -> Set<IPAddress> {
         var first: UnsafeMutablePointer<ifaddrs>?
