@@ -50,19 +50,25 @@ extension MetricsExporter {
     }
 
     func writeReals(_ view: OperatorView, into text: inout PrometheusText) {
+        // Each real's label text once, for every family (100,000 reals make a million samples).
+        let labels = view.services.map { s in
+            s.reals.map { PrometheusText.labels(["service": s.config.name, "real": $0.address]) }
+        }
+        let states = RealView.states.map { Array(",state=\"\($0)\"".utf8) }
         text.family("usher_real_state", .gauge,
                     "1 for the state each real is in (up, down, draining, disabled, active = not checked), 0 for the others.")
-        for s in view.services {
-            for real in s.reals {
-                for state in RealView.states {
-                    text.sample("usher_real_state", ["service": s.config.name, "real": real.address, "state": state],
-                                real.state == state ? 1 : 0)
+        let stateName = Array("usher_real_state".utf8)
+        for (i, s) in view.services.enumerated() {
+            for (k, real) in s.reals.enumerated() {
+                for (j, state) in RealView.states.enumerated() {
+                    text.sample(stateName, labels: labels[i][k], extra: states[j], real.state == state ? 1 : 0)
                 }
             }
         }
         text.family("usher_real_weight", .gauge, "The weight the config gives each real (0 = draining).")
-        for s in view.services {
-            for real in s.reals { text.sample("usher_real_weight", ["service": s.config.name, "real": real.address], Int(real.weight)) }
+        let weightName = Array("usher_real_weight".utf8)
+        for (i, s) in view.services.enumerated() {
+            for (k, real) in s.reals.enumerated() { text.sample(weightName, labels: labels[i][k], UInt64(real.weight)) }
         }
         text.family("usher_real_check_latency_seconds", .gauge, "How long the real's last health check took.")
         for s in view.services {
@@ -78,10 +84,11 @@ extension MetricsExporter {
         ]
         for (name, help, value) in families {
             text.family(name, .counter, help)
-            for s in view.services {
-                for real in s.reals {
+            let bytes = Array(name.utf8)
+            for (i, s) in view.services.enumerated() {
+                for (k, real) in s.reals.enumerated() {
                     guard let stats = s.realCounters[real.address] else { continue }
-                    text.sample(name, ["service": s.config.name, "real": real.address], value(stats))
+                    text.sample(bytes, labels: labels[i][k], value(stats))
                 }
             }
         }

@@ -60,6 +60,46 @@ struct PrometheusText {
         sample(name + "_count", labels, latency.count)
     }
 
+    /// The escaped `key="value",…` text of a label set, to write many samples with it.
+    static func labels(_ pairs: KeyValuePairs<String, String>) -> [UInt8] {
+        var text = PrometheusText(reserving: 64)
+        var first = true
+        for (key, value) in pairs {
+            if !first { text.bytes.append(UInt8(ascii: ",")) }
+            first = false
+            text.append(key)
+            text.bytes.append(contentsOf: [UInt8(ascii: "="), UInt8(ascii: "\"")])
+            text.escape(value)
+            text.bytes.append(UInt8(ascii: "\""))
+        }
+        return text.bytes
+    }
+
+    /// `name{labels extra} value`: the fast path for series per real (no strings made).
+    mutating func sample(_ name: [UInt8], labels: [UInt8], extra: [UInt8] = [], _ value: UInt64) {
+        bytes.append(contentsOf: name)
+        bytes.append(UInt8(ascii: "{"))
+        bytes.append(contentsOf: labels)
+        bytes.append(contentsOf: extra)
+        bytes.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: " ")])
+        appendDecimal(value)
+        bytes.append(0x0A)
+    }
+
+    private mutating func appendDecimal(_ value: UInt64) {
+        if value < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits: (UInt64, UInt8) = (value, 0)
+        let start = bytes.count
+        while digits.0 > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(digits.0 % 10))
+            digits.0 /= 10
+        }
+        bytes[start...].reverse()
+    }
+
     mutating func append(_ text: String) {
         bytes.append(contentsOf: text.utf8)
     }
@@ -86,7 +126,7 @@ struct PrometheusText {
         bytes.append(UInt8(ascii: " "))
     }
 
-    private mutating func escape(_ value: String) {
+    mutating func escape(_ value: String) {
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])

@@ -7,20 +7,18 @@ extension Dataplane {
     public func readStats() throws -> StatsSnapshot {
         var snapshot = StatsSnapshot(global: try readGlobalCounters())
         let live = try maps.readLiveIDs()
-        for id in live.services {
-            let values = try maps.serviceStats.lookupPerCPU(id, as: usher_service_stats.self)
-            snapshot.services[id] = ServiceStats(
-                packets: values.reduce(0) { $0 &+ $1.packets }, bytes: values.reduce(0) { $0 &+ $1.bytes },
-                newFlows: values.reduce(0) { $0 &+ $1.new_flows }, noReal: values.reduce(0) { $0 &+ $1.no_real },
-                natExhausted: values.reduce(0) { $0 &+ $1.nat_exhausted },
-                replyPackets: values.reduce(0) { $0 &+ $1.reply_packets }, replyBytes: values.reduce(0) { $0 &+ $1.reply_bytes })
+        // Every service and real slot in a few batch reads, then the live ones kept.
+        let services = try maps.serviceStats.perCPUArray(
+            count: Int(USHER_MAX_SERVICES), as: usher_service_stats.self, initial: ServiceStats()) { sum, v in
+            sum.packets &+= v.packets; sum.bytes &+= v.bytes; sum.newFlows &+= v.new_flows; sum.noReal &+= v.no_real
+            sum.natExhausted &+= v.nat_exhausted; sum.replyPackets &+= v.reply_packets; sum.replyBytes &+= v.reply_bytes
         }
-        for id in live.reals {
-            let values = try maps.realStats.lookupPerCPU(id, as: usher_real_stats.self)
-            snapshot.reals[id] = RealStats(
-                packets: values.reduce(0) { $0 &+ $1.packets }, bytes: values.reduce(0) { $0 &+ $1.bytes },
-                newFlows: values.reduce(0) { $0 &+ $1.new_flows })
+        for id in live.services where Int(id) < services.count { snapshot.services[id] = services[Int(id)] }
+        let reals = try maps.realStats.perCPUArray(count: Int(USHER_MAX_REALS), as: usher_real_stats.self,
+                                                   initial: RealStats()) { sum, v in
+            sum.packets &+= v.packets; sum.bytes &+= v.bytes; sum.newFlows &+= v.new_flows
         }
+        for id in live.reals where Int(id) < reals.count { snapshot.reals[id] = reals[Int(id)] }
         return snapshot
     }
 }

@@ -158,9 +158,12 @@ public struct Controller: Sendable {
     private var dataplaneStatePath: String { stateDirectory + "/dataplane.json" }
 
     public func loadDataplaneState() throws -> DataplaneState? {
+        if let kept = DataplaneStateCache.shared.state(at: dataplaneStatePath) { return kept }
         guard let data = FileManager.default.contents(atPath: dataplaneStatePath) else { return nil }
         do {
-            return try JSONDecoder().decode(DataplaneState.self, from: data)
+            let state = try JSONDecoder().decode(DataplaneState.self, from: data)
+            DataplaneStateCache.shared.keep(state, at: dataplaneStatePath)
+            return state
         } catch {
             throw ControlError("\(dataplaneStatePath) is unreadable (\(error)); remove it and run `usher apply` again")
         }
@@ -168,5 +171,6 @@ public struct Controller: Sendable {
 
     private func saveDataplaneState(_ state: DataplaneState) throws {
         try AtomicFile.writeJSON(state, to: dataplaneStatePath)
+        DataplaneStateCache.shared.keep(state, at: dataplaneStatePath)
     }
 }
