@@ -26,6 +26,9 @@ LB = {"lb1": "198.51.100.2", "lb2": "198.51.100.3", "lb3": "198.51.100.4"}
 REALS = {"real1": ("198.51.100.11", "02:00:00:02:00:11"), "real2": ("198.51.100.12", "02:00:00:02:00:12"),
          "real3": ("198.51.100.13", "02:00:00:02:00:13")}
 VIP, PORT = "203.0.113.22", 80
+NAT_VIP = "203.0.113.20"
+# Each balancer's own SNAT address: a nat flow's replies return to the balancer that translated it.
+SNAT = {"lb1": "198.51.100.32", "lb2": "198.51.100.33", "lb3": "198.51.100.34"}
 ROUTER_AS, LB_AS = 65000, 65001
 
 
@@ -42,6 +45,7 @@ class ClusterLab(SyncLab):
         self.build_segment("/24", ["net.ipv4.fib_multipath_hash_policy=1"])
         for n, lb in enumerate(BALANCERS, start=2):
             self.add_balancer(lb, f"02:00:00:03:00:0{n}", f"02:00:00:02:00:0{n}", f"{LB[lb]}/24")
+            self.ip(lb, "addr", "add", f"{SNAT[lb]}/24", "dev", "eth0", "noprefixroute")
             # No unknown unicast to a balancer: once a dead balancer's port is down, frames still
             # sent to its MAC must not be flooded to the others (a router's own links would not).
             self.run("router", "bridge", "link", "set", "dev", lb + "p", "flood", "off")
@@ -74,9 +78,10 @@ class ClusterLab(SyncLab):
 
     # -- the daemons --------------------------------------------------------------------------
 
-    def write_config(self, lb, reals, sync=True, down=()):
+    def write_config(self, lb, reals, sync=True, down=(), nat=False):
         peers = ", ".join(LB[other] for other in BALANCERS if other != lb)
         lines = ["interfaces:", "  - name: eth0", "    xdp-mode: native",
+                 "snat-pools:", "  - name: own", f"    addresses: [{SNAT[lb]}]", "    ports: 20000-29999",
                  "bgp:", f"  local-as: {LB_AS}", f"  router-id: {LB[lb]}",
                  "  neighbors:", f"    - address: {ROUTER}", f"      as: {ROUTER_AS}"]
         if sync:
@@ -87,6 +92,10 @@ class ClusterLab(SyncLab):
             address, mac = REALS[real]
             lines += [f"      - address: {address}", f"        mac: {mac}"]
             lines += ["        disabled: true"] if real in down else []
+        if nat:
+            lines += ["  - name: app-nat", f"    vip: {NAT_VIP}", f"    port: {PORT}", "    protocol: tcp", "    mode: nat",
+                      "    snat-pool: own", "    maglev-table-size: 251", "    reals:"]
+            lines += [f"      - address: {REALS[real][0]}" for real in reals]
         path = self.dir / f"{lb}.yaml"
         path.write_text("\n".join(lines) + "\n")
         return path
@@ -101,9 +110,9 @@ class ClusterLab(SyncLab):
             except (ProcessLookupError, ValueError):
                 pass
 
-    def next_hops(self):
-        """The balancers the router's route to the VIP leads to now."""
-        out = self.ip("router", "-j", "route", "show", VIP).stdout
+    def next_hops(self, vip=VIP):
+        """The balancers the router's route to `vip` leads to now."""
+        out = self.ip("router", "-j", "route", "show", vip).stdout
         routes = json.loads(out or "[]")
         hops = set()
         for route in routes:
@@ -127,6 +136,9 @@ class ClusterLab(SyncLab):
             except OSError:
                 pass
         return names
+
+    def flows(self, lb):
+        return json.loads(self.usher(lb, "flows", "--json").stdout)["flows"]
 
     def bird_protocols(self):
         return self.run("router", "/usr/sbin/birdc", "-s", self.router_socket, "show", "protocols", check=False).stdout

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from labkit import wait_until
-from clusterlab import BALANCERS, PORT, VIP, ClusterLab
+from clusterlab import BALANCERS, NAT_VIP, PORT, SNAT, VIP, ClusterLab
 from synclab import HERE as PROGRAMS, PYTHON, built_lab
 
 CONNECTIONS = 300
@@ -30,9 +30,9 @@ def clusterlab(tmp_path):
         yield lab
 
 
-def start_cluster(lab, balancers=BALANCERS, reals=("real1", "real2"), sync=True):
+def start_cluster(lab, balancers=BALANCERS, reals=("real1", "real2"), sync=True, nat=False):
     for lb in balancers:
-        lab.start_daemon(lb, lab.write_config(lb, reals, sync=sync))
+        lab.start_daemon(lb, lab.write_config(lb, reals, sync=sync, nat=nat))
     assert wait_until(lambda: lab.next_hops() == set(balancers), 30), \
         f"the router's route to {VIP} leads to {lab.next_hops()}, not {balancers}:\n{lab.bird_protocols()}"
 
@@ -132,3 +132,36 @@ def test_a_service_with_every_real_down_is_withdrawn(clusterlab):
     lab.write_config("lb1", ["real1", "real2"], down=("real2",))
     lab.usher("lb1", "reload", timeout=60)
     assert wait_until(lambda: lab.next_hops() == {"lb1", "lb2"}, 10), lab.daemon_log("lb1")
+
+
+def test_nat_flows_live_as_long_as_the_balancer_that_translated_them(clusterlab):
+    """Each balancer has its own SNAT address (Docs/ARCHITECTURE.md, "NAT flows in a cluster").
+    When lb3 dies the router rehashes flows between lb1 and lb2 too: those keep their synced
+    translation and their replies still return to the balancer that made it. The flows lb3
+    translated end with it (no reply can reach its SNAT address)."""
+    lab = clusterlab
+    start_cluster(lab, nat=True)
+    assert wait_until(lambda: lab.next_hops(NAT_VIP) == set(BALANCERS), 10), lab.bird_protocols()
+    started = lab.dir / "client.started"
+    count = 90
+    client = lab.popen("client", PYTHON, PROGRAMS, "client", f"{NAT_VIP}:{PORT}", FIRST_PORT, count, 12, started,
+                       stdout=subprocess.PIPE, text=True)
+    assert wait_until(started.exists, 10), "the client did not start"
+    time.sleep(2)
+    # Who translated each connection: the balancer whose SNAT address its flow holds.
+    owner = {}
+    for lb in BALANCERS:
+        for flow in lab.flows(lb):
+            if flow.get("mode") == "nat" and flow.get("snat_address") == SNAT[lb]:
+                owner[flow["client_port"]] = lb
+    assert len(owner) == count, f"{len(owner)} of {count} nat flows found with their owner"
+    print(f"\nnat flows per balancer: { {lb: list(owner.values()).count(lb) for lb in BALANCERS} }")
+    assert all(list(owner.values()).count(lb) > 0 for lb in BALANCERS), owner
+    time.sleep(1)  # several sync rounds
+    lab.kill("lb3")
+    report = json.loads(client.communicate(timeout=60)[0])
+    end = max(r["last_echo"] or 0 for r in report)
+    broken = {r["sport"] for r in report if r["error"] or (r["last_echo"] or 0) < end - 1.0}
+    by_lb3 = {port for port, lb in owner.items() if lb == "lb3"}
+    print(f"broken: {len(broken)}, translated by lb3: {len(by_lb3)}")
+    assert broken == by_lb3, f"broken but not lb3's: {sorted(broken - by_lb3)}; lb3's that survived: {sorted(by_lb3 - broken)}"
