@@ -28,6 +28,15 @@ public struct BGPService: Service {
         self.logger = logger
     }
 
+    /// Why bird cannot be run, if it cannot: the daemon refuses to start with `bgp:` then.
+    public static func missingTools(birdPath: String = BirdProcess.defaultBird) -> String? {
+        let tools: [String] = [birdPath, birdc, BirdProcess.setpriv]
+        let missing = tools.filter { access($0, X_OK) != 0 }
+        guard !missing.isEmpty else { return nil }
+        return "bgp: needs \(missing.joined(separator: ", ")), not found or not executable: install BIRD 2 and util-linux "
+            + "(apt-get install bird2 util-linux), then keep Debian's own bird stopped: systemctl disable --now bird"
+    }
+
     public func run() async throws {
         var (settings, vips) = await desired()
         var written = BirdConfig.render(settings, announce: vips)

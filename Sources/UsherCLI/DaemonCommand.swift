@@ -55,6 +55,7 @@ struct DaemonCommand: AsyncParsableCommand {
         defer { router.shutdown() }
         try await reportingErrors {
             let file = try ConfigLoader.loadChecked(path: config)
+            if file.bgp != nil, let problem = BGPService.missingTools() { throw CLIError(problem) }
             router.configure(logging.applied(to: file.logging))
             let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
             let controller = Controller(pinDirectory: global.pinDirectory, stateDirectory: global.stateDirectory,

@@ -58,4 +58,11 @@ import UsherHealth
         }
         return nil
     }
+
+    @Test func aMissingBirdIsNamedWithWhatToInstall() {
+        #expect(BGPService.missingTools() == nil)
+        let problem = BGPService.missingTools(birdPath: "/nonexistent/bird")
+        #expect(problem?.contains("/nonexistent/bird") == true)
+        #expect(problem?.contains("apt-get install bird2") == true)
+    }
 }
