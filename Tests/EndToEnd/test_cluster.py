@@ -165,3 +165,36 @@ def test_nat_flows_live_as_long_as_the_balancer_that_translated_them(clusterlab)
     by_lb3 = {port for port, lb in owner.items() if lb == "lb3"}
     print(f"broken: {len(broken)}, translated by lb3: {len(by_lb3)}")
     assert broken == by_lb3, f"broken but not lb3's: {sorted(broken - by_lb3)}; lb3's that survived: {sorted(by_lb3 - broken)}"
+
+
+def test_a_restarted_daemon_takes_its_share_back_without_breaking_a_connection(clusterlab):
+    """lb3's daemon stops (its route goes, its flows move to lb1 and lb2) and starts again: the
+    route comes back and the router rehashes flows onto lb3 and between the others. Every flow
+    keeps its real (the same Maglev tables; lb3 gets a full pass of the flows from its peers)."""
+    lab = clusterlab
+    start_cluster(lab)
+    started = lab.dir / "client.started"
+    client = lab.popen("client", PYTHON, PROGRAMS, "client", f"{VIP}:{PORT}", FIRST_PORT, CONNECTIONS, 16, started,
+                       stdout=subprocess.PIPE, text=True)
+    assert wait_until(started.exists, 10), "the client did not start"
+    time.sleep(2)
+    # A real added while they run: only the tracked and synced entries keep the flows on their real.
+    for lb in BALANCERS:
+        lab.write_config(lb, ["real1", "real2", "real3"])
+        lab.usher(lb, "reload", timeout=60)
+    time.sleep(1.5)
+    lab.daemons["lb3"].send_signal(signal.SIGTERM)
+    assert lab.daemons["lb3"].wait(timeout=20) == 0, lab.daemon_log("lb3")
+    assert wait_until(lambda: lab.next_hops() == {"lb1", "lb2"}, 2), lab.bird_protocols()
+    time.sleep(2)
+    back = time.time()
+    lab.start_daemon("lb3", lab.dir / "lb3.yaml")
+    assert wait_until(lambda: lab.next_hops() == set(BALANCERS), 10), lab.bird_protocols()
+    print(f"\nlb3 announced again {time.time() - back:.2f} s after its daemon started")
+    before = lab.packets("lb3")
+    report = json.loads(client.communicate(timeout=60)[0])
+    assert lab.packets("lb3") > before, "no flow came back to lb3"
+    end = max(r["last_echo"] or 0 for r in report)
+    broken = [r for r in report if r["error"] or (r["last_echo"] or 0) < end - 1.0]
+    print(f"broken: {len(broken)} of {CONNECTIONS}")
+    assert not broken, f"{len(broken)} connections broken by lb3's return: {broken[:5]}"
