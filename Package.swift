@@ -100,6 +100,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The VIPs announced over BGP: BIRD 2's config rendered from `bgp:`, bird supervised
+        // beside the daemon, each VIP announced while one of its services has a real up.
+        .target(
+            name: "UsherBGP",
+            dependencies: [
+                "UsherCore", "UsherControl", "UsherHealth",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The log as RFC 5424 to the local syslog and remote ones (UDP, TCP), never making the daemon wait.
         .target(name: "UsherLogging", dependencies: ["UsherCore", .product(name: "Logging", package: "swift-log")]),
         // Alerts on state changes: a webhook and email over SMTP, rate-limited, on SwiftNIO.
@@ -149,7 +159,7 @@ let package = Package(
             name: "UsherCLI",
             dependencies: [
                 "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherHA", "UsherHealth", "UsherProxy", "UsherAPI", "UsherSync",
-                "UsherLogging", "UsherAlerts",
+                "UsherLogging", "UsherAlerts", "UsherBGP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -170,6 +180,7 @@ let package = Package(
         .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore"]),
         .testTarget(name: "UsherControlTests", dependencies: ["UsherControl", "UsherCore"]),
         .testTarget(name: "UsherAPITests", dependencies: ["UsherAPI"]),
+        .testTarget(name: "UsherBGPTests", dependencies: ["UsherBGP", "UsherControl", "UsherCore", "UsherHealth"]),
         .testTarget(name: "UsherSyncTests", dependencies: ["UsherSync", "UsherBPF", "UsherCore", "CUsherABI", "UsherTestSupport"]),
         .testTarget(name: "UsherHATests", dependencies: ["UsherHA", "UsherCore", "UsherHealth"]),
         // Frames and privilege checks shared by the test targets that drive the kernel.

@@ -8,9 +8,19 @@ extension MapFD {
     func perCPUArray<V: BitwiseCopyable, S>(count: Int, as _: V.Type, initial: S, fold: (inout S, V) -> Void) throws -> [S] {
         let cpus = try BPFSystem.possibleCPUs()
         let stride = (MemoryLayout<V>.size + 7) & ~7
+        return try batchArray(count: count, valueBytes: cpus * stride) { values in
+            var sum = initial
+            for cpu in 0..<cpus { fold(&sum, values.load(fromByteOffset: cpu * stride, as: V.self)) }
+            return sum
+        }
+    }
+
+    /// Indices 0..<count of an array map in batches of 4096: `value` reads each index's
+    /// `valueBytes` bytes (one value, or one per CPU).
+    func batchArray<S>(count: Int, valueBytes: Int, _ value: (UnsafeRawPointer) -> S) throws -> [S] {
         let chunk = 4096
         let keys = UnsafeMutablePointer<UInt32>.allocate(capacity: chunk)
-        let values = UnsafeMutableRawPointer.allocate(byteCount: chunk * cpus * stride, alignment: 8)
+        let values = UnsafeMutableRawPointer.allocate(byteCount: chunk * valueBytes, alignment: 8)
         defer { keys.deallocate(); values.deallocate() }
         var out: [S] = []
         out.reserveCapacity(count)
@@ -28,11 +38,7 @@ extension MapFD {
             if result != 0 && code != ENOENT {
                 throw BPFError.call("bpf_map_lookup_batch", on: "map \(name)", errno: code)
             }
-            for i in 0..<Int(got) {
-                var sum = initial
-                for cpu in 0..<cpus { fold(&sum, values.load(fromByteOffset: (i * cpus + cpu) * stride, as: V.self)) }
-                out.append(sum)
-            }
+            for i in 0..<Int(got) { out.append(value(UnsafeRawPointer(values + i * valueBytes))) }
             if code == ENOENT || got == 0 { break }
             token = nextToken
             first = false

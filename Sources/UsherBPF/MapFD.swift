@@ -69,35 +69,7 @@ struct MapFD {
 
     /// The values at indices 0..<count of an array map (all of them), read in batches.
     func arrayEntries<V: BitwiseCopyable>(as _: V.Type = V.self, count: Int) throws -> [V] {
-        let valueSize = MemoryLayout<V>.size
-        let chunk = 4096
-        let keys = UnsafeMutablePointer<UInt32>.allocate(capacity: chunk)
-        let values = UnsafeMutableRawPointer.allocate(byteCount: chunk * valueSize, alignment: 8)
-        defer { keys.deallocate(); values.deallocate() }
-        var out: [V] = []
-        out.reserveCapacity(count)
-        var token: UInt32 = 0
-        var first = true
-        while out.count < count {
-            var got = UInt32(min(chunk, count - out.count))
-            var nextToken: UInt32 = 0
-            let result = withLibbpfOptions(bpf_map_batch_opts.self) { opts in
-                first
-                    ? bpf_map_lookup_batch(fd, nil, &nextToken, keys, values, &got, opts)
-                    : bpf_map_lookup_batch(fd, &token, &nextToken, keys, values, &got, opts)
-            }
-            let code = result == 0 ? 0 : errno
-            if result != 0 && code != ENOENT {
-                throw BPFError.call("bpf_map_lookup_batch", on: subject, errno: code)
-            }
-            for i in 0..<Int(got) {
-                out.append(values.load(fromByteOffset: i * valueSize, as: V.self))
-            }
-            if code == ENOENT || got == 0 { break }
-            token = nextToken
-            first = false
-        }
-        return out
+        try batchArray(count: count, valueBytes: MemoryLayout<V>.size) { $0.load(as: V.self) }
     }
 
     /// Writes `values` at indices 0..<values.count of an array map in batches.

@@ -5,6 +5,7 @@ import NIOPosix
 import ServiceLifecycle
 import UsherAPI
 import UsherAlerts
+import UsherBGP
 import UsherControl
 import UsherCore
 import UsherDaemon
@@ -59,6 +60,7 @@ struct DaemonCommand: AsyncParsableCommand {
         defer { router.shutdown() }
         try await reportingErrors {
             let file = try ConfigLoader.loadChecked(path: config)
+            if file.bgp != nil, let problem = BGPService.missingTools() { throw CLIError(problem) }
             router.configure(logging.applied(to: file.logging))
             let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
             let controller = Controller(pinDirectory: global.pinDirectory, stateDirectory: global.stateDirectory,
@@ -93,6 +95,15 @@ struct DaemonCommand: AsyncParsableCommand {
                     services.append(.init(service: try await SyncService(
                         settings: sync, pinDirectory: global.pinDirectory, stateDirectory: global.stateDirectory,
                         group: group, logger: logger)))
+                }
+                // The VIPs announced over BGP while a real serves them; stopped before the daemon's service.
+                if let started = file.bgp {
+                    services.append(.init(service: BGPService(stateDirectory: global.stateDirectory, logger: logger) {
+                        let view = await daemon.view()
+                        // A reload that removed `bgp:` withdraws everything; bird stops with the daemon.
+                        guard let settings = view.config.bgp else { return (started, []) }
+                        return (settings, AnnouncePolicy.vips(view.config, reals: view.reals(of:)))
+                    }))
                 }
                 let serviceGroup = ServiceGroup(configuration: .init(
                     services: [.init(service: sinks)] + services + [.init(service: api)] + (pair.map { [.init(service: $0)] } ?? []),

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import UsherBPF
+import UsherCore
 
 /// `dataplane.json` as last decoded or written by this process, kept while the file on disk is
 /// the same one (inode, size, modification time: every save is a new file renamed into place).
@@ -9,30 +10,17 @@ import UsherBPF
 final class DataplaneStateCache: Sendable {
     static let shared = DataplaneStateCache()
 
-    struct Stamp: Equatable {
-        let inode: UInt64, size: Int64, seconds: Int, nanoseconds: Int
-
-        init?(path: String) {
-            var info = stat()
-            guard stat(path, &info) == 0 else { return nil }
-            inode = UInt64(info.st_ino)
-            size = Int64(info.st_size)
-            seconds = info.st_mtim.tv_sec
-            nanoseconds = info.st_mtim.tv_nsec
-        }
-    }
-
-    private let entries = Mutex<[String: (stamp: Stamp, state: DataplaneState)]>([:])
+    private let entries = Mutex<[String: (stamp: FileStamp, state: DataplaneState)]>([:])
 
     /// The state kept for `path` if the file is still the one it came from.
     func state(at path: String) -> DataplaneState? {
-        guard let stamp = Stamp(path: path) else { return nil }
+        guard let stamp = FileStamp(path: path) else { return nil }
         return entries.withLock { entries in entries[path].flatMap { $0.stamp == stamp ? $0.state : nil } }
     }
 
     /// Keeps `state` as the content of the file now at `path`.
     func keep(_ state: DataplaneState, at path: String) {
-        guard let stamp = Stamp(path: path) else { return }
+        guard let stamp = FileStamp(path: path) else { return }
         entries.withLock { $0[path] = (stamp, state) }
     }
 }

@@ -14,6 +14,7 @@ UDP datagram) and `garp` (gratuitous ARPs).
 """
 import json
 import os
+from contextlib import contextmanager
 import signal
 import socket
 import struct
@@ -45,6 +46,8 @@ def sh(*argv, timeout=30, check=True):
 
 
 class SyncLab:
+    hosts = HOSTS
+
     def __init__(self, name, usher, workdir):
         self.name = name
         self.usher_bin = str(usher)
@@ -84,39 +87,52 @@ class SyncLab:
         self.ip(ha, "link", "set", a, "up")
         self.ip(hb, "link", "set", b, "up")
 
-    def up(self):
-        for host in HOSTS:
+    def build_segment(self, prefix, router_sysctls=()):
+        """Every host's namespace, the client behind the router, the router's bridge br0 with
+        198.51.100.1`prefix` (the balancers' and reals' segment)."""
+        for host in self.hosts:
             sh("ip", "netns", "add", self.ns(host), timeout=10)
             self.ip(host, "link", "set", "lo", "up")
             self.run(host, "sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0")
         self.veth("router", "cl0", "02:00:00:01:00:01", "client", "eth0", "02:00:00:01:00:10")
         self.ip("client", "addr", "add", f"{CLIENT}/24", "dev", "eth0")
         self.ip("client", "route", "add", "default", "via", "192.0.2.1")
-        self.run("router", "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        self.run("router", "sysctl", "-qw", "net.ipv4.ip_forward=1", *router_sysctls)
         self.ip("router", "addr", "add", "192.0.2.1/24", "dev", "cl0")
         self.ip("router", "link", "add", "br0", "address", "02:00:00:02:00:01", "type", "bridge", "stp_state", "0")
         self.ip("router", "link", "set", "br0", "up")
-        self.ip("router", "addr", "add", "198.51.100.1/25", "dev", "br0")
+        self.ip("router", "addr", "add", f"198.51.100.1{prefix}", "dev", "br0")
+
+    def add_balancer(self, lb, port_mac, mac, address):
+        """A balancer on the bridge (port `lb`p) with `address` (ADDRESS/LEN), routing by the router."""
+        port = lb + "p"
+        self.veth("router", port, port_mac, lb, "eth0", mac)
+        self.ip("router", "link", "set", port, "master", "br0")
+        self.run(lb, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0")
+        self.ip(lb, "addr", "add", address, "dev", "eth0")
+        self.ip(lb, "route", "add", "default", "via", "198.51.100.1")
+        self.ip(lb, "route", "add", "unreachable", "203.0.113.0/24")
+        # Frames the balancer sends with XDP_TX reach the bridge only if its port runs XDP.
+        self.run("router", self.usher_bin, "--pin-dir", self.pin_dir("router-" + lb), "--state-dir",
+                 self.state_dir("router"), "attach", port, "--program", "pass")
+
+    def add_dsr_real(self, real, mac, address, vip):
+        """A real on the bridge (port r`N`) with `address` (ADDRESS/LEN) and `vip` on its loopback."""
+        port = "r" + real[-1]
+        self.veth("router", port, "02:00:00:03:00:1" + real[-1], real, "eth0", mac)
+        self.ip("router", "link", "set", port, "master", "br0")
+        self.ip(real, "addr", "add", address, "dev", "eth0")
+        # dsr-l2: the VIP on loopback, never answered for on the segment; replies go to the router.
+        self.run(real, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2")
+        self.ip(real, "addr", "add", f"{vip}/32", "dev", "lo")
+        self.ip(real, "route", "add", "default", "via", "198.51.100.1")
+
+    def up(self):
+        self.build_segment("/25")
         for lb, address in LB.items():
-            port = lb + "p"
-            self.veth("router", port, "02:00:00:03:00:0" + lb[-1], lb, "eth0", LB_MAC[lb])
-            self.ip("router", "link", "set", port, "master", "br0")
-            self.run(lb, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0")
-            self.ip(lb, "addr", "add", f"{address}/25", "dev", "eth0")
-            self.ip(lb, "route", "add", "default", "via", "198.51.100.1")
-            self.ip(lb, "route", "add", "unreachable", "203.0.113.0/24")
-            # Frames the balancer sends with XDP_TX reach the bridge only if its port runs XDP.
-            self.run("router", self.usher_bin, "--pin-dir", self.pin_dir("router-" + lb), "--state-dir",
-                     self.state_dir("router"), "attach", lb + "p", "--program", "pass")
+            self.add_balancer(lb, "02:00:00:03:00:0" + lb[-1], LB_MAC[lb], f"{address}/25")
         for real, (address, mac) in REALS.items():
-            port = "r" + real[-1]
-            self.veth("router", port, "02:00:00:03:00:1" + real[-1], real, "eth0", mac)
-            self.ip("router", "link", "set", port, "master", "br0")
-            self.ip(real, "addr", "add", f"{address}/25", "dev", "eth0")
-            # dsr-l2: the VIP on loopback, never answered for on the segment; replies go to the router.
-            self.run(real, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2")
-            self.ip(real, "addr", "add", f"{DSR_VIP}/32", "dev", "lo")
-            self.ip(real, "route", "add", "default", "via", "198.51.100.1")
+            self.add_dsr_real(real, mac, f"{address}/25", DSR_VIP)
             # Its own traffic (gateway replies to clients) leaves through the floating gateway.
             self.ip(real, "rule", "add", "from", address, "lookup", "100")
             self.ip(real, "route", "add", "198.51.100.0/25", "dev", "eth0", "table", "100")
@@ -147,7 +163,7 @@ class SyncLab:
                     process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     process.kill()
-        for host in HOSTS:
+        for host in self.hosts:
             # Every process left in the namespace (echo servers, clients) goes with it.
             pids = sh("ip", "netns", "pids", self.ns(host), check=False).stdout.split()
             for pid in pids:
@@ -210,6 +226,24 @@ class SyncLab:
 
     def flows(self, lb):
         return json.loads(self.usher(lb, "flows", "--json").stdout)
+
+
+@contextmanager
+def built_lab(cls, workdir):
+    """A lab of class `cls` (SyncLab or a subclass) built with a unique name in `workdir`, always torn down."""
+    import pytest
+    from labkit import require_root, unique_name, usher_binary
+
+    require_root()
+    binary = usher_binary()
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"usher binary not found at {binary}: run 'swift build' first, or set USHER_BIN")
+    lab = cls(unique_name(), binary, workdir)
+    try:
+        lab.up()
+        yield lab
+    finally:
+        lab.down()
 
 
 def wait_listening(lab, host, address, port, seconds=10):

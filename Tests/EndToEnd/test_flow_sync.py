@@ -14,8 +14,8 @@ import subprocess
 import time
 import pytest
 
-from labkit import require_root, unique_name, usher_binary, wait_until
-from synclab import DSR_VIP, GW_VIP, HERE, LB, NAT_VIP, PYTHON, REALS, SYNC_PORT, SyncLab
+from labkit import wait_until
+from synclab import DSR_VIP, GW_VIP, HERE, LB, NAT_VIP, PYTHON, REALS, SYNC_PORT, SyncLab, built_lab
 
 SERVICES = 3  # nat, gateway, dsr-l2
 CONNECTIONS = 8  # per service, from fixed source ports: the same flows, the same Maglev picks, each run
@@ -25,16 +25,8 @@ SECONDS = 16
 
 @pytest.fixture
 def synclab(tmp_path):
-    require_root()
-    binary = usher_binary()
-    if not os.access(binary, os.X_OK):
-        pytest.fail(f"usher binary not found at {binary}: run 'swift build' first, or set USHER_BIN")
-    lab = SyncLab(unique_name(), binary, tmp_path)
-    try:
-        lab.up()
+    with built_lab(SyncLab, tmp_path) as lab:
         yield lab
-    finally:
-        lab.down()
 
 
 def run_failover(lab, key):

@@ -69,7 +69,7 @@ struct ApplyTests {
         let diff = try JSON.object(dry["diff"], "diff")
         #expect(JSON.keys(diff) == ["services_added", "services_removed", "services_changed", "interfaces_added",
                                     "interfaces_removed", "interfaces_changed", "encapsulation_changes",
-                                    "snat_pools_added", "snat_pools_removed", "snat_pools_changed", "nat_changes"])
+                                    "snat_pools_added", "snat_pools_removed", "snat_pools_changed", "nat_changes", "ha_changes"])
         #expect(try JSON.objects(diff["services_added"]).map { try JSON.string($0, "name") } == ["mail"])
         #expect(try JSON.objects(diff["services_removed"]).map { try JSON.string($0, "name") } == ["dns"])
         #expect(try JSON.objects(diff["services_changed"]).count == 1)

@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 /// Reads a config file (the YAML format of Docs/CONFIG.md: `interfaces`, `encapsulation`,
-/// `snat-pools`, `nat`, `api`, `sync`, `logging`, `alerts`, `services`), checks it completely, and
+/// `snat-pools`, `nat`, `api`, `sync`, `bgp`, `logging`, `alerts`, `services`), checks it completely, and
 /// returns the model — or throws `ConfigErrors` listing every problem, each with its file, line,
 /// column and field.
 public enum ConfigLoader {

@@ -43,7 +43,7 @@ struct ReadConfig {
 }
 
 extension ConfigReader {
-    static let topFields = ["interfaces", "encapsulation", "snat-pools", "nat", "api", "sync", "logging", "alerts", "ha", "services"]
+    static let topFields = ["interfaces", "encapsulation", "snat-pools", "nat", "api", "sync", "logging", "alerts", "ha", "bgp", "services"]
     static let interfaceFields = ["name", "xdp-mode"]
     static let encapsulationFields = ["source-v4", "source-v6"]
     static let serviceFields = [
@@ -56,7 +56,7 @@ extension ConfigReader {
         var out = ReadConfig()
         let path = FieldPath.root
         guard let fields = mapping(root, at: path, what: "the config", fields: Self.topFields,
-                                   hint: "a config is a mapping with `services:` (and optionally `interfaces:`, `encapsulation:`, `snat-pools:`, `nat:` and `sync:`)")
+                                   hint: "a config is a mapping with `services:` (and optionally `interfaces:`, `encapsulation:`, `snat-pools:`, `nat:`, `sync:` and `bgp:`)")
         else { return out }
         require([("services", "add `services:` with a list of virtual services (`services: []` for none)")],
                 in: fields, at: path, what: "the config")
@@ -93,6 +93,9 @@ extension ConfigReader {
         }
         if let node = fields["sync"], !Self.isNull(node) {
             out.config.sync = readSync(node, at: path.key("sync"))
+        }
+        if let node = fields["bgp"], !Self.isNull(node) {
+            out.config.bgp = readBGP(node, at: path.key("bgp"))
         }
         if let node = fields["logging"], !Self.isNull(node) {
             out.config.logging = readLogging(node, at: path.key("logging"))

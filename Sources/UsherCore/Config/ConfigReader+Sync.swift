@@ -45,18 +45,23 @@ extension ConfigReader {
         }
         var interval = SyncSettings.defaultIntervalMilliseconds
         if let node = fields["interval"] {
-            if let seconds = duration(node, at: path.key("interval"), what: "interval") {
-                let ms = (seconds * 1000).rounded()
-                if ms >= Double(SyncSettings.intervals.lowerBound), ms <= Double(SyncSettings.intervals.upperBound) {
-                    interval = UInt32(ms)
-                } else {
-                    report(path.key("interval"), at: node.mark, "interval \(ConfigValidator.describeSeconds(seconds)) is out of range",
-                           hint: Self.syncIntervalHint)
-                    ok = false
-                }
+            if let ms = milliseconds(node, at: path.key("interval"), what: "interval", in: SyncSettings.intervals,
+                                     hint: Self.syncIntervalHint) {
+                interval = ms
             } else { ok = false }
         }
         guard ok else { return nil }
         return SyncSettings(address: address, port: port, peers: peers, keyFile: keyFile, intervalMilliseconds: interval)
+    }
+
+    /// A duration given in milliseconds within `range` (e.g. `250ms`, `0.1s`); out of range is reported.
+    mutating func milliseconds(_ node: Node, at path: FieldPath, what: String, in range: ClosedRange<UInt32>, hint: String) -> UInt32? {
+        guard let seconds = duration(node, at: path, what: what) else { return nil }
+        let ms = (seconds * 1000).rounded()
+        guard ms >= Double(range.lowerBound), ms <= Double(range.upperBound) else {
+            report(path, at: node.mark, "\(what) \(ConfigValidator.describeSeconds(seconds)) is out of range", hint: hint)
+            return nil
+        }
+        return UInt32(ms)
     }
 }

@@ -25,6 +25,7 @@ public enum ConfigValidator {
         checkSNATPools(config, cpus: cpus, into: &out)
         checkNATSettings(config.nat, into: &out)
         if let sync = config.sync { checkSync(sync, into: &out) }
+        if let bgp = config.bgp { checkBGP(bgp, services: config.services, into: &out) }
         checkServices(config, into: &out)
         checkHA(config, into: &out)
         return out

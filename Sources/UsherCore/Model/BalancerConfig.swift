@@ -13,6 +13,8 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     public var api: APISettings
     /// Flow-state sync with other balancers; nil when this balancer runs alone.
     public var sync: SyncSettings?
+    /// The VIPs announced over BGP to ECMP routers; nil when no router hears of them.
+    public var bgp: BGPSettings?
     /// Where the daemon logs (stderr, syslog); nothing to do with the tables.
     public var logging: LoggingSettings
     /// Who hears of state changes, and how often; nothing to do with the tables.
@@ -23,7 +25,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     public init(
         interfaces: [InterfaceConfig] = [], encapsulation: Encapsulation = .init(), services: [VirtualService] = [],
         snatPools: [SNATPool] = [], nat: NATSettings = .init(), api: APISettings = .init(), sync: SyncSettings? = nil,
-        logging: LoggingSettings = .init(), alerts: AlertSettings = .init(), ha: HASettings? = nil
+        bgp: BGPSettings? = nil, logging: LoggingSettings = .init(), alerts: AlertSettings = .init(), ha: HASettings? = nil
     ) {
         self.api = api
         self.interfaces = interfaces
@@ -32,6 +34,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
         self.snatPools = snatPools
         self.nat = nat
         self.sync = sync
+        self.bgp = bgp
         self.logging = logging
         self.alerts = alerts
         self.ha = ha
@@ -48,7 +51,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case interfaces, encapsulation, services, snatPools, nat, api, sync, logging, alerts, ha
+        case interfaces, encapsulation, services, snatPools, nat, api, sync, bgp, logging, alerts, ha
     }
 
     /// Decodes a saved state; one written before NAT existed has no pools and default timeouts,
@@ -62,6 +65,7 @@ public struct BalancerConfig: Hashable, Sendable, Codable {
         nat = try container.decodeIfPresent(NATSettings.self, forKey: .nat) ?? NATSettings()
         api = try container.decodeIfPresent(APISettings.self, forKey: .api) ?? APISettings()
         sync = try container.decodeIfPresent(SyncSettings.self, forKey: .sync)
+        bgp = try container.decodeIfPresent(BGPSettings.self, forKey: .bgp)
         logging = try container.decodeIfPresent(LoggingSettings.self, forKey: .logging) ?? LoggingSettings()
         alerts = try container.decodeIfPresent(AlertSettings.self, forKey: .alerts) ?? AlertSettings()
         ha = try container.decodeIfPresent(HASettings.self, forKey: .ha)
