@@ -1,4 +1,4 @@
-"""The active/active cluster (Docs/DEPLOYMENT-cluster.md): three balancers announce one VIP over
+"""The active/active cluster (Docs/DEPLOYMENT.md, the cluster): three balancers announce one VIP over
 BGP to a router that spreads the flows by ECMP (clusterlab.py).
 
 300 long-lived TCP connections run through a dsr-l2 service over the three balancers; one

@@ -1,6 +1,6 @@
 /// The `bgp:` section: this balancer announces its VIPs over BGP (BIRD 2 beside the daemon) to
 /// routers that spread the flows over every balancer by ECMP. A VIP is announced while the
-/// daemon runs and one of its services has a real that takes traffic (Docs/DEPLOYMENT-cluster.md).
+/// daemon runs and one of its services has a real that takes traffic (Docs/DEPLOYMENT.md, the cluster).
 public struct BGPSettings: Hashable, Sendable, Codable {
     /// BGP's shortest hold time (RFC 4271): BFD, not the hold time, makes a death noticed fast.
     public static let holdTimes: ClosedRange<UInt16> = 3...65535
