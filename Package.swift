@@ -74,6 +74,7 @@ let package = Package(
             dependencies: [
                 "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherProxy",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),

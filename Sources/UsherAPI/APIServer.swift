@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -47,6 +48,7 @@ public struct APIServer: Service {
         let path = socketPath
         let local = Application(
             router: try router(handler, token: nil),
+            server: .http1(configuration: Self.http1),
             configuration: .init(address: .unixDomainSocket(path: path), serverName: "usher"),
             onServerRunning: { _ in
                 // Root only: the socket's mode is the API's access control.
@@ -60,7 +62,7 @@ public struct APIServer: Service {
                 let (tls, token) = try listenerParts()
                 let remote = Application(
                     router: try router(handler, token: Array(token.utf8)),
-                    server: try .tls(.http1(), tlsConfiguration: tls),
+                    server: try .tls(.http1(configuration: Self.http1), tlsConfiguration: tls),
                     configuration: .init(address: .hostname(listener.address.description, port: Int(listener.port)),
                                          serverName: "usher"),
                     logger: logger)
@@ -79,6 +81,11 @@ public struct APIServer: Service {
     }
 
     static let routes = DocumentedRoutes(document: APIDocument.yaml)
+
+    /// A connection that sends nothing for this long is closed: a client that opens connections
+    /// (or TLS handshakes) and goes silent cannot hold the daemon's descriptors.
+    static let idleTimeout = TimeAmount.seconds(10)
+    static let http1 = HTTP1Channel.Configuration(idleTimeout: idleTimeout)
 
     private func router(_ handler: APIHandler, token: [UInt8]?) throws -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)

@@ -185,6 +185,16 @@ def test_the_api_answers_only_whom_it_should_and_logs_every_write(daemon_lab):
     assert status == 200 and json.loads(text)["ok"], text
     assert lab.real_state("web-gw", "real1") == "up", "a reload did not bring back the file's settings"
 
+    # A client that connects and sends nothing (not even a TLS hello) is closed after 10 s.
+    idle = lab.run("client", "/usr/bin/python3", "-c", """
+import socket, sys, time
+s = socket.create_connection(("198.51.100.2", 9443), timeout=30)
+start = time.monotonic()
+data = s.recv(1)
+print(round(time.monotonic() - start, 1), len(data))
+""", timeout=40).stdout.split()
+    assert 9 <= float(idle[0]) <= 15 and idle[1] == "0", idle
+
     status, text = socket_get(lab, "/api/v1/flows?limit=5")
     page = json.loads(text)
     assert status == 200 and page["total"] >= 150 and len(page["flows"]) == 5 and page["next"] == "5", text
