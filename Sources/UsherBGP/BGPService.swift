@@ -73,11 +73,12 @@ public struct BGPService: Service {
         return exit == .exited(0)
     }
 
+    /// The one atomic, root-only write the state directory's other files use.
     static func replace(_ path: String, with text: String) throws {
-        let temporary = path + ".new"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, path) == 0 else {
-            throw BirdConfigWriteError(path: path, reason: String(cString: strerror(errno)))
+        do {
+            try AtomicFile.write(Data(text.utf8), to: path)
+        } catch {
+            throw BirdConfigWriteError(path: path, reason: "\(error)")
         }
     }
 

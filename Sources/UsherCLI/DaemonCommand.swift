@@ -27,9 +27,11 @@ struct DaemonCommand: AsyncParsableCommand {
         L7 proxy, and tells systemd when it is ready (Type=notify; the watchdog is fed when \
         WatchdogSec is set). See Tools/systemd/usher.service.
 
+        It serves its REST API, /metrics (Prometheus) and a status page on --state-dir/api.sock         (root only), and over TLS with a bearer token when the config has `api: listen:`         (Docs/OPERATIONS.md). With `ha:` it runs keepalived (an active/passive pair), with `bgp:`         BIRD (a cluster), with `sync:` flow-state sync with its peers (Docs/DEPLOYMENT.md).
+
         SIGHUP or `usher reload` reads the file again: a file with any error changes nothing and \
-        each error is logged as file:line:col: field: what to do. Commands such as `usher real \
-        drain` keep working while it runs; it follows what they save. SIGTERM or SIGINT stop it \
+        each error is logged as file:line:col: field: what to do. `usher real drain|weight|enable|\
+        disable` ask it over its API socket; it follows what the other commands save. SIGTERM or SIGINT stop it \
         gracefully; the XDP program and its pinned maps keep forwarding.
 
         With an `ha:` section the daemon runs keepalived (Debian's) as its child: the pair shares \
