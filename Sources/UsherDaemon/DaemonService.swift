@@ -26,11 +26,14 @@ public struct DaemonService: Service {
 
     public func run() async throws {
         _ = try await proxy.start()
+        // SIGHUP is trapped before systemd hears READY: a reload asked at once must not meet the
+        // default action (the end of the process).
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         notifier.ready(status: "serving \(daemon.configPath)")
         logger.notice("ready", metadata: ["config": "\(daemon.configPath)"])
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+                for await _ in hangups.cancelOnGracefulShutdown() {
                     notifier.reloading()
                     await daemon.reload()
                     notifier.reloaded(status: "serving \(daemon.configPath)")
