@@ -5,8 +5,7 @@ import UsherProxy
 
 /// The families read at each scrape.
 extension MetricsExporter {
-    func writeDataplane(_ view: OperatorView, into text: inout PrometheusText) {
-        guard let global = view.global else { return }
+    func writeDataplane(_ global: [String: CounterValue], into text: inout PrometheusText) {
         let verdicts = StatsSnapshot.verdictCounterNames
         text.family("usher_dataplane_packets_total", .counter, "Packets the XDP program handled, by verdict reason.")
         for name in verdicts { text.sample("usher_dataplane_packets_total", ["reason": name], global[name]?.packets ?? 0) }
@@ -19,14 +18,16 @@ extension MetricsExporter {
         }
     }
 
-    func writeServices(_ view: OperatorView, into text: inout PrometheusText) {
+    /// `states` and `counters` (nil: the data plane not read) by the services' positions.
+    func writeServices(_ services: [VirtualService], states: [ServiceState], counters: [ServiceStats?]?,
+                       into text: inout PrometheusText) {
         text.family("usher_service_state", .gauge, "1 for the state each service is in (up, degraded, down), 0 for the others.")
-        for s in view.services {
+        for (s, current) in zip(services, states) {
             for state in ServiceState.allCases {
-                text.sample("usher_service_state", ["service": s.config.name, "state": state.rawValue], s.state == state ? 1 : 0)
+                text.sample("usher_service_state", ["service": s.name, "state": state.rawValue], current == state ? 1 : 0)
             }
         }
-        let counted = view.services.compactMap { s in s.counters.map { (s.config, $0) } }
+        let counted = zip(services, counters ?? []).compactMap { s, stats in stats.map { (s, $0) } }
         guard !counted.isEmpty else { return }
         let families: [(String, String, (ServiceStats) -> UInt64)] = [
             ("usher_service_packets_total", "Packets to the service's VIP the data plane forwarded or dropped.", \.packets),
@@ -46,51 +47,6 @@ extension MetricsExporter {
         for (config, stats) in counted {
             text.sample("usher_service_dropped_packets_total", ["service": config.name, "reason": "no_real"], stats.noReal)
             text.sample("usher_service_dropped_packets_total", ["service": config.name, "reason": "nat_exhausted"], stats.natExhausted)
-        }
-    }
-
-    func writeReals(_ view: OperatorView, into text: inout PrometheusText) {
-        // Each real's label text once, for every family (100,000 reals make a million samples).
-        let labels = view.services.map { s in
-            s.reals.map { PrometheusText.labels(["service": s.config.name, "real": $0.address]) }
-        }
-        let states = RealView.states.map { Array(",state=\"\($0)\"".utf8) }
-        text.family("usher_real_state", .gauge,
-                    "1 for the state each real is in (up, down, draining, disabled, active = not checked), 0 for the others.")
-        let stateName = Array("usher_real_state".utf8)
-        for (i, s) in view.services.enumerated() {
-            for (k, real) in s.reals.enumerated() {
-                for (j, state) in RealView.states.enumerated() {
-                    text.sample(stateName, labels: labels[i][k], extra: states[j], real.state == state ? 1 : 0)
-                }
-            }
-        }
-        text.family("usher_real_weight", .gauge, "The weight the config gives each real (0 = draining).")
-        let weightName = Array("usher_real_weight".utf8)
-        for (i, s) in view.services.enumerated() {
-            for (k, real) in s.reals.enumerated() { text.sample(weightName, labels: labels[i][k], UInt64(real.weight)) }
-        }
-        text.family("usher_real_check_latency_seconds", .gauge, "How long the real's last health check took.")
-        for s in view.services {
-            for real in s.reals {
-                guard let latency = real.lastLatencySeconds else { continue }
-                text.sample("usher_real_check_latency_seconds", ["service": s.config.name, "real": real.address], latency)
-            }
-        }
-        let families: [(String, String, (RealStats) -> UInt64)] = [
-            ("usher_real_packets_total", "Packets the data plane sent to the real, per service.", \.packets),
-            ("usher_real_bytes_total", "Bytes of those packets.", \.bytes),
-            ("usher_real_new_flows_total", "New flows the real was chosen for, per service.", \.newFlows),
-        ]
-        for (name, help, value) in families {
-            text.family(name, .counter, help)
-            let bytes = Array(name.utf8)
-            for (i, s) in view.services.enumerated() {
-                for (k, real) in s.reals.enumerated() {
-                    guard let stats = s.realCounters[real.address] else { continue }
-                    text.sample(bytes, labels: labels[i][k], value(stats))
-                }
-            }
         }
     }
 

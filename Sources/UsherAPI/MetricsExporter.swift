@@ -19,6 +19,7 @@ public final class MetricsExporter: Sendable {
     let proxy: ProxyServer?
     private let checkDurations = Mutex<[String: DurationHistogram]>([:])
     private let sampled = Mutex<Sampled>(Sampled())
+    private let realLabels = Mutex<RealLabels?>(nil)
     private let startedAt = Date()
 
     /// What costs a pass over the flow tables, read every few seconds rather than per scrape.
@@ -92,22 +93,38 @@ public final class MetricsExporter: Sendable {
     }
 
     /// The registry's families, then what is read now: `view` joined with the data plane's
-    /// counters (one per-CPU read per service and per real), and the proxy's counters.
+    /// counters (a few batch reads of the per-CPU maps), the proxy's counters, and last the
+    /// per-real families (most of the text).
     public func render(_ view: DaemonView, proxy stats: ProxyStatistics?) throws -> [UInt8] {
         var raw: [UInt8] = []
         raw.reserveCapacity(1 << 16)
         registry.emit(into: &raw)
         var text = PrometheusText(bytes: raw)
         let pinned = controller.mapsArePinned
-        let operatorView = try OperatorView(daemon: view, dataplane: pinned ? try controller.dataplane(create: false) : nil,
-                                            names: pinned ? try controller.loadDataplaneState() : nil, withCounters: pinned)
+        let counters = pinned ? try controller.dataplane(create: false).readStats() : nil
+        let names = pinned ? try controller.loadDataplaneState() : nil
+        let services = view.config.services
+        let reals = RealFamilies(services: services, health: view.health, labels: labels(of: services),
+                                 names: names, stats: counters)
         writeDaemon(view, into: &text)
-        writeDataplane(operatorView, into: &text)
-        writeServices(operatorView, into: &text)
-        writeReals(operatorView, into: &text)
+        if let global = counters?.global { writeDataplane(global, into: &text) }
+        writeServices(services, states: reals.serviceStates, counters: counters.map { counters in
+            let ids = names?.serviceIDs ?? [:]
+            return services.map { ids[$0.key].flatMap { counters.services[$0] } }
+        }, into: &text)
         writeFlowTables(into: &text)
         if let stats { writeProxy(stats, into: &text) }
-        return text.bytes
+        return reals.written(after: text.bytes)
+    }
+
+    /// The label text of `services`' reals: the kept one while they are the same.
+    private func labels(of services: [VirtualService]) -> RealLabels {
+        realLabels.withLock { kept in
+            if let kept, kept.fits(services) { return kept }
+            let made = RealLabels(services)
+            kept = made
+            return made
+        }
     }
 
     private func writeDaemon(_ view: DaemonView, into text: inout PrometheusText) {

@@ -21,7 +21,7 @@ extension RealView {
     func schema(counters: RealStats? = nil) -> Components.Schemas.Real {
         Components.Schemas.Real(
             service: service, address: address, port: port.map(Int.init), weight: Int(weight),
-            state: Components.Schemas.Real.StatePayload(rawValue: state) ?? .down,
+            state: Components.Schemas.Real.StatePayload(rawValue: state.rawValue) ?? .down,
             backup: backup == true, checked: checked, since: since, lastCheck: lastCheck, lastPassed: lastPassed,
             lastError: lastError, lastLatencySeconds: lastLatencySeconds,
             packets: counters.map { Int64(clamping: $0.packets) }, bytes: counters.map { Int64(clamping: $0.bytes) },

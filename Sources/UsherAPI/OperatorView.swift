@@ -45,6 +45,6 @@ struct OperatorView {
 
     /// Reals per state across every service (the status's summary).
     var realsByState: [String: Int] {
-        services.reduce(into: [:]) { counts, s in for r in s.reals { counts[r.state, default: 0] += 1 } }
+        services.reduce(into: [:]) { counts, s in for r in s.reals { counts[r.state.rawValue, default: 0] += 1 } }
     }
 }

@@ -2,8 +2,8 @@ import UsherProxy
 
 /// Writes metric families in the Prometheus text format (0.0.4): a HELP and a TYPE line once
 /// per family, then its samples; label values escaped as the format says (`\\`, `\"`, `\n`).
-/// Used for what is read from the data plane at each scrape (hundreds of thousands of series
-/// cost one pass over bytes, with no metric objects kept per real).
+/// Used for what is read from the data plane at each scrape, with no metric objects kept per
+/// real (the per-real families go through `RealFamilies`, the fast path).
 struct PrometheusText {
     private(set) var bytes: [UInt8] = []
 
@@ -73,31 +73,6 @@ struct PrometheusText {
             text.bytes.append(UInt8(ascii: "\""))
         }
         return text.bytes
-    }
-
-    /// `name{labels extra} value`: the fast path for series per real (no strings made).
-    mutating func sample(_ name: [UInt8], labels: [UInt8], extra: [UInt8] = [], _ value: UInt64) {
-        bytes.append(contentsOf: name)
-        bytes.append(UInt8(ascii: "{"))
-        bytes.append(contentsOf: labels)
-        bytes.append(contentsOf: extra)
-        bytes.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: " ")])
-        appendDecimal(value)
-        bytes.append(0x0A)
-    }
-
-    private mutating func appendDecimal(_ value: UInt64) {
-        if value < 10 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        var digits: (UInt64, UInt8) = (value, 0)
-        let start = bytes.count
-        while digits.0 > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(digits.0 % 10))
-            digits.0 /= 10
-        }
-        bytes[start...].reverse()
     }
 
     mutating func append(_ text: String) {

@@ -158,7 +158,7 @@ struct RealCommand: ParsableCommand {
                                       numeric: ports ? [2, 3] : [2])
                 for r in rows {
                     table.add([r.service, r.address] + (ports ? [r.port.map(String.init) ?? "-"] : [])
-                        + [String(r.weight), r.state + (r.backup == true ? " (backup)" : "")]
+                        + [String(r.weight), r.state.rawValue + (r.backup == true ? " (backup)" : "")]
                         + (checks ? [r.since.map(ago) ?? "-", r.lastCheckSummary] : []) + [r.mac ?? "(neighbour table)"])
                 }
                 print(rows.isEmpty ? "No real servers." : table.render())

@@ -44,7 +44,7 @@ struct StatusCommand: ParsableCommand {
                 forwarded: (stats.global["tx"]?.packets ?? 0) + (stats.global["redirect"]?.packets ?? 0),
                 trackedFlowsCounted: stats.global["ct_new"]?.packets ?? 0,
                 daemon: daemon.map { .init(pid: $0.pid, config: $0.configPath, startedAt: $0.startedAt, ha: $0.ha) },
-                realStates: Dictionary(grouping: reals, by: \.state).mapValues(\.count),
+                realStates: Dictionary(grouping: reals, by: \.state.rawValue).mapValues(\.count),
                 realList: reals,
                 // Written by this daemon's sync service (not left over from an earlier daemon).
                 sync: daemon.flatMap { d in SyncStatus.load(from: global.stateDirectory).flatMap { $0.updatedAt >= d.startedAt ? $0 : nil } })
@@ -73,8 +73,8 @@ struct StatusCommand: ParsableCommand {
             }
             let states = report.realStates.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             if !states.isEmpty { print("L4 reals:     \(states)") }
-            for real in report.realList where real.state != "up" && real.state != "active" {
-                print("  \(real.service) \(real.address): \(real.state)\(real.since.map { " since \(ago($0))" } ?? "")" +
+            for real in report.realList where !real.state.takesTraffic {
+                print("  \(real.service) \(real.address): \(real.state.rawValue)\(real.since.map { " since \(ago($0))" } ?? "")" +
                       (real.lastError.map { ", last check: \($0)" } ?? ""))
             }
             if report.attachments.isEmpty {

@@ -6,8 +6,7 @@ public struct RealView: Encodable, Sendable, Hashable {
     public let service: String
     public let address: String
     public let weight: UInt32
-    /// disabled, draining (weight 0), down, up (checked and passing) or active (not checked).
-    public let state: String
+    public let state: RealState
     /// true for a sorry server (left out otherwise).
     public let backup: Bool?
     /// Whether health checks watch it (not printed in JSON: `since` and `last_check` say it).
@@ -29,15 +28,7 @@ public struct RealView: Encodable, Sendable, Hashable {
         weight = real.weight
         let checked = health != nil && service.healthCheck(of: real) != nil
         let status = checked ? health?[service.healthTarget(of: real)]?.status : nil
-        if real.disabled {
-            state = "disabled"
-        } else if real.isDraining {
-            state = "draining"
-        } else if checked {
-            state = status?.state.rawValue ?? "up"
-        } else {
-            state = "active"
-        }
+        state = RealState.of(real, checked: checked, status: status)
         backup = real.backup ? true : nil
         self.checked = checked
         since = status?.since

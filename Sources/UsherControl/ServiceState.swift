@@ -8,20 +8,29 @@ public enum ServiceState: String, Sendable, Hashable, CaseIterable, Codable {
     case down
 
     public init(reals: [RealView]) {
-        let primaries = reals.filter { $0.backup != true && $0.state != "disabled" && $0.state != "draining" }
-        let serving = primaries.filter { $0.takesTraffic }.count
-        if serving > 0 {
-            self = serving == primaries.count ? .up : .degraded
-        } else {
-            self = reals.contains { $0.backup == true && $0.takesTraffic && $0.state != "draining" } ? .degraded : .down
+        var tally = Tally()
+        for real in reals { tally.add(real.state, backup: real.backup == true) }
+        self = tally.state
+    }
+
+    /// Counts a service's reals one by one (for readers that pass over 100,000 reals).
+    public struct Tally: Sendable {
+        private var primaries = 0, serving = 0, backupServes = false
+
+        public init() {}
+
+        public mutating func add(_ state: RealState, backup: Bool) {
+            if backup {
+                backupServes = backupServes || state.takesTraffic
+            } else if state != .disabled, state != .draining {
+                primaries += 1
+                if state.takesTraffic { serving += 1 }
+            }
+        }
+
+        public var state: ServiceState {
+            if serving > 0 { return serving == primaries ? .up : .degraded }
+            return backupServes ? .degraded : .down
         }
     }
-}
-
-extension RealView {
-    /// Up (checked and passing) or active (not checked): the tables give it new flows.
-    public var takesTraffic: Bool { state == "up" || state == "active" }
-
-    /// Every state a real can be in, for the one-hot `state` label of usher_real_state.
-    public static let states = ["up", "down", "draining", "disabled", "active"]
 }

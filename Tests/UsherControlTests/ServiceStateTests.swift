@@ -35,7 +35,7 @@ import UsherCore
 
     @Test func drainedAndDisabledRealsAreNotMissed() {
         let views = Self.views([("up", Self.real(11)), ("up", Self.real(12, weight: 0)), ("up", Self.real(13, disabled: true))])
-        #expect(views.map(\.state) == ["up", "draining", "disabled"])
+        #expect(views.map(\.state) == [.up, .draining, .disabled])
         #expect(ServiceState(reals: views) == .up)
         #expect(ServiceState(reals: Self.views([("up", Self.real(12, weight: 0))])) == .down)
     }

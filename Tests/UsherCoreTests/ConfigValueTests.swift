@@ -46,6 +46,11 @@ import Testing
                        field: "services[0].reals[0].mac", message: "\"02:00:00:00:11\" is not a MAC address", hint: "02:00:00:00:00:11")
     }
 
+    @Test func aMACIsWrittenInLowerCaseHexPairs() {
+        #expect(MACAddress("02:AB:0c:00:F0:ff")?.description == "02:ab:0c:00:f0:ff")
+        #expect(MACAddress(bytes: [0, 1, 2, 0xfe, 0x10, 0xff])?.description == "00:01:02:fe:10:ff")
+    }
+
     @Test func aMulticastMACIsNoNextHop() {
         expectOneError(serviceFile(reals: ["- address: 198.51.100.11", "  mac: 01:00:5e:00:00:01"]), line: 9,
                        field: "services[0].reals[0].mac", message: "01:00:5e:00:00:01 is not a unicast MAC address")

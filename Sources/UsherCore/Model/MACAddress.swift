@@ -23,7 +23,21 @@ public struct MACAddress: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 
     public var isZero: Bool { bytes.allSatisfy { $0 == 0 } }
-    public var description: String { bytes.map { String(format: "%02x", $0) }.joined(separator: ":") }
+    /// `02:00:00:00:02:11`: lower-case hex written byte by byte (String(format:) cost a fifth of
+    /// an apply of 100,000 reals, whose saved state holds every real's MAC).
+    public var description: String {
+        guard bytes.count == 6 else { return bytes.map { String($0, radix: 16) }.joined(separator: ":") }
+        return String(unsafeUninitializedCapacity: 17) { out in
+            for (i, byte) in bytes.enumerated() {
+                if i > 0 { out[i * 3 - 1] = UInt8(ascii: ":") }
+                out[i * 3] = Self.hex[Int(byte >> 4)]
+                out[i * 3 + 1] = Self.hex[Int(byte & 0x0F)]
+            }
+            return 17
+        }
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
 
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
