@@ -94,6 +94,11 @@ struct PlotTests {
         #expect(doc.contains("![Packets per second forwarded by one balancer core: Usher, nftables DNAT, the floor](bench/lab-pps.svg)"))
         #expect(doc.contains("Usher / nftables = 5.70× (5.60–5.80): **met**"))
         #expect(!doc.contains("bench/xdp-cost.svg"), "no plot for a part that has not run")
+        #expect(!doc.contains("Conditions:"), "no conditions given, none printed")
+        try "a helper's build ran beside it\n".write(toFile: dir + "/lab-pps.note", atomically: true, encoding: .utf8)
+        let noted = Report(resultsDirectory: dir, command: "test").markdown()
+        #expect(noted.contains("load average \(part.machine.loadAverage) at its start. Conditions: a helper's build ran beside it\n"),
+                "each part's conditions beside its own run")
     }
 
     @Test("part 3's results survive the JSON round trip")

@@ -28,7 +28,7 @@ public enum BenchCommand {
             options[String(flag.dropFirst(2))] = value
             rest = rest.dropFirst()
         }
-        let out = options["out"] ?? "bench-results"
+        let out = options["out"] ?? "Docs/bench/results"
         let command = options["command"] ?? "usher-bench " + arguments.joined(separator: " ")
         let rounds = options["rounds"].flatMap { Int($0) }
         let iterations = options["iterations"].flatMap { UInt32($0) }

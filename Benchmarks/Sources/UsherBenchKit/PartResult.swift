@@ -1,6 +1,6 @@
 import Foundation
 
-/// What one part writes to `bench-results/<part>.json`: the figures with when, where and how
+/// What one part writes to `Docs/bench/results/<part>.json`: the figures with when, where and how
 /// they were made.
 public struct PartResult<Body: Codable & Sendable>: Codable, Sendable {
     public var part: String

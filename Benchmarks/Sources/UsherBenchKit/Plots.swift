@@ -66,7 +66,7 @@ public enum Plots {
                            groups: ["build and apply", "change to first packet"])
     }
 
-    /// Requests per second from the proxy part's JSON (bench-results/proxy.json, written by the
+    /// Requests per second from the proxy part's JSON (Docs/bench/results/proxy.json, written by the
     /// proxy part): every object with a `requests_per_second` figure (a number or a summary with
     /// `median`, `min`, `max`) under `rows`, labelled by its scenario and proxy.
     static func proxy(json data: Data) -> SVGBarChart? {

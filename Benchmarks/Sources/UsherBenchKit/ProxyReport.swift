@@ -1,6 +1,6 @@
 import Foundation
 
-/// Section 5 of Docs/BENCHMARKS.md, from `bench-results/proxy.json`.
+/// Section 5 of Docs/BENCHMARKS.md, from `Docs/bench/results/proxy.json`.
 enum ProxyReport {
     static let notRun = """
         ## 5. The proxy tier

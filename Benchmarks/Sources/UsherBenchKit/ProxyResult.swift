@@ -1,4 +1,4 @@
-/// What part 5 writes to `bench-results/proxy.json`: per scenario and proxy, requests per
+/// What part 5 writes to `Docs/bench/results/proxy.json`: per scenario and proxy, requests per
 /// second, latency and the CPU time of each side, with the side that was the bottleneck;
 /// Usher's ratios to the peers; the targets; and where Usher's time goes when it is behind.
 public struct ProxyResult: Codable, Sendable {

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Docs/BENCHMARKS.md, regenerated from the JSON results of the parts that have run
-/// (`bench-results/<part>.json`) and the conditions note (`bench-results/note.txt`).
+/// (`Docs/bench/results/<part>.json`, kept in git) and the conditions of each part's run
+/// (`<part>.note`, when `Tools/bench --note` gave them).
 public struct Report {
     public var resultsDirectory: String
     public var command: String
@@ -20,8 +21,11 @@ public struct Report {
         let health = PartResult<HealthBenchResult>.read(part: "health", from: resultsDirectory)
         let plots = Set(Plots.charts(resultsDirectory: resultsDirectory).map(\.name))
         func plot(_ name: String, _ alt: String) -> String { plots.contains(name) ? "![\(alt)](bench/\(name).svg)\n\n" : "" }
-        let note = (try? String(contentsOfFile: resultsDirectory + "/note.txt", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        func note(_ part: String) -> String? {
+            let text = (try? String(contentsOfFile: resultsDirectory + "/\(part).note", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            return text?.isEmpty == false ? text : nil
+        }
         var out = ReportText.header
         let machine = cost?.machine ?? flows?.machine ?? lab?.machine ?? control?.machine ?? proxy?.machine
         out += "## The machine and the run\n\n"
@@ -32,10 +36,10 @@ public struct Report {
         for (name, part) in [("xdp-cost", cost?.meta), ("flows", flows?.meta), ("lab-pps", lab?.meta), ("control-plane", control?.meta),
                             ("proxy", proxy?.meta), ("health", health?.meta)] {
             guard let part else { continue }
-            out += "- `\(name)`: `\(part.command)`, started \(part.started), \(part.seconds) s, load average \(part.load) at its start\n"
+            out += "- `\(name)`: `\(part.command)`, started \(part.started), \(part.seconds) s, load average \(part.load) at its start"
+            out += note(name).map { ". Conditions: \($0)\n" } ?? "\n"
         }
         out += "- Regenerated with: `\(command)`\n\n"
-        if let note, !note.isEmpty { out += "**Conditions.** \(note)\n\n" }
         out += ReportText.method
         out += cost.map { ReportText.cost($0.body) } ?? "## 1. Cost per packet of the XDP program\n\nNot run yet: `Tools/bench xdp-cost`.\n\n"
         out += plot("xdp-cost", "Cost per packet of each path against the floor program")

@@ -3,8 +3,8 @@ enum ReportText {
     static let header = """
         # Benchmarks
 
-        This file is written by `Tools/bench` from the JSON results in `bench-results/` (not in git);
-        do not edit it by hand. `Tools/bench` runs every part; `Tools/bench xdp-cost`, `Tools/bench flows`,
+        This file is written by `Tools/bench` from the JSON results in `Docs/bench/results/` (in git:
+        a part run alone replaces its own figures and keeps the others'); do not edit it by hand. `Tools/bench` runs every part; `Tools/bench xdp-cost`, `Tools/bench flows`,
         `Tools/bench lab-pps`, `Tools/bench control-plane`, `Tools/bench proxy`, `Tools/bench health` run one; `Tools/bench report` only rewrites this
         file and its plots (`Docs/bench/*.svg`). Every figure is measured on the machine at hand, against the
         real kernel, the real programs and the real maps.
