@@ -189,12 +189,18 @@ public actor Daemon {
         }
     }
 
-    /// Copies the engine's last results (for `usher real list`) into the runtime state.
+    /// Copies the engine's last results (for `usher real list`) into the runtime state. A real's
+    /// state and since stay the runtime's: they change with `handle(_:)`, whose apply writes the
+    /// tables before health.json, so that a reader never sees a real down that the tables still
+    /// send new flows to (the engine records a transition a moment before the daemon hears it).
     private func mergeSnapshot() {
         guard let engine else { return }
         for (target, status) in engine.snapshot() where target.pool == nil {
             if var entry = runtime[target] {
+                let (state, since) = (entry.status.state, entry.status.since)
                 entry.status = status
+                entry.status.state = state
+                entry.status.since = since
                 runtime[target] = entry
             } else {
                 runtime[target] = RuntimeState.Entry(target: target, status: status)
