@@ -42,13 +42,13 @@ public struct DaemonStatus: Codable, Sendable, Hashable {
     public static func path(in stateDirectory: String) -> String { stateDirectory + "/daemon.json" }
 
     /// The status a daemon running over `stateDirectory` wrote; nil when none runs there (no
-    /// file, or its process is gone).
+    /// file, or its process is gone or a zombie).
     public static func running(in stateDirectory: String) -> DaemonStatus? {
         guard let data = FileManager.default.contents(atPath: path(in: stateDirectory)) else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         guard let status = try? decoder.decode(DaemonStatus.self, from: data) else { return nil }
-        guard kill(status.pid, 0) == 0 || errno == EPERM else { return nil }
+        guard ProcessState.isRunning(status.pid) else { return nil }
         return status
     }
 

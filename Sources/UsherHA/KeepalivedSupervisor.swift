@@ -209,14 +209,7 @@ public struct KeepalivedSupervisor: Service {
         guard let parent = pids.first else { return }
         logger.warning("ha: stopping the keepalived a previous daemon left running", metadata: ["pid": "\(parent)"])
         kill(parent, SIGTERM)
-        for _ in 0..<250 where pids.contains(where: Self.alive) { usleep(20_000) }
-        for pid in pids where Self.alive(pid) { kill(pid, SIGKILL) }
-    }
-
-    /// Whether `pid` runs: a zombie (ended, not yet reaped by its parent) does not.
-    static func alive(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+        for _ in 0..<250 where pids.contains(where: ProcessState.isRunning) { usleep(20_000) }
+        for pid in pids where ProcessState.isRunning(pid) { kill(pid, SIGKILL) }
     }
 }

@@ -31,6 +31,15 @@ def unique_name():
     return "t" + secrets.token_hex(3)
 
 
+def register(name):
+    """Lists a lab in $USHER_LAB_REGISTRY: Tools/test removes what is left of it (namespaces
+    NAME-*, pins usher-NAME-*) if pytest itself is killed before the lab's teardown."""
+    registry = os.environ.get("USHER_LAB_REGISTRY")
+    if registry:
+        with open(registry, "a") as file:
+            file.write(name + "\n")
+
+
 class Stream:
     """A long-lived GET /stream in the client namespace (Tools/lab-client.py stream)."""
 
@@ -90,10 +99,7 @@ class Lab:
 
     @classmethod
     def up(cls, name, with_usher=True, daemon=False, ha=False):
-        registry = os.environ.get("USHER_LAB_REGISTRY")
-        if registry:  # Tools/test removes labs listed here if pytest itself is killed
-            with open(registry, "a") as file:
-                file.write(name + "\n")
+        register(name)
         args = [str(LAB_TOOL), "up", name, "--json"] + ([] if with_usher else ["--no-usher"])
         args += ["--daemon"] if daemon else []
         args += ["--ha"] if ha else []
