@@ -116,7 +116,7 @@ public struct APIServer: Service {
     private func sample() async {
         var ticks = 0
         while !Task.isCancelled {
-            if ticks % 3 == 0 { metrics.sampleFlowTables() }
+            if ticks % 3 == 0 { await metrics.sampleFlowTables() }
             ticks += 1
             await recordRates()
             try? await Task.sleep(for: rates.interval)

@@ -20,6 +20,7 @@ public final class MetricsExporter: Sendable {
     private let checkDurations = Mutex<[String: DurationHistogram]>([:])
     private let sampled = Mutex<Sampled>(Sampled())
     private let realLabels = Mutex<RealLabels?>(nil)
+    private let worker = DispatchQueue(label: "usher.metrics")
     private let startedAt = Date()
 
     /// What costs a pass over the flow tables, read every few seconds rather than per scrape.
@@ -79,17 +80,32 @@ public final class MetricsExporter: Sendable {
                                                               helpText: help), labels: labels)
     }
 
-    /// Reads the flow tables' occupancy and SNAT ports (a pass over each table).
-    func sampleFlowTables() {
-        guard controller.mapsArePinned, let dataplane = try? controller.dataplane(create: false) else { return }
-        let flows = try? dataplane.trackedFlows(limit: 0).total
-        let ports = (try? dataplane.snatPortsInUse()) ?? [:]
-        sampled.withLock { $0 = Sampled(flows: flows, snatPorts: ports) }
+    /// Reads the flow tables' occupancy and SNAT ports (a pass over each table: seconds at
+    /// millions of flows, so on the exporter's own thread).
+    func sampleFlowTables() async {
+        try? await offPool {
+            guard self.controller.mapsArePinned, let dataplane = try? self.controller.dataplane(create: false) else { return }
+            let flows = try? dataplane.trackedFlows(limit: 0).total
+            let ports = (try? dataplane.snatPortsInUse()) ?? [:]
+            self.sampled.withLock { $0 = Sampled(flows: flows, snatPorts: ports) }
+        }
     }
 
-    /// One scrape of the running daemon.
+    /// One scrape of the running daemon, rendered on the exporter's own thread (a large one
+    /// takes a fifth of a second).
     func scrape(_ daemon: Daemon) async throws -> [UInt8] {
-        try render(await daemon.view(), proxy: await proxy?.statistics())
+        let view = await daemon.view()
+        let stats = await proxy?.statistics()
+        return try await offPool { try self.render(view, proxy: stats) }
+    }
+
+    /// `body` on the exporter's thread: what blocks for long (whole-map reads, a large render)
+    /// must not hold a thread of Swift's cooperative pool, which every service of the daemon
+    /// (and its watchdog) shares. One at a time.
+    private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            worker.async { continuation.resume(with: Result { try body() }) }
+        }
     }
 
     /// The registry's families, then what is read now: `view` joined with the data plane's
