@@ -106,6 +106,7 @@ public final class MetricsExporter: Sendable {
         writeServices(operatorView, into: &text)
         writeReals(operatorView, into: &text)
         writeFlowTables(into: &text)
+        if let bgp = view.status.bgp { writeBGP(bgp, into: &text) }
         if let stats { writeProxy(stats, into: &text) }
         return text.bytes
     }
