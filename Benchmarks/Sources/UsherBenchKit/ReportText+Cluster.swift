@@ -61,9 +61,16 @@ extension ReportText {
         let source = r.rows.compactMap { $0.sourceCpuBusyPercent?.median }
         let busiest = r.rows.compactMap { $0.busiestBalancerPercent?.median }.max() ?? 0
         if let least = source.min(), let most = source.max(), least >= 85, busiest < 90 {
+            let range = Int(least) == Int(most) ? "\(Int(most))%" : "\(Int(least))–\(Int(most))%"
             notes.append("the traffic's side set every figure: CPU \(cpus) (generator, the router's forwarding, switches, "
-                + "receivers) was \(Int(least))–\(Int(most))% busy while no balancer thread passed \(Int(busiest))% of the run; "
+                + "receivers) was \(range) busy while no balancer thread passed \(Int(busiest))% of the run; "
                 + "the generator sends only as fast as that core forwards, hence little or no loss")
+            if let last = r.rows.last, last.balancers > 1, let scaling = last.scaling?.median, scaling < 0.95 {
+                notes.append(String(format: "the figure even fell with more balancers (%.2f× with %d): that full core also runs "
+                    + "the router's end of each balancer's link (a switch and its receive thread per link), and with the flows "
+                    + "split over more links each of those threads wakes for smaller batches, more wake-ups per packet",
+                    scaling, last.balancers))
+            }
         }
         for row in r.rows {
             if let busy = row.busiestBalancerPercent?.median, busy >= 90 {
