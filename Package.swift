@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "UsherDaemon",
             dependencies: [
-                "UsherCore", "UsherBPF", "UsherControl", "UsherProxy", "UsherHA",
+                "UsherCore", "UsherBPF", "UsherControl", "UsherProxy", "UsherHA", "UsherBGP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "UsherAPI",
             dependencies: [
-                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherProxy",
+                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherProxy", "UsherBGP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

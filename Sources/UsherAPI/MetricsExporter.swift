@@ -129,6 +129,7 @@ public final class MetricsExporter: Sendable {
             return services.map { ids[$0.key].flatMap { counters.services[$0] } }
         }, into: &text)
         writeFlowTables(into: &text)
+        if let bgp = view.status.bgp { writeBGP(bgp, into: &text) }
         if let stats { writeProxy(stats, into: &text) }
         return reals.written(after: text.bytes)
     }

@@ -7,9 +7,14 @@ import UsherCore
 /// its flows to the balancers that can serve them.
 public enum AnnouncePolicy {
     public static func vips(_ config: BalancerConfig, reals: (VirtualService) -> [RealView]) -> [IPAddress] {
-        guard let bgp = config.bgp else { return [] }
         let serving = Set(config.services.filter { ServiceState(reals: reals($0)) != .down }.map(\.vip))
+        return candidates(config).filter { serving.contains($0) }
+    }
+
+    /// Every VIP this balancer may announce: those `bgp:` names, of a family it has a neighbor of.
+    public static func candidates(_ config: BalancerConfig) -> [IPAddress] {
+        guard let bgp = config.bgp else { return [] }
         let families = Set(bgp.neighbors.map(\.address.isV4))
-        return bgp.candidateVIPs(of: config.services).filter { serving.contains($0) && families.contains($0.isV4) }
+        return bgp.candidateVIPs(of: config.services).filter { families.contains($0.isV4) }
     }
 }

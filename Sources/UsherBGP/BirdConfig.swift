@@ -12,11 +12,16 @@ public enum BirdConfig {
     public static let staticV4 = "usher_vips4"
     public static let staticV6 = "usher_vips6"
 
+    /// bird's name for the session with neighbor `index` (from 0) of `neighbors:`.
+    public static func peerName(_ index: Int) -> String { "usher_peer\(index + 1)" }
+
     public static func render(_ settings: BGPSettings, announce vips: [IPAddress]) -> String {
         var lines = [
             "# Rendered by usher from the bgp: section of its config. Do not edit: the daemon rewrites",
             "# it and runs `birdc configure` whenever the VIPs it announces change.",
             "router id \(settings.routerID);",
+            "# Dates and times in full, for the daemon's reading of `show protocols`.",
+            "timeformat protocol iso long;",
             "",
             "protocol device {",
             "}",
@@ -46,7 +51,7 @@ public enum BirdConfig {
             let v4 = neighbor.address.isV4
             let nextHop = settings.nextHop.flatMap { $0.isV4 == v4 ? "next hop address \($0);" : nil } ?? "next hop self;"
             lines += [
-                "protocol bgp usher_peer\(i + 1) {",
+                "protocol bgp \(peerName(i)) {",
                 "  local as \(settings.localAS);",
                 "  neighbor \(neighbor.address) as \(neighbor.remoteAS);",
                 "  hold time \(settings.holdTime);",

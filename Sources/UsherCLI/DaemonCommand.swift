@@ -100,12 +100,15 @@ struct DaemonCommand: AsyncParsableCommand {
                 }
                 // The VIPs announced over BGP while a real serves them; stopped before the daemon's service.
                 if let started = file.bgp {
-                    services.append(.init(service: BGPService(stateDirectory: global.stateDirectory, logger: logger) {
+                    let service = BGPService(stateDirectory: global.stateDirectory, logger: logger,
+                                             report: { await daemon.bgpChanged($0) }) {
                         let view = await daemon.view()
                         // A reload that removed `bgp:` withdraws everything; bird stops with the daemon.
-                        guard let settings = view.config.bgp else { return (started, []) }
-                        return (settings, AnnouncePolicy.vips(view.config, reals: view.reals(of:)))
-                    }))
+                        guard let settings = view.config.bgp else { return (started, [], []) }
+                        return (settings, AnnouncePolicy.vips(view.config, reals: view.reals(of:)),
+                                AnnouncePolicy.candidates(view.config))
+                    }
+                    services.append(.init(service: service))
                 }
                 let serviceGroup = ServiceGroup(configuration: .init(
                     services: [.init(service: sinks)] + services + [.init(service: api)] + (pair.map { [.init(service: $0)] } ?? []),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import UsherBGP
 import UsherBPF
 import UsherControl
 import UsherCore
@@ -43,7 +44,7 @@ struct StatusCommand: ParsableCommand {
                 packets: stats.totalPackets,
                 forwarded: (stats.global["tx"]?.packets ?? 0) + (stats.global["redirect"]?.packets ?? 0),
                 trackedFlowsCounted: stats.global["ct_new"]?.packets ?? 0,
-                daemon: daemon.map { .init(pid: $0.pid, config: $0.configPath, startedAt: $0.startedAt, ha: $0.ha) },
+                daemon: daemon.map { .init(pid: $0.pid, config: $0.configPath, startedAt: $0.startedAt, ha: $0.ha, bgp: $0.bgp) },
                 realStates: Dictionary(grouping: reals, by: \.state.rawValue).mapValues(\.count),
                 realList: reals,
                 // Written by this daemon's sync service (not left over from an earlier daemon).
@@ -62,6 +63,7 @@ struct StatusCommand: ParsableCommand {
                     print("HA role:      \(ha.role.rawValue) since \(ago(ha.since)) (VRRP router \(ha.virtualRouterID) on " +
                           "\(ha.interface), peers \(ha.peers.joined(separator: ", ")))")
                 }
+                if let bgp = daemon.bgp { printBGP(bgp) }
             } else {
                 print("Daemon:       not running over \(report.stateDirectory) (health is not being checked; usher daemon -c FILE)")
             }
@@ -111,6 +113,8 @@ private struct StatusReport: Encodable {
         let startedAt: Date
         /// Its part in an active/passive pair (`ha:`), if it has one.
         let ha: HAStatus?
+        /// Its BGP sessions and announced VIPs (`bgp:`), if it has them.
+        let bgp: BGPStatus?
     }
 
     enum CodingKeys: String, CodingKey {
@@ -118,4 +122,16 @@ private struct StatusReport: Encodable {
         case attachments, services, reals, drainingReals = "draining_reals", packets, forwarded
         case trackedFlowsCounted = "new_flows", daemon, realStates = "real_states", realList = "real_list", sync
     }
+}
+
+/// Each BGP session with its state and since when, then the VIPs announced and withdrawn.
+private func printBGP(_ bgp: BGPStatus) {
+    for session in bgp.sessions {
+        let since = session.since.map { " since \(ago($0))" } ?? ""
+        print("BGP session:  \(session.neighbor) (AS \(session.remoteAS), \(session.name)) \(session.state)\(since)" +
+              (session.established ? "" : session.info.map { ": \($0)" } ?? ""))
+    }
+    let announced = bgp.vips.filter(\.announced).map(\.vip), withdrawn = bgp.vips.filter { !$0.announced }.map(\.vip)
+    print("BGP VIPs:     announced \(announced.isEmpty ? "none" : announced.joined(separator: ", "))" +
+          (withdrawn.isEmpty ? "" : "; withdrawn (no real up) \(withdrawn.joined(separator: ", "))"))
 }

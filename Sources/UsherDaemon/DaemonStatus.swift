@@ -1,4 +1,5 @@
 import Foundation
+import UsherBGP
 import UsherCore
 import UsherHA
 
@@ -30,6 +31,8 @@ public struct DaemonStatus: Codable, Sendable, Hashable {
     public var lastReload: Reload?
     /// This balancer's part in its pair (`ha:`), as keepalived last said; nil without `ha:`.
     public var ha: HAStatus?
+    /// Its BGP sessions and announced VIPs (`bgp:`), as bird last said; nil without `bgp:`.
+    public var bgp: BGPStatus?
 
     public init(pid: Int32, configPath: String, startedAt: Date, generation: Int = 0, lastReload: Reload? = nil) {
         self.pid = pid

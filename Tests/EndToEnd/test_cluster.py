@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+from datetime import datetime
 import pytest
 
 from labkit import wait_until
@@ -198,3 +199,57 @@ def test_a_restarted_daemon_takes_its_share_back_without_breaking_a_connection(c
     broken = [r for r in report if r["error"] or (r["last_echo"] or 0) < end - 1.0]
     print(f"broken: {len(broken)} of {CONNECTIONS}")
     assert not broken, f"{len(broken)} connections broken by lb3's return: {broken[:5]}"
+
+
+def api_get(lab, lb, path):
+    """GET `path` from lb's daemon on its API socket (root only)."""
+    return lab.run(lb, "curl", "-sf", "--max-time", "5", "--unix-socket", str(lab.state_dir(lb) / "api.sock"),
+                   f"http://usher{path}").stdout
+
+
+def bgp_status(lab, lb):
+    return (lab.status(lb).get("daemon") or {}).get("bgp") or {}
+
+
+def test_the_operator_sees_each_session_and_which_vips_are_announced(clusterlab):
+    """usher status, the API and /metrics say whether the session with the router is Established
+    and since when, and whether the VIP is announced: withdrawn when its reals are all down,
+    and the session no longer Established once the router's bird is gone."""
+    lab = clusterlab
+    start_cluster(lab, balancers=["lb1"])
+    assert wait_until(lambda: [s["state"] for s in bgp_status(lab, "lb1").get("sessions", [])] == ["Established"], 10), \
+        lab.status("lb1")
+    bgp = bgp_status(lab, "lb1")
+    session = bgp["sessions"][0]
+    print(f"\nusher status --json: {bgp}")
+    assert (session["neighbor"], session["remote_as"], session["established"]) == ("198.51.100.1", 65000, True)
+    since = datetime.fromisoformat(session["since"].replace("Z", "+00:00")).timestamp()
+    assert -5 < time.time() - since < 60, f"Established since {session['since']}, not in the last minute"
+    assert bgp["vips"] == [{"vip": VIP, "announced": True}]
+    text = lab.usher("lb1", "status").stdout
+    assert "BGP session:  198.51.100.1 (AS 65000, usher_peer1) Established since" in text, text
+    assert f"BGP VIPs:     announced {VIP}" in text, text
+    api = json.loads(api_get(lab, "lb1", "/api/v1/status"))["bgp"]
+    assert api["sessions"][0]["state"] == "Established" and api["vips"] == [{"vip": VIP, "announced": True}], api
+    metrics = api_get(lab, "lb1", "/metrics")
+    assert 'usher_bgp_session_up{neighbor="198.51.100.1",peer_as="65000",session="usher_peer1"} 1' in metrics
+    assert f'usher_bgp_vip_announced{{vip="{VIP}"}} 1' in metrics
+
+    # Every real down: the VIP is withdrawn, and shown so.
+    lab.write_config("lb1", ["real1", "real2"], down=("real1", "real2"))
+    lab.usher("lb1", "reload", timeout=60)
+    assert wait_until(lambda: bgp_status(lab, "lb1").get("vips") == [{"vip": VIP, "announced": False}], 5), lab.status("lb1")
+    assert wait_until(lambda: lab.next_hops() == set(), 5), lab.bird_protocols()
+    assert f"withdrawn (no real up) {VIP}" in lab.usher("lb1", "status").stdout
+    assert f'usher_bgp_vip_announced{{vip="{VIP}"}} 0' in api_get(lab, "lb1", "/metrics")
+    assert json.loads(api_get(lab, "lb1", "/api/v1/status"))["bgp"]["vips"] == [{"vip": VIP, "announced": False}]
+
+    # The router's bird gone: the session is down (BFD), and shown so.
+    lab.router_bird.kill()
+    lab.router_bird.wait(timeout=10)
+    assert wait_until(lambda: not bgp_status(lab, "lb1")["sessions"][0]["established"], 5), lab.status("lb1")
+    down = bgp_status(lab, "lb1")["sessions"][0]
+    print(f"after the router's bird died: {down}")
+    assert down["state"] in ("Idle", "Connect", "Active"), down
+    assert 'usher_bgp_session_up{neighbor="198.51.100.1",peer_as="65000",session="usher_peer1"} 0' in \
+        api_get(lab, "lb1", "/metrics")

@@ -18,6 +18,8 @@ import UsherHealth
         # Rendered by usher from the bgp: section of its config. Do not edit: the daemon rewrites
         # it and runs `birdc configure` whenever the VIPs it announces change.
         router id 192.0.2.11;
+        # Dates and times in full, for the daemon's reading of `show protocols`.
+        timeformat protocol iso long;
 
         protocol device {
         }

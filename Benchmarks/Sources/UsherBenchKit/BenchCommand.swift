@@ -6,10 +6,11 @@ public enum BenchCommand {
     static let usage = """
         usage: usher-bench PART [--rounds N] [--iterations N] [--tables N,N] [--services N] [--out DIR] [--command TEXT]
                usher-bench lab-pps [--rounds N] [--frames N] [--flows N] [--seconds S] [--tag TAG] [--out DIR]
+               usher-bench cluster [--rounds N] [--frames N] [--flows N] [--seconds S] [--tag TAG] [--out DIR]
                usher-bench proxy [--rounds N] [--seconds S] [--connections N] [--usher PATH] [--out DIR]
                usher-bench health [--targets N] [--seconds S] [--out DIR]
                usher-bench report [--out DIR] [--doc PATH] [--command TEXT]
-        parts: xdp-cost, flows, control-plane, lab-pps, proxy, health
+        parts: xdp-cost, flows, control-plane, lab-pps, cluster, proxy, health
         """
 
     public static func main(_ arguments: [String]) -> Int32 {
@@ -61,6 +62,14 @@ public enum BenchCommand {
                 try finish(try bench.run())
             case "lab-pps":
                 var bench = LabPPS()
+                if let rounds { bench.rounds = rounds }
+                if let frames = options["frames"].flatMap({ UInt32($0) }) { bench.framesPerRun = frames }
+                if let flows = options["flows"].flatMap({ UInt32($0) }) { bench.flows = flows }
+                if let seconds = options["seconds"].flatMap({ Double($0) }) { bench.secondsPerRun = seconds }
+                bench.tag = options["tag"]
+                try finish(try bench.run())
+            case "cluster":
+                var bench = ClusterPPS()
                 if let rounds { bench.rounds = rounds }
                 if let frames = options["frames"].flatMap({ UInt32($0) }) { bench.framesPerRun = frames }
                 if let flows = options["flows"].flatMap({ UInt32($0) }) { bench.flows = flows }

@@ -20,20 +20,10 @@ struct LabRunner {
     /// balancer's core is its own and the generator never starves the wire or the receivers.
     /// Returns what was found, for the report.
     func pin() throws -> [String] {
-        let threads = lab.napiThreads()
-        guard let balancer = threads.balancer else {
-            throw LabShell.Failure(description: "no NAPI thread for \(lab.lbPort): threaded NAPI did not take " +
-                "(echo 1 > /sys/class/net/\(lab.lbPort)/threaded in \(lab.lb))")
-        }
-        try LabShell.setAffinity(pid: balancer, cpus: [balancerCpu])
-        try LabShell.run(["chrt", "-f", "-p", "50", "\(balancer)"])
+        let balancer = try LabShell.pinReceiveThread(of: lab.lbPort, to: [balancerCpu], priority: 50)
         var notes = ["balancer's receive thread napi/\(lab.lbPort) (pid \(balancer)) on CPUs \(LabShell.affinity(pid: balancer)), SCHED_FIFO 50"]
-        for (port, pid) in threads.others {
-            guard let pid else {
-                throw LabShell.Failure(description: "no NAPI thread for \(port): threaded NAPI did not take")
-            }
-            try LabShell.setAffinity(pid: pid, cpus: others)
-            try LabShell.run(["chrt", "-f", "-p", "40", "\(pid)"])
+        for port in [lab.genPort] + lab.reals.map(lab.realPort) {
+            let pid = try LabShell.pinReceiveThread(of: port, to: others, priority: 40)
             notes.append("napi/\(port) on CPUs \(LabShell.affinity(pid: pid)), SCHED_FIFO 40")
         }
         notes.append("generator thread on CPUs \(others), SCHED_OTHER (the receive threads preempt it)")
@@ -46,37 +36,52 @@ struct LabRunner {
         let thread = lab.napiThreads().balancer
         let threadBefore = thread.flatMap(LabCPU.taskNanoseconds)
         let ticksBefore = LabCPU.ticks(cpu: balancerCpu)
-        var sent: UInt64 = 0, ns: UInt64 = 0
-        let start = monotonicNanoseconds(), limit = UInt64(deadline * 1e9)
-        let gen = generator, port = lab.genPort
-        try LabShell.inNamespace(lab.gen) {
-            try LabShell.onCPUs(others) {
-                while sent < UInt64(frames), monotonicNanoseconds() - start < limit {
-                    let n = UInt32(min(UInt64(Self.chunk), UInt64(frames) - sent))
-                    ns += try gen.send(count: n, interface: port, firstIteration: iteration)
-                    iteration += UInt64(n)
-                    sent += UInt64(n)
-                }
-            }
-        }
+        let (sent, ns) = try Self.send(generator, frames: frames, from: lab.gen, port: lab.genPort, cpus: others,
+                                       deadline: deadline, iteration: &iteration)
         let ticksAfter = LabCPU.ticks(cpu: balancerCpu)
         let threadAfter = thread.flatMap(LabCPU.taskNanoseconds)
-        // The last frames are still in the veths' rings (at most a few hundred): wait until the
-        // receivers' counts stop moving.
-        var counted = try arrivals(), stable = 0
-        let settleLimit = monotonicNanoseconds() + 2_000_000_000
-        while stable < 5, monotonicNanoseconds() < settleLimit {
-            usleep(2000)
-            let now = try arrivals()
-            stable = now == counted ? stable + 1 : 0
-            counted = now
-        }
+        let counted = try Self.settled(arrivals)
         let perReal = zip(counted, countersBefore).map { $0 - $1 }
         var threadSeconds: Double?
         if let a = threadBefore, let b = threadAfter, b >= a { threadSeconds = Double(b - a) / 1e9 }
         return LabPPSResult.Run(sent: sent, counted: perReal.reduce(0, +), perReal: perReal, seconds: Double(ns) / 1e9,
                                 balancerCpuBusyPercent: LabCPU.busyPercent(ticksBefore, ticksAfter),
                                 balancerThreadSeconds: threadSeconds, dataplaneForwarded: nil)
+    }
+
+    /// Sends `frames` frames of `generator` out of `port` of `namespace` from `cpus`, in
+    /// chunks, stopping early once `deadline` seconds have passed. Returns the frames sent and
+    /// the generator's nanoseconds; `iteration` goes on from where the last call left it.
+    static func send(_ generator: XDPLiveGenerator, frames: UInt32, from namespace: String, port: String, cpus: [Int],
+                     deadline: Double, iteration: inout UInt64) throws -> (sent: UInt64, ns: UInt64) {
+        var sent: UInt64 = 0, ns: UInt64 = 0, next = iteration
+        let start = monotonicNanoseconds(), limit = UInt64(deadline * 1e9)
+        try LabShell.inNamespace(namespace) {
+            try LabShell.onCPUs(cpus) {
+                while sent < UInt64(frames), monotonicNanoseconds() - start < limit {
+                    let n = UInt32(min(UInt64(chunk), UInt64(frames) - sent))
+                    ns += try generator.send(count: n, interface: port, firstIteration: next)
+                    next += UInt64(n)
+                    sent += UInt64(n)
+                }
+            }
+        }
+        iteration = next
+        return (sent, ns)
+    }
+
+    /// The last frames are still in the veths' rings (at most a few hundred) when the generator
+    /// returns: reads `counts` until they stop moving (2 s at most) and returns them.
+    static func settled(_ counts: () throws -> [UInt64]) throws -> [UInt64] {
+        var counted = try counts(), stable = 0
+        let settleLimit = monotonicNanoseconds() + 2_000_000_000
+        while stable < 5, monotonicNanoseconds() < settleLimit {
+            usleep(2000)
+            let now = try counts()
+            stable = now == counted ? stable + 1 : 0
+            counted = now
+        }
+        return counted
     }
 
     /// What each real's receiver has counted so far.

@@ -69,7 +69,7 @@ public final class PPSLab {
     /// Runs `arguments` inside namespace `ns` (network namespace only: bpffs stays visible).
     @discardableResult
     public func exec(_ ns: String, _ arguments: [String], input: String? = nil) throws -> String {
-        try LabShell.run(["nsenter", "--net=/run/netns/\(ns)", "--"] + arguments, input: input)
+        try LabShell.exec(in: ns, arguments, input: input)
     }
 
     /// The NAPI thread of each interface: the balancer's (TAGb) and all the others.
@@ -82,15 +82,12 @@ public final class PPSLab {
 
     private func build() throws {
         for ns in [gen, lb] + reals.map(real) {
-            try LabShell.run(["ip", "netns", "add", ns])
+            try LabShell.addNamespace(ns)
             namespaces.append(ns)
-            try LabShell.run(["ip", "-n", ns, "link", "set", "lo", "up"])
-            try exec(ns, ["sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
-                          "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"])
         }
-        try veth(gen, genPort, Self.genMAC, lb, lbPort, Self.lbMAC)
+        try LabShell.veth(gen, genPort, Self.genMAC, lb, lbPort, Self.lbMAC)
         for i in reals {
-            try veth(gen, wirePort(i), MACAddress("02:00:00:05:01:1\(i)")!, real(i), realPort(i), Self.realMAC(i))
+            try LabShell.veth(gen, wirePort(i), MACAddress("02:00:00:05:01:1\(i)")!, real(i), realPort(i), Self.realMAC(i))
             try LabShell.run(["ip", "-n", real(i), "addr", "add", "\(Self.realAddress(i))/24", "dev", realPort(i)])
         }
         try LabShell.run(["ip", "-n", gen, "addr", "add", "\(Self.client)/24", "dev", genPort])
@@ -121,17 +118,7 @@ public final class PPSLab {
             return wire
         }
         for (ns, port) in [(lb, lbPort), (gen, genPort)] + reals.map({ (real($0), realPort($0)) }) {
-            try LabShell.run(["ip", "netns", "exec", ns, "sh", "-c", "echo 1 > /sys/class/net/\(port)/threaded"])
+            try LabShell.threadedNAPI(ns, port)
         }
-    }
-
-    /// A veth pair from `nsA` to `nsB`, made inside them, checksum offload off, both ends up.
-    private func veth(_ nsA: String, _ a: String, _ macA: MACAddress, _ nsB: String, _ b: String, _ macB: MACAddress) throws {
-        try LabShell.run(["ip", "-n", nsA, "link", "add", a, "address", "\(macA)", "type", "veth",
-                          "peer", "name", b, "address", "\(macB)", "netns", nsB])
-        try exec(nsA, ["ethtool", "-K", a, "tx", "off"])
-        try exec(nsB, ["ethtool", "-K", b, "tx", "off"])
-        try LabShell.run(["ip", "-n", nsA, "link", "set", a, "up"])
-        try LabShell.run(["ip", "-n", nsB, "link", "set", b, "up"])
     }
 }

@@ -17,6 +17,7 @@ public struct Report {
         let flows = PartResult<FlowScaleResult>.read(part: "flows", from: resultsDirectory)
         let control = PartResult<ControlPlaneResult>.read(part: "control-plane", from: resultsDirectory)
         let lab = PartResult<LabPPSResult>.read(part: "lab-pps", from: resultsDirectory)
+        let cluster = PartResult<ClusterPPSResult>.read(part: "cluster", from: resultsDirectory)
         let proxy = PartResult<ProxyResult>.read(part: "proxy", from: resultsDirectory)
         let health = PartResult<HealthBenchResult>.read(part: "health", from: resultsDirectory)
         let plots = Set(Plots.charts(resultsDirectory: resultsDirectory).map(\.name))
@@ -33,7 +34,8 @@ public struct Report {
             out += "- CPU: \(m.cpuModel), \(m.cores) cores\(m.virtualized.map { "; virtual machine: \($0)" } ?? "")\n"
             out += "- Kernel: Linux \(m.kernel); memory \(m.memoryGiB) GiB\n"
         }
-        for (name, part) in [("xdp-cost", cost?.meta), ("flows", flows?.meta), ("lab-pps", lab?.meta), ("control-plane", control?.meta),
+        for (name, part) in [("xdp-cost", cost?.meta), ("flows", flows?.meta), ("lab-pps", lab?.meta), ("cluster", cluster?.meta),
+                            ("control-plane", control?.meta),
                             ("proxy", proxy?.meta), ("health", health?.meta)] {
             guard let part else { continue }
             out += "- `\(name)`: `\(part.command)`, started \(part.started), \(part.seconds) s, load average \(part.load) at its start"
@@ -47,6 +49,7 @@ public struct Report {
         out += plot("flows", "Cost per packet against the number of tracked flows")
         out += lab.map { ReportText.lab($0.body) } ?? ReportText.labNotRun
         out += plot("lab-pps", "Packets per second forwarded by one balancer core: Usher, nftables DNAT, the floor")
+        out += cluster.map { ReportText.cluster($0.body, cores: $0.machine.cores) } ?? ReportText.clusterNotRun
         out += control.map { ReportText.control($0.body) } ?? "## 4. Control plane\n\nNot run yet: `Tools/bench control-plane`.\n\n"
         out += plot("control-plane", "Control-plane times")
         out += proxy.map { ProxyReport.section($0.body) } ?? ProxyReport.notRun

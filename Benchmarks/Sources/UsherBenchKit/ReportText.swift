@@ -5,7 +5,7 @@ enum ReportText {
 
         This file is written by `Tools/bench` from the JSON results in `Docs/bench/results/` (in git:
         a part run alone replaces its own figures and keeps the others'); do not edit it by hand. `Tools/bench` runs every part; `Tools/bench xdp-cost`, `Tools/bench flows`,
-        `Tools/bench lab-pps`, `Tools/bench control-plane`, `Tools/bench proxy`, `Tools/bench health` run one; `Tools/bench report` only rewrites this
+        `Tools/bench lab-pps`, `Tools/bench cluster`, `Tools/bench control-plane`, `Tools/bench proxy`, `Tools/bench health` run one; `Tools/bench report` only rewrites this
         file and its plots (`Docs/bench/*.svg`). Every figure is measured on the machine at hand, against the
         real kernel, the real programs and the real maps.
 
