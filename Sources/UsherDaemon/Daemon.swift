@@ -210,7 +210,9 @@ public actor Daemon {
 
     /// Called every second or two: saves the checks' latest results when they changed.
     func saveResults() {
-        guard let engine else { return }
+        // A transition waiting for its apply is saved by that apply, after the tables: saved
+        // now, health.json would say a real is down while the tables still give it new flows.
+        guard let engine, !applyPending else { return }
         let snapshot = engine.snapshot()
         guard snapshot != savedSnapshot else { return }
         savedSnapshot = snapshot
