@@ -49,8 +49,10 @@ public struct StateStore: Sendable {
         return file.config
     }
 
-    /// Saves `config` atomically (mode 0600), creating the directory (mode 0700) if needed.
-    public func save(_ config: BalancerConfig) throws(StateStoreError) {
+    /// Saves `config` atomically (mode 0600), creating the directory (mode 0700) if needed; to
+    /// `path` instead of `configPath` if given (a config an apply will put in place when done).
+    public func save(_ config: BalancerConfig, to path: String? = nil) throws(StateStoreError) {
+        let configPath = path ?? configPath
         try createDirectory()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
