@@ -94,21 +94,19 @@ extension DataplaneMaps {
 
         try writeTables(next.tables, slot: slot)
 
+        // Stale keys go first: the map has room for two whole generations, not for more.
+        let wanted = Set(next.vips.map { getBytes($0.0) })
         var heldVIPs: [[UInt8]: usher_service] = [:]
-        for (key, value) in try vipEntries(slot: slot) { heldVIPs[getBytes(key)] = value }
-        var wanted = Set<[UInt8]>()
+        for (key, value) in try vipEntries(slot: slot) {
+            var slotted = key
+            slotted.slot = UInt8(slot)
+            if wanted.contains(getBytes(key)) { heldVIPs[getBytes(key)] = value } else { _ = try vips.delete(slotted) }
+        }
         for (key, value) in next.vips {
-            let bytes = getBytes(key)
-            wanted.insert(bytes)
-            if let current = heldVIPs[bytes], sameBytes(current, value) { continue }
+            if let current = heldVIPs[getBytes(key)], sameBytes(current, value) { continue }
             var slotted = key
             slotted.slot = UInt8(slot)
             try vips.update(slotted, value)
-        }
-        for (key, _) in try vipEntries(slot: slot) where !wanted.contains(getBytes(key)) {
-            var slotted = key
-            slotted.slot = UInt8(slot)
-            _ = try vips.delete(slotted)
         }
         try switchGeneration(to: number)
         // The slot just left takes the same inner maps, so that each table exists once: the
