@@ -187,7 +187,7 @@ let package = Package(
         // Frames and privilege checks shared by the test targets that drive the kernel.
         .target(name: "UsherTestSupport", dependencies: ["UsherCore"], path: "Tests/UsherTestSupport"),
         .testTarget(name: "UsherBPFTests", dependencies: ["UsherBPF", "UsherCore", "CUsherABI", "CLibBPF", "CNetlink", "UsherTestSupport"]),
-        .testTarget(name: "UsherCLITests", dependencies: ["UsherCLI", "UsherCore", "UsherProxy", "UsherTestSupport"]),
+        .testTarget(name: "UsherCLITests", dependencies: ["UsherCLI", "UsherBPF", "UsherCore", "UsherProxy", "UsherTestSupport"]),
         // The benchmark harness's own correctness (the frame each iteration sees, the checks).
         .testTarget(name: "BenchmarkTests", dependencies: ["UsherBenchKit", "UsherBPF", "UsherCore", "UsherTestSupport"],
                     path: "Tests/BenchmarkTests"),

@@ -31,15 +31,17 @@ int usher_balance(struct xdp_md *ctx)
 	const struct usher_real *real;
 	__u32 reason, real_id = USHER_NO_REAL;
 
-	/* Parse: a whole TCP or UDP packet over IPv4 or IPv6, or an ICMP message. */
+	/* Parse: a whole TCP or UDP packet over IPv4 or IPv6, or an ICMP message. Then fix the
+	 * generation of the tables this packet reads: all of its lookups use that one slot. */
 	reason = usher_parse(ctx, &pkt);
+	pkt.slot = usher_running_slot(&pkt.zero);
 	if (reason == USHER_PARSE_ICMP)
 		return usher_verdict(&pkt, usher_nat_icmp(ctx, &pkt)); /* an error about a NAT flow? */
 	if (reason != USHER_PARSE_OK)
 		return usher_verdict(&pkt, reason);
 
 	/* Classify: through the address filter, a virtual service or a NAT flow's reply? */
-	svc = usher_classify(&pkt.flow, &reason);
+	svc = usher_classify(&pkt, &reason);
 	if (!svc) {
 		if (reason == USHER_CLASS_NAT_REPLY)
 			return usher_verdict(&pkt, usher_nat_reply(ctx, &pkt));

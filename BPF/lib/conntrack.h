@@ -45,7 +45,7 @@ usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u
 	 * service's entry (the real was removed from this service and the id given anew). */
 	if (flow && flow->service_id == svc->id && !opens) {
 		id = flow->real_id;
-		real = usher_lookup_member(id, svc->id);
+		real = usher_lookup_member(pkt->slot, id, svc->id);
 		if (real) {
 			if (now > flow->last_seen_ns + USHER_CT_REFRESH_NS)
 				flow->last_seen_ns = now;
@@ -55,8 +55,8 @@ usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u
 		}
 	}
 
-	id = usher_maglev_pick(svc->id, usher_packet_hash(pkt, svc->flags));
-	real = usher_lookup_real(id);
+	id = usher_maglev_pick(pkt->slot, svc->id, usher_packet_hash(pkt, svc->flags));
+	real = usher_lookup_real(pkt->slot, id);
 	if (!real)
 		return NULL;
 	if (flow && opens && flow->service_id == svc->id && flow->real_id == id) {

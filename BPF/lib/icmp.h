@@ -227,9 +227,9 @@ static __attribute__((noinline)) __u32 usher_nat_icmp(struct xdp_md *ctx, struct
 	struct usher_nat_rewrite outer = {}, inner = {};
 	struct usher_icmp_quote q = {};
 	__u8 client_mac[ETH_ALEN], local_mac[ETH_ALEN];
-	__u32 zero = 0, ifindex = 0, reason;
+	__u32 ifindex = 0, reason;
 
-	g = bpf_map_lookup_elem(&usher_global_v2, &zero);
+	g = bpf_map_lookup_elem(&usher_global_v2, &pkt->zero);
 	if (!g || !(g->flags & USHER_GLOBAL_F_NAT) || !usher_icmp_read_quote(ctx, pkt, &q))
 		return USHER_STAT_PASS_NOT_L4;
 
@@ -254,7 +254,7 @@ static __attribute__((noinline)) __u32 usher_nat_icmp(struct xdp_md *ctx, struct
 		f = bpf_map_lookup_elem(&usher_nat_v1, &q.reversed);
 		if (!f)
 			return USHER_STAT_PASS_NOT_L4;
-		real = usher_lookup_real(f->real_id);
+		real = usher_lookup_real(pkt->slot, f->real_id);
 		if (!real)
 			return USHER_STAT_PASS_NOT_L4;
 		__builtin_memcpy(inner.src, real->addr, sizeof(inner.src));

@@ -13,6 +13,17 @@
 #include "usher/abi.h"
 #include "lib/hash.h"
 #include "lib/maps.h"
+#include "lib/parsing.h"
+
+/* Returns the slot of the running generation (USHER_GEN_SLOT of usher_gen_v1): the slot of
+ * usher_vips_v2, usher_reals_v3 and usher_maglev_v2 that this packet reads, read once per packet
+ * so that it sees one whole generation; 0 before the first apply. `zero` points at a 0 key. */
+static __always_inline __u8 usher_running_slot(const __u32 *zero)
+{
+	const struct usher_generation *gen = bpf_map_lookup_elem(&usher_gen_v1, zero);
+
+	return gen ? USHER_GEN_SLOT(gen->number) : 0;
+}
 
 /* Returns the USHER_ADDR_F_* of the address filter's slot for addr (0: no VIP, SNAT address
  * or gateway real there); one array read. */
@@ -24,11 +35,12 @@ static __always_inline __u32 usher_addr_flags(const __u8 *addr, __u8 family)
 	return flags ? *flags : 0;
 }
 
-/* Returns the service the flow is addressed to, asking only what the destination's filter
- * flags (dst_flags) say may exist: its exact port (USHER_ADDR_F_VIP_PORT), then the VIP's
- * every-port service of that protocol (USHER_ADDR_F_VIP_ALL); NULL if neither exists. */
+/* Returns the service the flow is addressed to in the generation `slot`, asking only what the
+ * destination's filter flags (dst_flags) say may exist: its exact port (USHER_ADDR_F_VIP_PORT),
+ * then the VIP's every-port service of that protocol (USHER_ADDR_F_VIP_ALL); NULL if neither
+ * exists. */
 static __always_inline const struct usher_service *
-usher_lookup_service(const struct usher_flow_key *flow, __u32 dst_flags)
+usher_lookup_service(const struct usher_flow_key *flow, __u32 dst_flags, __u8 slot)
 {
 	struct usher_vip_key key __attribute__((aligned(8))) = {};
 	const struct usher_service *svc;
@@ -37,31 +49,34 @@ usher_lookup_service(const struct usher_flow_key *flow, __u32 dst_flags)
 	key.port = flow->dport;
 	key.proto = flow->proto;
 	key.family = flow->family;
+	key.slot = slot;
 	if (dst_flags & USHER_ADDR_F_VIP_PORT) {
-		svc = bpf_map_lookup_elem(&usher_vips_v1, &key);
+		svc = bpf_map_lookup_elem(&usher_vips_v2, &key);
 		if (svc)
 			return svc;
 	}
 	if (!(dst_flags & USHER_ADDR_F_VIP_ALL))
 		return NULL;
 	key.port = 0;
-	return bpf_map_lookup_elem(&usher_vips_v1, &key);
+	return bpf_map_lookup_elem(&usher_vips_v2, &key);
 }
 
 /* Returned by usher_classify instead of a verdict reason: the packet may be a reply of a NAT
  * flow (to a SNAT address, or from a gateway real); never a USHER_STAT_* index. */
 #define USHER_CLASS_NAT_REPLY 0xFEu
 
-/* Classifies a parsed packet through the address filter; returns its service, or NULL with
- * *reason USHER_CLASS_NAT_REPLY (look it up in usher_natrev_v1) or USHER_STAT_PASS_NOT_VIP. */
-static __always_inline const struct usher_service *usher_classify(const struct usher_flow_key *flow,
+/* Classifies a parsed packet through the address filter; returns its service in the packet's
+ * generation (pkt->slot), or NULL with *reason USHER_CLASS_NAT_REPLY (look it up in
+ * usher_natrev_v1) or USHER_STAT_PASS_NOT_VIP. */
+static __always_inline const struct usher_service *usher_classify(const struct usher_packet *pkt,
 								   __u32 *reason)
 {
+	const struct usher_flow_key *flow = &pkt->flow;
 	__u32 dst_flags = usher_addr_flags(flow->dst, flow->family);
 	const struct usher_service *svc = NULL;
 
 	if (dst_flags & (USHER_ADDR_F_VIP_PORT | USHER_ADDR_F_VIP_ALL))
-		svc = usher_lookup_service(flow, dst_flags);
+		svc = usher_lookup_service(flow, dst_flags, pkt->slot);
 	if (svc)
 		return svc;
 	if ((dst_flags & USHER_ADDR_F_SNAT) ||
@@ -72,11 +87,18 @@ static __always_inline const struct usher_service *usher_classify(const struct u
 	return NULL;
 }
 
-/* Returns the real server with this id if the slot holds one (USHER_REAL_F_PRESENT), else
- * NULL. Draining reals (weight 0) are present: only Maglev leaves them out. */
-static __always_inline const struct usher_real *usher_lookup_real(__u32 real_id)
+/* Returns the real server with this id in the generation `slot` if it holds one
+ * (USHER_REAL_F_PRESENT), else NULL (also for USHER_NO_REAL and any id out of range). Draining
+ * reals (weight 0) are present: only Maglev leaves them out. */
+static __always_inline const struct usher_real *usher_lookup_real(__u8 slot, __u32 real_id)
 {
-	const struct usher_real *real = bpf_map_lookup_elem(&usher_reals_v2, &real_id);
+	const struct usher_real *real;
+	__u32 index;
+
+	if (real_id >= USHER_MAX_REALS)
+		return NULL;
+	index = USHER_REAL_INDEX(slot, real_id);
+	real = bpf_map_lookup_elem(&usher_reals_v3, &index);
 
 	if (!real || !(real->flags & USHER_REAL_F_PRESENT))
 		return NULL;
@@ -87,24 +109,28 @@ static __always_inline const struct usher_real *usher_lookup_real(__u32 real_id)
  * (usher_real.service_id), else NULL. Real ids name (service, real) memberships: once a real is
  * removed from a service, its id may be given to another service's entry, which must not
  * take over the first service's tracked flows. */
-static __always_inline const struct usher_real *usher_lookup_member(__u32 real_id, __u32 service_id)
+static __always_inline const struct usher_real *usher_lookup_member(__u8 slot, __u32 real_id,
+								      __u32 service_id)
 {
-	const struct usher_real *real = usher_lookup_real(real_id);
+	const struct usher_real *real = usher_lookup_real(slot, real_id);
 
 	if (!real || real->service_id != service_id)
 		return NULL;
 	return real;
 }
 
-/* Returns the real id in slot 1 + hash % M of the service's Maglev table, or USHER_NO_REAL if
- * the service has no table, M is 0, or the slot is empty. */
-static __always_inline __u32 usher_maglev_pick(__u32 service_id, __u32 hash)
+/* Returns the real id in slot 1 + hash % M of the service's Maglev table in the generation
+ * `gen_slot`, or USHER_NO_REAL if the service has no table, M is 0, or the slot is empty. */
+static __always_inline __u32 usher_maglev_pick(__u8 gen_slot, __u32 service_id, __u32 hash)
 {
 	__u32 slot = USHER_MAGLEV_SIZE_SLOT;
-	__u32 *size, *real_id, m;
+	__u32 *size, *real_id, m, index;
 	void *table;
 
-	table = bpf_map_lookup_elem(&usher_maglev_v1, &service_id);
+	if (service_id >= USHER_MAX_SERVICES)
+		return USHER_NO_REAL;
+	index = USHER_MAGLEV_INDEX(gen_slot, service_id);
+	table = bpf_map_lookup_elem(&usher_maglev_v2, &index);
 	if (!table)
 		return USHER_NO_REAL;
 	size = bpf_map_lookup_elem(table, &slot);

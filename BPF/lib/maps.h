@@ -12,24 +12,34 @@
 
 #include "usher/abi.h"
 
-/* Virtual services by (VIP, port, protocol, family); port 0 is the VIP's every-port service. */
+/* The running generation of the three tables below (usher_generation); one entry, key 0. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct usher_generation);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_gen_v1 SEC(".maps");
+
+/* Virtual services by (VIP, port, protocol, family, generation slot); port 0 is the VIP's
+ * every-port service. Room for a whole generation in each slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct usher_vip_key);
 	__type(value, struct usher_service);
-	__uint(max_entries, USHER_MAX_SERVICES);
+	__uint(max_entries, USHER_GENERATIONS * USHER_MAX_SERVICES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} usher_vips_v1 SEC(".maps");
+} usher_vips_v2 SEC(".maps");
 
-/* Real servers by real id, one entry per (service, real) membership (usher_real.service_id);
- * a slot without USHER_REAL_F_PRESENT is free. */
+/* Real servers by USHER_REAL_INDEX(slot, real id), one entry per (service, real) membership
+ * (usher_real.service_id) in each generation; an entry without USHER_REAL_F_PRESENT is free. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct usher_real);
-	__uint(max_entries, USHER_MAX_REALS);
+	__uint(max_entries, USHER_GENERATIONS * USHER_MAX_REALS);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} usher_reals_v2 SEC(".maps");
+} usher_reals_v3 SEC(".maps");
 
 /* Template of a service's Maglev table: slot 0 = size M, slots 1..M = real ids. Real tables
  * are sized per service; BPF_F_INNER_MAP lets their max_entries differ from this one. Inner
@@ -43,14 +53,15 @@ struct usher_maglev_table {
 	__uint(max_entries, 1);
 };
 
-/* Maglev table of each service, by service id; swapped whole when the reals change. */
+/* Maglev table of each service, by USHER_MAGLEV_INDEX(slot, service id); an unchanged table is
+ * the same inner map in both slots. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__type(key, __u32);
-	__uint(max_entries, USHER_MAX_SERVICES);
+	__uint(max_entries, USHER_GENERATIONS * USHER_MAX_SERVICES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct usher_maglev_table);
-} usher_maglev_v1 SEC(".maps");
+} usher_maglev_v2 SEC(".maps");
 
 /* Connection tracking: the real each client flow was sent to, least recently used evicted.
  * BPF_F_NO_COMMON_LRU gives each CPU its own LRU list and free list: inserting a first packet's

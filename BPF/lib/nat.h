@@ -175,8 +175,8 @@ usher_nat_new_flow(struct xdp_md *ctx, struct usher_packet *pkt, const struct us
 	struct usher_snat_probe *p;
 	__u32 zero = 0, id;
 
-	id = usher_maglev_pick(svc->id, usher_packet_hash(pkt, svc->flags));
-	real = usher_lookup_real(id);
+	id = usher_maglev_pick(pkt->slot, svc->id, usher_packet_hash(pkt, svc->flags));
+	real = usher_lookup_real(pkt->slot, id);
 	if (!real || real->family != pkt->flow.family) {
 		usher_count_no_real(svc->id);
 		*reason = USHER_STAT_DROP_NO_REAL;
@@ -252,9 +252,9 @@ static __attribute__((noinline)) __u32 usher_nat_forward(struct xdp_md *ctx, str
 	bool opens = usher_tcp_opens(pkt);
 
 	if (flow && flow->service_id == svc->id)
-		real = usher_lookup_member(flow->real_id, svc->id);
+		real = usher_lookup_member(pkt->slot, flow->real_id, svc->id);
 	if (real && flow && opens &&
-	    usher_maglev_pick(svc->id, usher_packet_hash(pkt, svc->flags)) != flow->real_id) {
+	    usher_maglev_pick(pkt->slot, svc->id, usher_packet_hash(pkt, svc->flags)) != flow->real_id) {
 		usher_nat_release(flow, real, pkt);
 		real = NULL;
 		flow = NULL;

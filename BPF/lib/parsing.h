@@ -65,7 +65,10 @@ struct usher_packet {
 	__u8 tos;    /* IPv4 TOS or IPv6 traffic class, copied to an outer header */
 	__u8 tcp_flags; /* TCP: byte 13 of the header (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10) */
 	__u16 l4_off;   /* where the L4 header starts, from the frame's start */
-	__u8 pad[6];
+	__u8 slot;      /* the running generation's slot (lookup.h), read once for the packet */
+	__u8 pad;
+	__u32 zero;     /* always 0: key 0 of usher_gen_v1, here rather than in a stack slot of its
+			 * own (usher_balance's frame plus the ICMP path's is at the verifier's 512 B) */
 } __attribute__((aligned(8)));
 
 /* TCP flags (byte 13 of the header, usher_packet.tcp_flags). */

@@ -3,9 +3,10 @@ import UsherCore
 
 /// The names of the maps of `BPF/usher_xdp.c` (contracts.md), and of its programs.
 enum MapName {
-    static let vips = "usher_vips_v1"
-    static let reals = "usher_reals_v2"
-    static let maglev = "usher_maglev_v1"
+    static let generation = "usher_gen_v1"
+    static let vips = "usher_vips_v2"
+    static let reals = "usher_reals_v3"
+    static let maglev = "usher_maglev_v2"
     static let conntrack = "usher_ct_v1"
     static let global = "usher_global_v2"
     static let stats = "usher_stats_v2"
@@ -16,7 +17,7 @@ enum MapName {
     static let natFlows = "usher_nat_v1"
     static let natReplies = "usher_natrev_v1"
     static let all = [
-        vips, reals, maglev, conntrack, global, stats, serviceStats, realStats,
+        generation, vips, reals, maglev, conntrack, global, stats, serviceStats, realStats,
         addresses, snatPools, natFlows, natReplies,
     ]
 }
@@ -67,7 +68,7 @@ extension IPAddress {
 }
 
 extension ServiceKey {
-    /// The key of usher_vips_v1.
+    /// The key of usher_vips_v2, in slot 0 (the apply sets the slot it writes).
     var abi: usher_vip_key {
         var key = zeroed(usher_vip_key.self)
         setBytes(&key.addr, vip.paddedBytes)
@@ -115,7 +116,7 @@ extension ForwardingMode {
 }
 
 extension VirtualService {
-    /// The value of usher_vips_v1 for this service under `id` (nat: using SNAT pool `snatPool`).
+    /// The value of usher_vips_v2 for this service under `id` (nat: using SNAT pool `snatPool`).
     func abiService(id: UInt32, snatPool: UInt32 = 0) -> usher_service {
         var value = zeroed(usher_service.self)
         value.id = id

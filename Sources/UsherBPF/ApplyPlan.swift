@@ -28,6 +28,24 @@ struct ApplyPlan {
         var value: usher_snat_pool
     }
 
+    /// The whole next generation of the tables: written into the slot the running generation
+    /// does not use, then switched to (only when it differs from the running one: `switches`).
+    struct Generation {
+        /// A service's Maglev table: a new inner map (with its fd), or the running one kept.
+        struct Table {
+            var mapID: UInt32
+            var fd: OwnedFD?
+        }
+
+        /// usher_vips_v2 entries, keys with slot 0.
+        var vips: [(usher_vip_key, usher_service)] = []
+        /// usher_reals_v3 entries by real id.
+        var reals: [UInt32: usher_real] = [:]
+        /// Inner Maglev maps by service id.
+        var tables: [UInt32: Table] = [:]
+    }
+
+    var next = Generation()
     /// usher_addrs_v1 slots given their new bits before anything else is written.
     var addressSets: [(slot: UInt32, value: UInt32)] = []
     var realWrites: [RealWrite] = []
@@ -52,10 +70,16 @@ struct ApplyPlan {
     /// Things the operator should know that did not stop the apply.
     var warnings: [String] = []
 
+    /// True when the next generation of services, reals and Maglev tables differs from the
+    /// running one, so the apply writes it and switches.
+    var switches: Bool {
+        !(realWrites.isEmpty && tableSwaps.isEmpty && vipWrites.isEmpty && vipDeletes.isEmpty &&
+            maglevClears.isEmpty && realClears.isEmpty)
+    }
+
     /// True when the maps already say what the config says.
     var changesNothing: Bool {
-        realWrites.isEmpty && tableSwaps.isEmpty && vipWrites.isEmpty && global == nil && globalBefore == nil &&
-            vipDeletes.isEmpty && maglevClears.isEmpty && realClears.isEmpty && snatWrites.isEmpty &&
+        !switches && global == nil && globalBefore == nil && snatWrites.isEmpty &&
             snatDeletes.isEmpty && addressSets.isEmpty && addressClears.isEmpty
     }
 }

@@ -64,6 +64,7 @@ struct ApplyPlanner {
             guard let id = realIDs[member], let service = services[member.serviceID] else { continue }
             let mac = explicitMACs[member.address] ?? hops[member.address]?.mac
             let value = realEntry(member, mac: mac, hop: hops[member.address], port: ports[member] ?? 0)
+            plan.next.reals[id] = value
             if let current = live.reals[id], sameBytes(current, value) {
                 // unchanged
             } else {
@@ -91,6 +92,7 @@ struct ApplyPlanner {
                 plan.maglevClears.append(id) // turned into an L7 service: its table goes after the VIP entry changes
             }
             let value = service.abiService(id: id, snatPool: service.mode == .nat ? service.snatPool.flatMap { poolIDs[$0] } ?? 0 : 0)
+            plan.next.vips.append((service.key.abi, value))
             if live.vips[service.key].map({ !sameBytes($0, value) }) ?? true {
                 plan.vipWrites.append(.init(key: service.key.abi, value: value))
             }
@@ -150,6 +152,7 @@ struct ApplyPlanner {
         if let before = previous?.services.first(where: { $0.key == entry.key }),
            before.id == entry.id, before.tableSize == entry.tableSize, before.backends == entry.backends,
            let recorded = before.tableMapID, recorded == current {
+            plan.next.tables[entry.id] = .init(mapID: recorded, fd: nil)
             return recorded
         }
         let slots = Maglev.table(
@@ -158,6 +161,7 @@ struct ApplyPlanner {
         let values = [entry.tableSize] + slots.map { $0 < 0 ? UInt32(USHER_NO_REAL) : entry.backends[Int($0)].realID }
         let (fd, mapID) = try buildTable(entry.id, values)
         plan.tableSwaps.append(.init(serviceID: entry.id, table: fd))
+        plan.next.tables[entry.id] = .init(mapID: mapID, fd: fd)
         return mapID
     }
 
@@ -176,7 +180,7 @@ struct ApplyPlanner {
             .sorted { $0.address < $1.address }
     }
 
-    /// The usher_reals_v2 value of one membership (`port`: nat/gateway's port at the real, 0 =
+    /// The usher_reals_v3 value of one membership (`port`: nat/gateway's port at the real, 0 =
     /// the client's destination port). Service ids are below USHER_MAX_SERVICES
     /// (4096), so they fit service_id's 16 bits.
     private func realEntry(_ member: LiveTables.Membership, mac: MACAddress?, hop: NextHop?, port: UInt16) -> usher_real {

@@ -5,7 +5,7 @@ import Foundation
 public struct BPFError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The libbpf/libxdp call or step that failed, e.g. `bpf_map_update_elem`.
     public let call: String
-    /// What it failed on, e.g. `map usher_vips_v1` or `interface eth0`.
+    /// What it failed on, e.g. `map usher_vips_v2` or `interface eth0`.
     public let subject: String
     /// The errno the kernel or library reported, if any.
     public let errno: Int32?

@@ -8,17 +8,21 @@ extension Dataplane {
     ///
     /// First everything that can fail is done without touching the running tables: every
     /// next hop is resolved, every id given, every changed Maglev table computed and built in a
-    /// new inner map. Then, in an order that never exposes an id pointing at nothing: the new
-    /// bits of the address filter, real entries (new stats zeroed first), SNAT pools, the global
-    /// entry's new knobs, Maglev tables swapped in one update each, VIP entries; last, VIPs of
-    /// removed services, the global entry as configured, their tables, real entries and SNAT
-    /// pools no longer used, and the address filter's bits no longer wanted. A real entry is one (service, real) membership, so a real removed
-    /// from one service loses that service's tracked flows (the data plane reschedules them)
-    /// even while other services still list it.
+    /// new inner map. Then `journal` is told what is about to run (before the first write; not
+    /// at all when nothing changes), so that an apply killed half-way can be completed or undone
+    /// (`generation`: the number that will be running once it is done). Then: the new bits of
+    /// the address filter, new stats zeroed, SNAT pools, the global entry's new knobs; the whole
+    /// next generation of services, reals and Maglev tables written into the slot packets do
+    /// not read, and the switch to it — one write, so every service changes at once; last, the
+    /// global entry as configured, SNAT pools no longer used and the address filter's bits no
+    /// longer wanted. A real entry is one (service, real) membership, so a real removed from one
+    /// service loses that service's tracked flows (the data plane reschedules them) even while
+    /// other services still list it.
     ///
     /// - Parameter previous: the state the last apply returned; used to skip rebuilding tables
     ///   whose inputs did not change. Ids are always taken from the maps themselves.
-    public func apply(_ config: BalancerConfig, previous: DataplaneState?, resolver: NeighborResolving) throws -> DataplaneState {
+    public func apply(_ config: BalancerConfig, previous: DataplaneState?, resolver: NeighborResolving,
+                      journal: (_ state: DataplaneState, _ generation: UInt32) throws -> Void = { _, _ in }) throws -> DataplaneState {
         let timer = ApplyTimer()
         let live = try maps.readLive()
         timer.mark("read live tables")
@@ -34,21 +38,27 @@ extension Dataplane {
         timer.mark("plan")
         try fills.run()
         timer.mark("fill \(plan.tableSwaps.count) inner tables")
-        try write(plan, timer: timer)
-        timer.mark("write")
-        timer.report()
         var state = plan.state
         state.warnings = plan.warnings + fills.warnings
+        if !plan.changesNothing {
+            let generation = plan.switches ? live.generation &+ 1 : live.generation
+            try journal(state, generation)
+            try write(plan, generation: generation, timer: timer)
+            timer.mark("write")
+        }
+        timer.report()
         return state
     }
 
-    private func write(_ plan: ApplyPlan, timer: ApplyTimer) throws {
+    /// The running generation's number (usher_gen_v1): what an interrupted apply is judged by.
+    public func runningGeneration() throws -> UInt32 {
+        try maps.runningGeneration()
+    }
+
+    private func write(_ plan: ApplyPlan, generation: UInt32, timer: ApplyTimer) throws {
         try maps.addresses.updateBatch(keys: plan.addressSets.map(\.slot), values: plan.addressSets.map(\.value))
         for write in plan.realWrites where write.isNew {
             try maps.realStats.zeroPerCPU(write.id, valueSize: MemoryLayout<usher_real_stats>.size)
-        }
-        for write in plan.realWrites {
-            try maps.reals.update(write.id, write.value)
         }
         for id in plan.newServiceIDs {
             try maps.serviceStats.zeroPerCPU(id, valueSize: MemoryLayout<usher_service_stats>.size)
@@ -59,29 +69,15 @@ extension Dataplane {
         if let global = plan.globalBefore {
             try maps.global.update(UInt32(0), global)
         }
-        try timer.measure("outer table swaps") {
-            // One batch: each slot is still swapped atomically by its own element update, but the
-            // kernel waits for running programs (an RCU grace period) once per call, not per slot.
-            let swaps = plan.tableSwaps.compactMap { swap in swap.table.map { (swap.serviceID, UInt32(bitPattern: $0.fd)) } }
-            try maps.maglev.updateBatch(keys: swaps.map(\.0), values: swaps.map(\.1))
-            for swap in plan.tableSwaps where swap.table == nil {
-                try maps.maglev.delete(swap.serviceID)
+        if plan.switches {
+            // One batch of outer Maglev slots: the kernel waits for running programs (an RCU
+            // grace period) once per call, not per slot.
+            try timer.measure("next generation and switch") {
+                try maps.writeGeneration(plan.next, number: generation)
             }
-        }
-        for write in plan.vipWrites {
-            try maps.vips.update(write.key, write.value)
-        }
-        for key in plan.vipDeletes {
-            try maps.vips.delete(key)
         }
         if let global = plan.global {
             try maps.global.update(UInt32(0), global)
-        }
-        for id in plan.maglevClears {
-            try maps.maglev.delete(id)
-        }
-        for id in plan.realClears {
-            try maps.reals.update(id, zeroed(usher_real.self))
         }
         for id in plan.snatDeletes {
             try maps.snatPools.delete(id)

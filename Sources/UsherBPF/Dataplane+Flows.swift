@@ -95,9 +95,10 @@ private struct FlowContext {
 
     init(_ dataplane: Dataplane, names: DataplaneState?) throws {
         var modes: [UInt32: UInt8] = [:]
-        for (_, value) in try dataplane.maps.vips.entries(as: (usher_vip_key, usher_service).self) { modes[value.id] = value.mode }
+        let slot = try dataplane.maps.runningGeneration() & 1
+        for (_, value) in try dataplane.maps.vipEntries(slot: slot) { modes[value.id] = value.mode }
         self.modes = modes
-        reals = try dataplane.maps.reals.arrayEntries(as: usher_real.self, count: Int(USHER_MAX_REALS))
+        reals = try dataplane.maps.realEntries(slot: slot)
         self.names = names
     }
 

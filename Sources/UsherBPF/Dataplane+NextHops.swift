@@ -6,7 +6,7 @@ extension Dataplane {
     /// after a replaced NIC or a moved VM, a new gateway or egress interface after a route
     /// change), and returns what it rewrote, for the log.
     ///
-    /// Each present entry of usher_reals_v2 written from a resolved next hop (a nonzero
+    /// Each present entry of usher_reals_v3 written from a resolved next hop (a nonzero
     /// ifindex; an explicit `mac:` is written with ifindex 0 and is left alone) is looked up
     /// with `resolver.currentNextHop(for:)` — once per address, never provoking resolution or
     /// waiting — and, if its destination MAC, source MAC or ifindex differ, replaced by one map
@@ -15,9 +15,12 @@ extension Dataplane {
     /// answering). Every other field (address, service, port, flags) is kept.
     ///
     /// The caller must hold the same lock as `apply` (the daemon's state lock): both write
-    /// usher_reals_v2. Record the changes in the saved state with `DataplaneState.record(_:)`.
+    /// usher_reals_v3. Record the changes in the saved state with `DataplaneState.record(_:)`.
     public func refreshNextHops(resolver: NeighborResolving) throws -> [NextHopChange] {
-        let entries = try maps.reals.arrayEntries(as: usher_real.self, count: Int(USHER_MAX_REALS))
+        // The running generation's entries, in place: the next apply builds its generation from
+        // the kernel's next hops as well.
+        let slot = try maps.runningGeneration() & 1
+        let entries = try maps.realEntries(slot: slot)
         var current: [IPAddress: NextHop?] = [:]
         var changes: [NextHopChange] = []
         for (index, entry) in entries.enumerated() where entry.flags & UInt8(USHER_REAL_F_PRESENT) != 0 && entry.ifindex != 0 {
@@ -32,7 +35,7 @@ extension Dataplane {
             setBytes(&updated.src_mac, hop.sourceMAC.bytes)
             updated.ifindex = hop.ifindex
             let id = UInt32(index)
-            try maps.reals.update(id, updated)
+            try maps.reals.update(slot * UInt32(USHER_MAX_REALS) + id, updated)
             let old = NextHop(ifindex: entry.ifindex, interface: "ifindex \(entry.ifindex)", mac: oldMAC, sourceMAC: oldSource)
             changes.append(NextHopChange(realID: id, serviceID: UInt32(entry.service_id), address: address, old: old, new: hop))
         }

@@ -36,13 +36,12 @@ extension Dataplane {
 }
 
 extension DataplaneMaps {
-    /// The ids in use: services in usher_vips_v1 and present reals in usher_reals_v2.
+    /// The ids in use in the running generation: services in usher_vips_v2 and present reals in
+    /// usher_reals_v3.
     func readLiveIDs() throws -> (services: Set<UInt32>, reals: Set<UInt32>) {
-        var services = Set<UInt32>()
-        for key in try vips.keys(as: usher_vip_key.self) {
-            if let value = try vips.lookup(key, as: usher_service.self) { services.insert(value.id) }
-        }
-        let all = try reals.arrayEntries(as: usher_real.self, count: Int(USHER_MAX_REALS))
+        let slot = try runningGeneration() & 1
+        let services = Set(try vipEntries(slot: slot).map(\.1.id))
+        let all = try realEntries(slot: slot)
         let present = all.indices.filter { all[$0].flags & UInt8(USHER_REAL_F_PRESENT) != 0 }.map { UInt32($0) }
         return (services, Set(present))
     }

@@ -41,6 +41,11 @@ public final class Dataplane {
         maps = try DataplaneMaps(object)
     }
 
+    /// Whether Usher's maps are pinned in `directory` (something was applied there).
+    public static func hasPinnedMaps(in directory: String) -> Bool {
+        FileManager.default.fileExists(atPath: directory + "/" + MapName.vips)
+    }
+
     /// Opens the embedded `usher_xdp` again with `program` to be loaded, its maps bound to the
     /// pinned ones (for `runPacket` and `attach`).
     func openProgramObject(_ program: String) throws -> BPFObject {
@@ -50,6 +55,7 @@ public final class Dataplane {
 
 /// The fds of the maps, valid while the `BPFObject` they come from lives.
 struct DataplaneMaps {
+    let generation: MapFD
     let vips: MapFD
     let reals: MapFD
     let maglev: MapFD
@@ -64,6 +70,7 @@ struct DataplaneMaps {
     let natReplies: MapFD
 
     init(_ object: BPFObject) throws {
+        generation = try object.mapFD(named: MapName.generation)
         vips = try object.mapFD(named: MapName.vips)
         reals = try object.mapFD(named: MapName.reals)
         maglev = try object.mapFD(named: MapName.maglev)

@@ -7,7 +7,7 @@ import UsherCore
 /// The maps remain the truth: ids are always re-read from them, and a table is only skipped
 /// when the map it names is still the one in use.
 public struct DataplaneState: Hashable, Codable, Sendable {
-    /// One virtual service as written to usher_vips_v1 and usher_maglev_v1.
+    /// One virtual service as written to usher_vips_v2 and usher_maglev_v2.
     public struct Service: Hashable, Codable, Sendable {
         public var name: String
         public var key: ServiceKey
@@ -29,7 +29,7 @@ public struct DataplaneState: Hashable, Codable, Sendable {
         public var weight: UInt32
     }
 
-    /// A real server as a member of one service, as written to usher_reals_v2: a real listed by
+    /// A real server as a member of one service, as written to usher_reals_v3: a real listed by
     /// two services has two entries (two ids, two sets of counters), with the same next hop.
     public struct Real: Hashable, Codable, Sendable {
         /// The service this entry belongs to, by key and by id.

@@ -29,12 +29,13 @@ struct FlowSyncIndex {
 
     init(_ dataplane: Dataplane, now: UInt64) throws {
         builtAt = now
-        for (key, service) in try dataplane.maps.vips.entries(as: (usher_vip_key, usher_service).self) {
+        let slot = try dataplane.maps.runningGeneration() & 1
+        for (key, service) in try dataplane.maps.vipEntries(slot: slot) {
             let entry = Service(id: service.id, mode: service.mode, key: key)
             services[service.id] = entry
             serviceByKey[getBytes(key)] = entry
         }
-        let all = try dataplane.maps.reals.arrayEntries(as: usher_real.self, count: Int(USHER_MAX_REALS))
+        let all = try dataplane.maps.realEntries(slot: slot)
         for (id, real) in all.enumerated() where real.flags & UInt8(USHER_REAL_F_PRESENT) != 0 {
             reals[UInt32(id)] = real
             realByName[RealName(service: UInt32(real.service_id), family: real.family, address: getBytes(real.addr),

@@ -2,13 +2,15 @@ import CLibBPF
 import CUsherABI
 import UsherCore
 
-/// What the maps hold now, as far as `apply` needs to know: the services, the present reals,
-/// which service ids have a Maglev table (and which inner map), the global entry, the SNAT pools
-/// and the address filter.
+/// What the maps hold now, as far as `apply` needs to know: the running generation's services,
+/// present reals and Maglev tables (which inner map, by service id), the global entry, the SNAT
+/// pools and the address filter.
 /// Ids are always taken from here, so an apply is a reconciliation with the running tables.
 struct LiveTables {
+    /// The running generation's number (usher_gen_v1); the apply writes the next one.
+    var generation: UInt32 = 0
     var vips: [ServiceKey: usher_service] = [:]
-    /// Keys of usher_vips_v1 that describe no service this version knows (removed by apply).
+    /// Keys of usher_vips_v2 that describe no service this version knows (removed by apply).
     var strayVIPKeys: [usher_vip_key] = []
     /// Present reals by id (USHER_REAL_F_PRESENT set): one entry per (service, real) membership.
     var reals: [UInt32: usher_real] = [:]
@@ -44,24 +46,23 @@ struct LiveTables {
 }
 
 extension DataplaneMaps {
-    /// Reads the live tables (every outer Maglev slot included: a slot left over from an
-    /// interrupted apply must not be mistaken for an empty one).
+    /// Reads the running generation of the tables (every outer Maglev slot included: a slot
+    /// left over from an interrupted apply must not be mistaken for an empty one).
     func readLive() throws -> LiveTables {
         var live = LiveTables()
-        for (key, value) in try vips.entries(as: (usher_vip_key, usher_service).self) {
+        live.generation = try runningGeneration()
+        let slot = live.generation & 1
+        for (key, value) in try vipEntries(slot: slot) {
             guard let serviceKey = ServiceKey(abi: key) else {
                 live.strayVIPKeys.append(key)
                 continue
             }
             live.vips[serviceKey] = value
         }
-        let all = try reals.arrayEntries(as: usher_real.self, count: Int(USHER_MAX_REALS))
-        for (id, real) in all.enumerated() where real.flags & UInt8(USHER_REAL_F_PRESENT) != 0 {
+        for (id, real) in try realEntries(slot: slot).enumerated() where real.flags & UInt8(USHER_REAL_F_PRESENT) != 0 {
             live.reals[UInt32(id)] = real
         }
-        for (id, mapID) in try maglev.entries(as: (UInt32, UInt32).self) where id < UInt32(USHER_MAX_SERVICES) {
-            live.maglevMapIDs[id] = mapID
-        }
+        live.maglevMapIDs = try maglevEntries(slot: slot)
         live.global = try global.lookup(UInt32(0), as: usher_global.self) ?? zeroed()
         for (id, pool) in try snatPools.entries(as: (UInt32, usher_snat_pool).self) { live.snatPools[id] = pool }
         let slots = try addresses.arrayEntries(as: UInt32.self, count: Int(USHER_ADDR_SLOTS))
@@ -69,9 +70,9 @@ extension DataplaneMaps {
         return live
     }
 
-    /// The kernel id of the inner map in the outer slot `id`, or nil if the slot is empty.
+    /// The kernel id of the running generation's inner map of service `id`, or nil if it has none.
     func maglevSlot(_ id: UInt32) throws -> UInt32? {
         guard id < UInt32(USHER_MAX_SERVICES) else { return nil }
-        return try maglev.lookup(id, as: UInt32.self)
+        return try maglev.lookup((try runningGeneration() & 1) * UInt32(USHER_MAX_SERVICES) + id, as: UInt32.self)
     }
 }

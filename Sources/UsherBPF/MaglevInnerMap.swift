@@ -2,7 +2,7 @@ import CLibBPF
 import CUsherABI
 import Foundation
 
-/// The inner Maglev maps of `usher_maglev_v1`: arrays of u32 created with BPF_F_INNER_MAP (their
+/// The inner Maglev maps of `usher_maglev_v2`: arrays of u32 created with BPF_F_INNER_MAP (their
 /// sizes differ from the template's) and, when the outer map's template says so, BPF_F_MMAPABLE,
 /// which lets the control plane write a whole table through one shared mapping (about 0.1 ms
 /// for 65,537 slots) instead of the kernel copying each slot on its own (about 13 ms).
@@ -53,15 +53,17 @@ extension DataplaneMaps {
             }
         }
         let used = Set(live.vips.values.map(\.id)).union(live.maglevMapIDs.keys)
-        guard var slot = (0..<UInt32(USHER_MAX_SERVICES)).reversed().first(where: { !used.contains($0) }) else {
+        guard let slot = (0..<UInt32(USHER_MAX_SERVICES)).reversed().first(where: { !used.contains($0) }) else {
             return false
         }
         guard let probe = try? MaglevInnerMap.create(name: "usher_mg_probe", count: 1, mapped: true, serviceID: slot) else {
             return false
         }
+        // In the slot of the generation packets do not read: the next apply rewrites it anyway.
+        var index = (1 - live.generation & 1) * UInt32(USHER_MAX_SERVICES) + slot
         var probeFD = UInt32(bitPattern: probe.fd)
-        guard bpf_map_update_elem(maglev.fd, &slot, &probeFD, UInt64(BPF_ANY)) == 0 else { return false }
-        try maglev.delete(slot)
+        guard bpf_map_update_elem(maglev.fd, &index, &probeFD, UInt64(BPF_ANY)) == 0 else { return false }
+        try maglev.delete(index)
         return true
     }
 }

@@ -15,17 +15,18 @@ extension MapFD {
         }
     }
 
-    /// Indices 0..<count of an array map in batches of 4096: `value` reads each index's
+    /// Indices start..<start+count of an array map in batches of 4096: `value` reads each index's
     /// `valueBytes` bytes (one value, or one per CPU).
-    func batchArray<S>(count: Int, valueBytes: Int, _ value: (UnsafeRawPointer) -> S) throws -> [S] {
+    func batchArray<S>(start: Int = 0, count: Int, valueBytes: Int, _ value: (UnsafeRawPointer) -> S) throws -> [S] {
         let chunk = 4096
         let keys = UnsafeMutablePointer<UInt32>.allocate(capacity: chunk)
         let values = UnsafeMutableRawPointer.allocate(byteCount: chunk * valueBytes, alignment: 8)
         defer { keys.deallocate(); values.deallocate() }
         var out: [S] = []
         out.reserveCapacity(count)
-        var token: UInt32 = 0
-        var first = true
+        // The token is the last index read; the kernel goes on from the one after it.
+        var token = UInt32(truncatingIfNeeded: start &- 1)
+        var first = start == 0
         while out.count < count {
             var got = UInt32(min(chunk, count - out.count))
             var nextToken: UInt32 = 0

@@ -67,9 +67,9 @@ struct MapFD {
         return out
     }
 
-    /// The values at indices 0..<count of an array map (all of them), read in batches.
-    func arrayEntries<V: BitwiseCopyable>(as _: V.Type = V.self, count: Int) throws -> [V] {
-        try batchArray(count: count, valueBytes: MemoryLayout<V>.size) { $0.load(as: V.self) }
+    /// The values at indices start..<start+count of an array map, read in batches.
+    func arrayEntries<V: BitwiseCopyable>(as _: V.Type = V.self, start: Int = 0, count: Int) throws -> [V] {
+        try batchArray(start: start, count: count, valueBytes: MemoryLayout<V>.size) { $0.load(as: V.self) }
     }
 
     /// Writes `values` at indices 0..<values.count of an array map in batches.

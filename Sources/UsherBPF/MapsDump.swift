@@ -2,7 +2,7 @@ import UsherCore
 
 /// The content of the maps, read back for people and scripts (`usher maps dump`).
 public struct MapsDump: Hashable, Codable, Sendable {
-    /// One entry of usher_vips_v1 with its Maglev table summarised.
+    /// One entry of usher_vips_v2 with its Maglev table summarised.
     public struct VIP: Hashable, Codable, Sendable {
         /// `203.0.113.10:80/tcp`.
         public var service: String
@@ -30,17 +30,17 @@ public struct MapsDump: Hashable, Codable, Sendable {
 
     public struct Share: Hashable, Codable, Sendable {
         public var realID: UInt32
-        /// The real's address, if the id is present in usher_reals_v2.
+        /// The real's address, if the id is present in usher_reals_v3.
         public var address: IPAddress?
         public var slots: UInt32
         /// slots / M.
         public var fraction: Double
     }
 
-    /// One present entry of usher_reals_v2: a real server as a member of one service.
+    /// One present entry of usher_reals_v3: a real server as a member of one service.
     public struct Real: Hashable, Codable, Sendable {
         public var id: UInt32
-        /// The service the entry belongs to (the id in usher_vips_v1).
+        /// The service the entry belongs to (the id in usher_vips_v2).
         public var serviceID: UInt32
         public var address: IPAddress?
         public var dstMAC: MACAddress?

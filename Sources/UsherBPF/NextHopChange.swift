@@ -3,7 +3,7 @@ import UsherCore
 /// One real entry whose next hop `Dataplane.refreshNextHops(resolver:)` rewrote: which
 /// (service, real) membership, what it was and what it is now.
 public struct NextHopChange: Hashable, Sendable, CustomStringConvertible {
-    /// The real id (the usher_reals_v2 index) of the membership.
+    /// The real id (the usher_reals_v3 index) of the membership.
     public var realID: UInt32
     public var serviceID: UInt32
     public var address: IPAddress

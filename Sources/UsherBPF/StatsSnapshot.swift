@@ -5,9 +5,9 @@ public struct StatsSnapshot: Hashable, Codable, Sendable {
     /// The global counters (usher_stats_v2), by name: the USHER_STAT_* constants in lower case
     /// without the prefix (`pass_not_ip`, …, `ct_rescheduled`).
     public var global: [String: CounterValue]
-    /// Per service id, for every service in usher_vips_v1.
+    /// Per service id, for every service in usher_vips_v2.
     public var services: [UInt32: ServiceStats]
-    /// Per real id, for every present entry of usher_reals_v2: one per (service, real), see
+    /// Per real id, for every present entry of usher_reals_v3: one per (service, real), see
     /// ``DataplaneState/realID(service:address:)``.
     public var reals: [UInt32: RealStats]
 

@@ -11,7 +11,7 @@ public struct TrackedFlow: Hashable, Sendable {
     public var vip: IPAddress, vipPort: UInt16
     /// The service id of the flow's entry; `service` is its name when the dataplane state knows it.
     public var serviceID: UInt32, service: String?
-    /// `dsr-l2`, `dsr-ipip`, `nat`, `gateway` (of the service in usher_vips_v1 now; a nat flow
+    /// `dsr-l2`, `dsr-ipip`, `nat`, `gateway` (of the service in usher_vips_v2 now; a nat flow
     /// whose service is gone is `nat` or `gateway` by its translation).
     public var mode: String
     /// The real's address while its entry is present in the flow's service; dsr: realPort = vipPort.

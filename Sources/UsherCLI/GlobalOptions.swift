@@ -21,9 +21,17 @@ struct OutputOptions: ParsableArguments {
 }
 
 extension GlobalOptions {
-    /// The control plane over these directories; warnings of an apply go to stderr.
+    /// The control plane over these directories; warnings of an apply go to stderr. An apply
+    /// that was killed half-way is completed or rolled back first (saying so on stderr), so that
+    /// every command sees saved state and maps that agree.
     func controller() -> Controller {
-        Controller(pinDirectory: pinDirectory, stateDirectory: stateDirectory,
-                   warn: { printError("usher: warning: \($0)") })
+        let controller = Controller(pinDirectory: pinDirectory, stateDirectory: stateDirectory,
+                                    warn: { printError("usher: warning: \($0)") })
+        do {
+            try controller.recoverInterruptedApply()
+        } catch {
+            printError("usher: warning: an interrupted apply could not be recovered yet: \(error)")
+        }
+        return controller
     }
 }

@@ -39,7 +39,7 @@ struct MapsCommand: ParsableCommand {
                 vips.add([String(v.id), v.service, v.mode, v.flags.joined(separator: ","),
                           v.maglev.map { String($0.size) } ?? "-", v.maglev.map { String($0.emptySlots) } ?? "-", shares])
             }
-            out.append("usher_vips_v1 + usher_maglev_v1:")
+            out.append("usher_vips_v2 + usher_maglev_v2:")
             out.append(dump.vips.isEmpty ? "  (empty)" : vips.render())
             out.append("")
 
@@ -48,7 +48,7 @@ struct MapsCommand: ParsableCommand {
                 reals.add([String(r.id), r.address?.description ?? "?", r.dstMAC?.description ?? "-",
                            r.srcMAC.flatMap { $0.isZero ? nil : $0.description } ?? "-", r.ifindex == 0 ? "0 (XDP_TX)" : String(r.ifindex)])
             }
-            out.append("usher_reals_v2:")
+            out.append("usher_reals_v3:")
             out.append(dump.reals.isEmpty ? "  (empty)" : reals.render())
             out.append("")
 

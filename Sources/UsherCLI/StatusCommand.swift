@@ -21,7 +21,7 @@ struct StatusCommand: ParsableCommand {
         try reportingErrors {
             let controller = global.controller()
             let config = try controller.currentConfig()
-            guard FileManager.default.fileExists(atPath: global.pinDirectory + "/usher_vips_v1") else {
+            guard Dataplane.hasPinnedMaps(in: global.pinDirectory) else {
                 if output.json {
                     try printJSON(["pinned": false])
                 } else {

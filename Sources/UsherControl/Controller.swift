@@ -35,7 +35,7 @@ public struct Controller: Sendable {
     }
 
     /// Whether maps are pinned under the pin directory (something was applied there).
-    public var mapsArePinned: Bool { FileManager.default.fileExists(atPath: pinDirectory + "/usher_vips_v1") }
+    public var mapsArePinned: Bool { Dataplane.hasPinnedMaps(in: pinDirectory) }
 
     /// Opens the pinned maps, creating and pinning them on first use; with `create` false,
     /// fails when nothing is pinned there (for commands that only read or inspect).
@@ -47,7 +47,7 @@ public struct Controller: Sendable {
     /// Returns the diff that was applied (empty when nothing changed).
     @discardableResult
     public func update(dryRun: Bool = false, _ change: (inout BalancerConfig) throws -> Void) throws -> ConfigDiff {
-        try store.withLock {
+        try withRecoveredLock {
             let old = try store.load()
             var new = old ?? BalancerConfig()
             try change(&new)
@@ -70,9 +70,9 @@ public struct Controller: Sendable {
     /// after a state change or a slow-start step). Returns when the next slow-start step is due.
     @discardableResult
     public func reapply(runtime: RuntimeState) throws -> Date? {
-        try store.withLock {
+        try withRecoveredLock {
             // The tables first: whoever reads health.json may rely on the maps already following it.
-            let next = try store.load().map { try write($0, runtime: runtime) } ?? nil
+            let next = try store.load().map { try write($0, runtime: runtime, saving: false) } ?? nil
             try runtimeStore.save(runtime)
             return next
         }
@@ -82,7 +82,7 @@ public struct Controller: Sendable {
     /// change seen from netlink): one map update per real that moved, recorded in the saved
     /// state. Returns what moved, for the log.
     public func refreshNextHops() throws -> [NextHopChange] {
-        try store.withLock {
+        try withRecoveredLock {
             guard mapsArePinned else { return [] }
             let changes = try dataplane(create: false).refreshNextHops(resolver: resolver)
             if !changes.isEmpty, var state = try loadDataplaneState() {
@@ -100,19 +100,35 @@ public struct Controller: Sendable {
 
     private func commit(_ new: BalancerConfig, old: BalancerConfig?) throws {
         let runtime = runtimeStore.load().state
-        try write(new, runtime: runtime)
-        try store.save(new)
+        // An unchanged config is not written again (encoding 100,000 reals costs seconds).
+        try write(new, runtime: runtime, saving: new != old)
         try reconcileAttachments(new: new, old: old)
     }
 
-    /// Writes `config` as `runtime` makes it, then drops the flows that must not stay.
-    private func write(_ config: BalancerConfig, runtime: RuntimeState) throws -> Date? {
+    /// Writes `config` as `runtime` makes it, saves the config (if `saving`) and the state beside
+    /// it through the journal (`ApplyJournal`), then drops the flows that must not stay.
+    @discardableResult
+    private func write(_ config: BalancerConfig, runtime: RuntimeState, saving: Bool) throws -> Date? {
         let overlay = RuntimeOverlay.apply(config, runtime: runtime, now: Date())
         let dp = try dataplane()
         let previous = dp.mapsWereCreated ? nil : try loadDataplaneState()
-        let state = try dp.apply(overlay.config, previous: previous, resolver: resolver)
+        let journal = self.journal
+        var began = false
+        let state = try dp.apply(overlay.config, previous: previous, resolver: resolver) { state, generation in
+            try journal.begin(generation: generation, config: saving ? config : nil, state: state, store: store)
+            began = true
+        }
         for warning in state.warnings { warn(warning) }
-        try saveDataplaneState(state)
+        if began {
+            try journal.finish()
+            DataplaneStateCache.shared.keep(state, at: dataplaneStatePath)
+        } else {
+            if saving { try store.save(config) }
+            var kept = state
+            kept.warnings = []
+            // Nothing changed in the maps: the file is rewritten only if it says something else.
+            if (try? loadDataplaneState()) != kept { try saveDataplaneState(kept) }
+        }
         let ids = overlay.resets.compactMap { target -> UInt32? in
             guard let service = config.service(named: target.service) else { return nil }
             return state.realID(service: service.key, address: target.address)
@@ -151,6 +167,59 @@ public struct Controller: Sendable {
                 throw error
             }
         }
+    }
+
+    // MARK: Interrupted applies
+
+    var journal: ApplyJournal { ApplyJournal(directory: stateDirectory) }
+
+    /// Completes or undoes an apply that was killed half-way, if one was, so that the saved
+    /// config, dataplane.json and the maps agree again. Every command runs it first (the CLI
+    /// through `GlobalOptions.controller()`, the daemon through its first apply). Returns what
+    /// was done, for the operator; nil when nothing was pending.
+    @discardableResult
+    public func recoverInterruptedApply() throws -> String? {
+        guard journal.isPending else { return nil }
+        return try store.withLock { try recoverLocked() }
+    }
+
+    /// `body` under the state lock, after recovering an interrupted apply.
+    private func withRecoveredLock<T>(_ body: () throws -> T) throws -> T {
+        try store.withLock {
+            try recoverLocked()
+            return try body()
+        }
+    }
+
+    /// The maps' running generation tells which side of its switch the apply stopped on: on the
+    /// far side (or when it switches nothing) it is rolled forward — its files put in place, then
+    /// its config applied again, which writes whatever it had not yet written; on the near side
+    /// it is rolled back — its files dropped, then the saved config applied again, which takes
+    /// back the shared entries it had added (filter bits, SNAT pools, global knobs).
+    @discardableResult
+    private func recoverLocked() throws -> String? {
+        guard let generation = try journal.pendingGeneration() else { return nil }
+        guard mapsArePinned else {
+            journal.abandon()
+            return nil
+        }
+        let running = try dataplane(create: false).runningGeneration()
+        let runtime = runtimeStore.load().state
+        let what: String
+        if running == generation {
+            let before = try store.load()
+            try journal.finish()
+            let config = try store.load() ?? BalancerConfig()
+            try write(config, runtime: runtime, saving: false)
+            try reconcileAttachments(new: config, old: before)
+            what = "an interrupted apply was completed (the maps had switched to its tables)"
+        } else {
+            journal.abandon()
+            try write(try store.load() ?? BalancerConfig(), runtime: runtime, saving: false)
+            what = "an interrupted apply was rolled back (the maps still ran the saved config)"
+        }
+        warn(what)
+        return what
     }
 
     // MARK: Ids of services and reals in the maps, kept beside the config.

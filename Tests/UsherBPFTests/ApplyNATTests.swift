@@ -88,15 +88,15 @@ struct ApplyNATTests {
 
         // Services name their pool; reals carry their port (network order), 0 = the client's.
         let keys = Dictionary(uniqueKeysWithValues: state.services.map { ($0.name, $0.key) })
-        let app = try #require(try dp.maps.vips.lookup(keys["app"]!.abi, as: usher_service.self))
+        let app = try #require(try dp.maps.runningService(keys["app"]!.abi))
         #expect(app.mode == UInt8(USHER_MODE_NAT) && app.snat_pool == UInt16(lbID))
-        let app6 = try #require(try dp.maps.vips.lookup(keys["app6"]!.abi, as: usher_service.self))
+        let app6 = try #require(try dp.maps.runningService(keys["app6"]!.abi))
         #expect(app6.snat_pool == UInt16(lb6ID))
-        let gw = try #require(try dp.maps.vips.lookup(keys["gw"]!.abi, as: usher_service.self))
+        let gw = try #require(try dp.maps.runningService(keys["gw"]!.abi))
         #expect(gw.mode == UInt8(USHER_MODE_GATEWAY) && gw.snat_pool == 0)
         func real(_ service: String, _ address: IPAddress) throws -> usher_real {
             let id = try #require(state.realID(service: keys[service]!, address: address))
-            return try #require(try dp.maps.reals.lookup(id, as: usher_real.self))
+            return try #require(try dp.maps.runningReal(id))
         }
         #expect(try real("app", Self.realA).port == UInt16(8080).bigEndian)
         #expect(try real("app", Self.realB).port == 0)
@@ -156,7 +156,7 @@ struct ApplyNATTests {
         #expect(third.snatPools.first { $0.name == "lb6" }?.id == lb6ID)
         let spareID = try #require(third.snatPools.first { $0.name == "spare" }?.id)
         #expect(spareID == (0...).first { $0 != lb6ID })
-        let app = try #require(try dp.maps.vips.lookup(third.services.first { $0.name == "app" }!.key.abi, as: usher_service.self))
+        let app = try #require(try dp.maps.runningService(third.services.first { $0.name == "app" }!.key.abi))
         #expect(app.snat_pool == UInt16(spareID))
 
         // Without the recorded state, pools are recognised by their content.

@@ -50,24 +50,24 @@ struct ApplyTests {
         let ids = [Self.realA: webID(state, Self.realA)!, Self.realB: webID(state, Self.realB)!, Self.realC: webID(state, Self.realC)!]
         let dnsB = try #require(state.realID(service: dns.key, address: Self.realB))
         #expect(!ids.values.contains(dnsB), "dns's B is an entry of its own")
-        let a = try #require(try dp.maps.reals.lookup(ids[Self.realA]!, as: usher_real.self))
+        let a = try #require(try dp.maps.runningReal(ids[Self.realA]!))
         #expect(a.flags == UInt8(USHER_REAL_F_PRESENT))
         #expect(getBytes(a.addr) == Self.realA.paddedBytes && a.family == 4)
         #expect(getBytes(a.dst_mac) == mac("02:00:00:00:00:11").bytes)
         #expect(a.ifindex == 0, "an explicit MAC means XDP_TX out of the ingress interface")
         #expect(a.service_id == UInt16(web.id))
-        let b = try #require(try dp.maps.reals.lookup(ids[Self.realB]!, as: usher_real.self))
+        let b = try #require(try dp.maps.runningReal(ids[Self.realB]!))
         #expect(getBytes(b.dst_mac) == FixedResolver.hop(12).mac.bytes)
         #expect(getBytes(b.src_mac) == FixedResolver.hop(12).sourceMAC.bytes)
         #expect(b.ifindex == 7)
-        let b2 = try #require(try dp.maps.reals.lookup(dnsB, as: usher_real.self))
+        let b2 = try #require(try dp.maps.runningReal(dnsB))
         #expect(b2.service_id == UInt16(dns.id) && getBytes(b2.dst_mac) == getBytes(b.dst_mac), "same next hop, own service")
         #expect(Set([web.id, dns.id, site.id]) == [0, 1, 2])
-        let webEntry = try #require(try dp.maps.vips.lookup(web.key.abi, as: usher_service.self))
+        let webEntry = try #require(try dp.maps.runningService(web.key.abi))
         #expect(webEntry.id == web.id && webEntry.mode == UInt8(USHER_MODE_DSR_L2) && webEntry.flags == 0)
-        let dnsEntry = try #require(try dp.maps.vips.lookup(dns.key.abi, as: usher_service.self))
+        let dnsEntry = try #require(try dp.maps.runningService(dns.key.abi))
         #expect(dnsEntry.flags == UInt8(USHER_SVC_F_SRC_HASH))
-        let siteEntry = try #require(try dp.maps.vips.lookup(site.key.abi, as: usher_service.self))
+        let siteEntry = try #require(try dp.maps.runningService(site.key.abi))
         #expect(siteEntry.mode == UInt8(USHER_MODE_L7))
 
         // Maglev: slot 0 is M, every other slot a real of the service, shares follow weights.
@@ -92,7 +92,7 @@ struct ApplyTests {
         #expect(second.serviceIDs == state.serviceIDs)
         #expect(webID(second, Self.realA) == ids[Self.realA] && webID(second, Self.realB) == ids[Self.realB])
         #expect(webID(second, Self.realC) == nil)
-        let c = try #require(try dp.maps.reals.lookup(ids[Self.realC]!, as: usher_real.self))
+        let c = try #require(try dp.maps.runningReal(ids[Self.realC]!))
         #expect(c.flags & UInt8(USHER_REAL_F_PRESENT) == 0)
         let rebuilt = try #require(try dp.dump().vips.first { $0.id == web.id }?.maglev)
         #expect(rebuilt.mapID != webTable.mapID, "a changed table is a new inner map swapped in")
@@ -119,16 +119,16 @@ struct ApplyTests {
         let dns = try #require(state.services.first { $0.name == "dns" })
         let webB = try #require(state.realID(service: web.key, address: Self.realB))
         let dnsB = try #require(state.realID(service: dns.key, address: Self.realB))
-        let dnsEntry = try #require(try dp.maps.reals.lookup(dnsB, as: usher_real.self))
+        let dnsEntry = try #require(try dp.maps.runningReal(dnsB))
         let dnsTable = try #require(try dp.dump().vips.first { $0.id == dns.id }?.maglev)
 
         // B leaves web; dns still lists it.
         let withoutB = Self.config(webReals: [RealServer(address: Self.realA, mac: mac("02:00:00:00:00:11")),
                                               RealServer(address: Self.realC)])
         let second = try dp.apply(withoutB, previous: state, resolver: resolver)
-        let cleared = try #require(try dp.maps.reals.lookup(webB, as: usher_real.self))
+        let cleared = try #require(try dp.maps.runningReal(webB))
         #expect(cleared.flags & UInt8(USHER_REAL_F_PRESENT) == 0, "web's B is gone: web's flows on it are rescheduled")
-        #expect(try dp.maps.reals.lookup(dnsB, as: usher_real.self).map { getBytes($0) } == getBytes(dnsEntry))
+        #expect(try dp.maps.runningReal(dnsB).map { getBytes($0) } == getBytes(dnsEntry))
         let dump = try dp.dump()
         #expect(dump.vips.first { $0.id == dns.id }?.maglev == dnsTable, "dns's table is the same inner map, same shares")
         #expect(dump.vips.first { $0.id == web.id }?.maglev?.shares.contains { $0.realID == webB } == false)
@@ -138,7 +138,7 @@ struct ApplyTests {
         var noDNS = withoutB
         noDNS.services.removeAll { $0.name == "dns" }
         let third = try dp.apply(noDNS, previous: second, resolver: resolver)
-        #expect(try dp.maps.reals.lookup(dnsB, as: usher_real.self).map { $0.flags & UInt8(USHER_REAL_F_PRESENT) } == 0)
+        #expect(try dp.maps.runningReal(dnsB).map { $0.flags & UInt8(USHER_REAL_F_PRESENT) } == 0)
         #expect(third.reals.allSatisfy { $0.service == web.key })
         #expect(try dp.dump().reals.map(\.serviceID).allSatisfy { $0 == web.id })
     }
@@ -198,7 +198,7 @@ struct ApplyTests {
         let dp = try Dataplane(pinDirectory: pins.path)
         let state = try dp.apply(Self.config(), previous: nil, resolver: Self.resolver())
         let before = try dp.dump()
-        let beforeReals = try dp.maps.reals.arrayEntries(as: usher_real.self, count: 16).map { getBytes($0) }
+        let beforeReals = try dp.maps.runningReals().prefix(16).map { getBytes($0) }
 
         // Many changes at once — a new service, a removed one, new weights, other encapsulation —
         // and one real nobody can resolve.
@@ -214,7 +214,7 @@ struct ApplyTests {
         #expect(error?.subject.contains("198.51.100.99") == true)
 
         #expect(try dp.dump() == before)
-        #expect(try dp.maps.reals.arrayEntries(as: usher_real.self, count: 16).map { getBytes($0) } == beforeReals)
+        #expect(try dp.maps.runningReals().prefix(16).map { getBytes($0) } == beforeReals)
     }
 
     @Test("two services giving the same real different MACs are refused before anything is written")

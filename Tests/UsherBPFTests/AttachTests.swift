@@ -35,7 +35,7 @@ struct AttachTests {
         if !info.viaDispatcher { #expect(info.note?.contains("dispatcher") == true, "says why it is alone") }
         #expect(try Shell.run("ip", "-n", ns.name, "link", "show", a).contains("prog/xdp id \(info.programID)"))
         #expect(try Self.mapIDs(ofProgram: info.programID).contains(try dp.maps.vips.info().id),
-                "the attached program uses the pinned usher_vips_v1")
+                "the attached program uses the pinned usher_vips_v2")
 
         _ = try ns.run { try dp.attach(interface: b, mode: .native, program: .pass) }
         let listed = try ns.run { try dp.attachments() }

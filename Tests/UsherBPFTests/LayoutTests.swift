@@ -25,7 +25,10 @@ struct LayoutTests {
     }
 
     static let layouts: [Layout] = [
-        Layout("usher_vip_key", usher_vip_key.self, ["addr": \.addr, "port": \.port, "proto": \.proto, "family": \.family]),
+        Layout("usher_vip_key", usher_vip_key.self, [
+            "addr": \.addr, "port": \.port, "proto": \.proto, "family": \.family, "slot": \.slot, "pad": \.pad,
+        ]),
+        Layout("usher_generation", usher_generation.self, ["number": \.number, "pad": \.pad]),
         Layout("usher_service", usher_service.self, ["id": \.id, "mode": \.mode, "flags": \.flags, "snat_pool": \.snat_pool]),
         Layout("usher_real", usher_real.self, [
             "addr": \.addr, "family": \.family, "flags": \.flags, "dst_mac": \.dst_mac, "src_mac": \.src_mac,

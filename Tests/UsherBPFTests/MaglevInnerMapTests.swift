@@ -63,7 +63,7 @@ struct MaglevInnerMapTests {
         let templateFD = OwnedFD(template)
         let outer = withLibbpfOptions(bpf_map_create_opts.self) { opts in
             opts.pointee.inner_map_fd = UInt32(templateFD.fd)
-            return bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, MapName.maglev, 4, 4, UInt32(USHER_MAX_SERVICES), opts)
+            return bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, MapName.maglev, 4, 4, UInt32(USHER_GENERATIONS * USHER_MAX_SERVICES), opts)
         }
         try #require(outer >= 0)
         let outerFD = OwnedFD(outer)

@@ -25,7 +25,7 @@ struct NextHopRefreshTests {
 
     /// Every present real entry, by id, as bytes.
     static func entries(_ dp: Dataplane) throws -> [UInt32: [UInt8]] {
-        let all = try dp.maps.reals.arrayEntries(as: usher_real.self, count: Int(USHER_MAX_REALS))
+        let all = try dp.maps.runningReals()
         var out: [UInt32: [UInt8]] = [:]
         for (id, entry) in all.enumerated() where entry.flags & UInt8(USHER_REAL_F_PRESENT) != 0 { out[UInt32(id)] = getBytes(entry) }
         return out
@@ -63,7 +63,7 @@ struct NextHopRefreshTests {
                 #expect(bytes == before[id], "real id \(id) is not B's and was not touched")
                 continue
             }
-            let entry = try #require(try dp.maps.reals.lookup(id, as: usher_real.self))
+            let entry = try #require(try dp.maps.runningReal(id))
             #expect(getBytes(entry.dst_mac) == mac("02:00:00:00:77:02").bytes)
             var expected = try #require(before[id])
             let offset = MemoryLayout<usher_real>.offset(of: \usher_real.dst_mac)!
@@ -92,7 +92,7 @@ struct NextHopRefreshTests {
         let routedID = try #require(state.reals.first { $0.address == routed }?.id)
         let cID = try #require(state.reals.first { $0.address == Self.realC }?.id)
         let gatewayMAC = try NeighborResolverTests.linkMAC(lab.real, lab.far)
-        #expect(try dp.maps.reals.lookup(routedID, as: usher_real.self).map { getBytes($0.dst_mac) } == gatewayMAC.bytes)
+        #expect(try dp.maps.runningReal(routedID).map { getBytes($0.dst_mac) } == gatewayMAC.bytes)
 
         // 203.0.113.0/24 now goes through 198.51.100.9 (C): only the routed real moves.
         try lab.balancer.ip("route", "replace", "203.0.113.0/24", "via", "198.51.100.9")
@@ -100,8 +100,8 @@ struct NextHopRefreshTests {
         #expect(changes.map(\.realID) == [routedID], "C's next hop did not change: \(changes)")
         let moved = try #require(changes.first)
         #expect(moved.old.mac == gatewayMAC && moved.new.mac == mac("02:00:00:00:99:09") && moved.new.gateway == ip("198.51.100.9"))
-        #expect(try dp.maps.reals.lookup(routedID, as: usher_real.self).map { getBytes($0.dst_mac) } == mac("02:00:00:00:99:09").bytes)
-        #expect(try dp.maps.reals.lookup(cID, as: usher_real.self).map { getBytes($0.dst_mac) } == mac("02:00:00:00:99:09").bytes)
+        #expect(try dp.maps.runningReal(routedID).map { getBytes($0.dst_mac) } == mac("02:00:00:00:99:09").bytes)
+        #expect(try dp.maps.runningReal(cID).map { getBytes($0.dst_mac) } == mac("02:00:00:00:99:09").bytes)
 
         // The gateway's entry is gone (it stopped answering): both keep the next hop they have.
         try lab.balancer.ip("neigh", "del", "198.51.100.9", "dev", lab.near)

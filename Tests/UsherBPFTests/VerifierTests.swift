@@ -32,14 +32,14 @@ struct VerifierTests {
         let pins = PinDir()
         defer { pins.remove() }
         try FileManager.default.createDirectory(atPath: pins.path, withIntermediateDirectories: true)
-        let fd = bpf_map_create(BPF_MAP_TYPE_HASH, "usher_vips_v1", 4, 4, 1, nil)
+        let fd = bpf_map_create(BPF_MAP_TYPE_HASH, "usher_vips_v2", 4, 4, 1, nil)
         #expect(fd >= 0)
         defer { close(fd) }
-        #expect(bpf_obj_pin(fd, pins.path + "/usher_vips_v1") == 0)
+        #expect(bpf_obj_pin(fd, pins.path + "/usher_vips_v2") == 0)
         let object = try BPFObject(embedded: "usher_xdp", pinRoot: pins.path, programs: [ProgramName.balancer])
         let error = #expect(throws: BPFError.self) { try object.load() }
         #expect(error?.call == "bpf_object__load")
         #expect(error?.message.contains("libbpf said:") == true)
-        #expect(error?.message.contains("usher_vips_v1") == true)
+        #expect(error?.message.contains("usher_vips_v2") == true)
     }
 }

@@ -37,6 +37,32 @@ struct ApplyTests {
         #expect(try sandbox.ok("maps", "dump", "--json") == dump, "an apply without changes rewrites nothing")
     }
 
+    @Test("an unchanged apply writes no file: config.json and dataplane.json stay the very files they were")
+    func unchangedApplyWritesNoFile() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let file = try sandbox.write("base.yaml", Configs.base)
+        try sandbox.ok("apply", "-f", file)
+        let names = ["config.json", "dataplane.json"]
+        // Inode and modification time: every save is a new file renamed into place.
+        func stamps() throws -> [String] {
+            try names.map { name in
+                let info = try FileManager.default.attributesOfItem(atPath: sandbox.stateDir + "/" + name)
+                return "\(name) \(info[.systemFileNumber] ?? "?") \(info[.modificationDate] ?? "?")"
+            }
+        }
+        let before = try stamps()
+        #expect(try sandbox.ok("apply", "-f", file).hasPrefix("No changes"))
+        #expect(try stamps() == before, "nothing was rewritten")
+        // A change that the maps do not carry (a service renamed) rewrites the config only.
+        let renamed = try sandbox.write("renamed.yaml", Configs.base.replacingOccurrences(of: "name: dns", with: "name: dns2"))
+        try sandbox.ok("apply", "-f", renamed)
+        let after = try stamps()
+        #expect(after[0] != before[0], "the config names dns2 now")
+        #expect(try sandbox.ok("service", "list").contains("dns2"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.stateDir + "/apply-journal.json"))
+    }
+
     @Test("--dry-run prints the diff and changes nothing; the real apply prints the same diff")
     func dryRun() throws {
         let sandbox = try Sandbox()

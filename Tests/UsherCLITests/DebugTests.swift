@@ -90,7 +90,7 @@ struct DebugTests {
             #expect(result.status == 1, "\(arguments): \(result)")
             #expect(result.stderr.contains("no Usher maps are pinned there"), "\(arguments): \(result.stderr)")
         }
-        #expect(!FileManager.default.fileExists(atPath: sandbox.pinDir + "/usher_vips_v1"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.pinDir + "/usher_vips_v2"))
         let status = try JSON.object(try sandbox.json("status", "--json"))
         #expect(status["pinned"] as? Bool == false)
     }

@@ -109,7 +109,7 @@ struct FlowsCommandTests {
         let unpinned = try sandbox.usher("flows")
         #expect(unpinned.status == 1, "\(unpinned)")
         #expect(unpinned.stderr.contains("no Usher maps are pinned there"), "\(unpinned)")
-        #expect(!FileManager.default.fileExists(atPath: sandbox.pinDir + "/usher_vips_v1"), "flows never creates maps")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.pinDir + "/usher_vips_v2"), "flows never creates maps")
         try sandbox.ok("apply", "-f", try sandbox.write("base.yaml", Configs.base))
         let unknown = try sandbox.usher("flows", "--service", "wbe")
         #expect(unknown.status == 1, "\(unknown)")

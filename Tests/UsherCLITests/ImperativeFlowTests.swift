@@ -52,7 +52,7 @@ struct ImperativeFlowTests {
         let drainedShares = try dump.shares(Self.web)
         #expect(drainedShares["198.51.100.12"] == nil, "a draining real owns no slot: \(drainedShares)")
         #expect(drainedShares == Expected.shares(Expected.service("web", vip: "203.0.113.10", port: 80, tableSize: 251, reals: reals)))
-        #expect(try dump.realAddresses.contains("198.51.100.12"), "a draining real stays in usher_reals_v2")
+        #expect(try dump.realAddresses.contains("198.51.100.12"), "a draining real stays in usher_reals_v3")
 
         // Weight 2: back in rotation with twice the share of the others.
         #expect(try sandbox.ok("real", "weight", "web", "198.51.100.12", "2") == "Real 198.51.100.12 of web now has weight 2.\n")
@@ -74,7 +74,7 @@ struct ImperativeFlowTests {
         #expect(try sandbox.ok("service", "remove", "web") == "Removed service web.\n")
         dump = try DumpView(try sandbox.ok("maps", "dump", "--json"))
         #expect(try dump.vips.isEmpty, "the VIP is gone")
-        #expect(try dump.realAddresses.isEmpty, "reals of no service leave usher_reals_v2")
+        #expect(try dump.realAddresses.isEmpty, "reals of no service leave usher_reals_v3")
         #expect(try JSON.array(try sandbox.json("service", "list", "--json")).isEmpty)
         #expect(try sandbox.ok("service", "list") == "No services.\n")
         #expect(try sandbox.ok("real", "list") == "No real servers.\n")

@@ -20,14 +20,14 @@ struct MapsDumpTextTests {
         let text = try sandbox.ok("maps", "dump")
         #expect(text.hasPrefix("Maps pinned in \(sandbox.pinDir)\n"))
 
-        let vips = Self.table(text, after: "usher_vips_v1 + usher_maglev_v1:")
+        let vips = Self.table(text, after: "usher_vips_v2 + usher_maglev_v2:")
         try #require(vips.count == 3, "a header and two services: \(text)")
         let serviceColumn = try #require(vips[0].range(of: "SERVICE")).lowerBound.utf16Offset(in: vips[0])
         for (row, service) in zip(vips.dropFirst(), ["203.0.113.10:80/tcp", "203.0.113.53:53/udp"]) {
             #expect(row.range(of: service)?.lowerBound.utf16Offset(in: row) == serviceColumn, "\n\(vips.joined(separator: "\n"))")
         }
 
-        let reals = Self.table(text, after: "usher_reals_v2:")
+        let reals = Self.table(text, after: "usher_reals_v3:")
         try #require(reals.count == 4, "a header and three reals: \(text)")
         let addressColumn = try #require(reals[0].range(of: "ADDRESS")).lowerBound.utf16Offset(in: reals[0])
         for (row, address) in zip(reals.dropFirst(), ["198.51.100.11", "198.51.100.12", "198.51.100.21"]) {

@@ -9,7 +9,7 @@ import UsherTestSupport
 struct NATAtomicityTests {
     /// `bpftool map dump` of the maps only NAT writes, joined.
     static func rawNATMaps(_ sandbox: Sandbox) throws -> String {
-        try ["usher_snat_v1", "usher_addrs_v1", "usher_global_v2", "usher_vips_v1"].map { name in
+        try ["usher_snat_v1", "usher_addrs_v1", "usher_global_v2", "usher_vips_v2"].map { name in
             "\(name):\n" + (try Subprocess.tool("bpftool", "map", "dump", "pinned", "\(sandbox.pinDir)/\(name)").stdout)
         }.joined(separator: "\n")
     }

@@ -45,7 +45,7 @@ struct SafeFilesTests {
         let result = try sandbox.usher("apply", "-f", try sandbox.write("base.yaml", Configs.base))
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains("lets other users write to it"), "\(result.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: sandbox.pinDir + "/usher_vips_v1"), "nothing was pinned")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.pinDir + "/usher_vips_v2"), "nothing was pinned")
     }
 
     @Test("the proxy's counters file is 0600 in a 0700 directory")

@@ -28,6 +28,20 @@
 #define USHER_MAGLEV_DEFAULT_SIZE 65537
 #define USHER_MAGLEV_MAX_SIZE 1048573 /* largest prime the control plane accepts */
 
+/*
+ * Generations. The tables an apply writes (usher_vips_v2, usher_reals_v3, usher_maglev_v2) hold
+ * two generations side by side, in slots 0 and 1: the running one, which packets read, and the
+ * next one, which an apply fills while packets still read the other. usher_gen_v1 names the
+ * running generation; writing it is the apply's one switch, so every service changes at once
+ * (Docs/ARCHITECTURE.md, "Generations"). A packet reads it once and uses that slot throughout.
+ */
+#define USHER_GENERATIONS 2
+#define USHER_GEN_SLOT(number) ((number) & 1u)
+/* Index of a real id's entry in usher_reals_v3, and of a service id's Maglev table in
+ * usher_maglev_v2, in a generation's slot. Ids are the same in both slots. */
+#define USHER_REAL_INDEX(slot, real_id) ((slot) * USHER_MAX_REALS + (real_id))
+#define USHER_MAGLEV_INDEX(slot, service_id) ((slot) * USHER_MAX_SERVICES + (service_id))
+
 /* Seed of the flow hash (jhash_3words). The same on every balancer, so that balancers behind
  * ECMP pick the same real for a flow. */
 #define USHER_HASH_SEED 0x55534852u
@@ -76,24 +90,26 @@
 #define USHER_NAT_S_FIN 0x01
 #define USHER_NAT_S_RST 0x02
 
-/* Key of usher_vips_v1: one virtual service. */
+/* Key of usher_vips_v2: one virtual service in one generation's slot. */
 struct usher_vip_key {
 	__u8 addr[16]; /* network order; IPv4 in addr[0..3], the rest zero */
 	__u16 port;    /* network order; 0 = every port of this VIP and protocol */
 	__u8 proto;    /* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 family;   /* USHER_FAMILY_V4 or USHER_FAMILY_V6 */
+	__u8 slot;     /* generation slot, 0 or 1 (USHER_GEN_SLOT) */
+	__u8 pad[3];
 };
 
-/* Value of usher_vips_v1. Hash-map values are replaced whole, so readers never see a mix. */
+/* Value of usher_vips_v2. Hash-map values are replaced whole, so readers never see a mix. */
 struct usher_service {
-	__u32 id;        /* index into usher_maglev_v1 and usher_sstats_v2 */
+	__u32 id;        /* service id: Maglev table (USHER_MAGLEV_INDEX) and usher_sstats_v2 */
 	__u8 mode;       /* USHER_MODE_* */
 	__u8 flags;      /* USHER_SVC_F_* */
 	__u16 snat_pool; /* mode nat: key of its pool in usher_snat_v1; else 0 */
 };
 
 /*
- * Value of usher_reals_v2, indexed by real id. A real id names one (service, real) membership:
+ * Value of usher_reals_v3, indexed by USHER_REAL_INDEX(slot, real id). A real id names one (service, real) membership:
  * a real server listed by two services has two entries, so removing it from one service
  * reschedules that service's flows only, and its counters are kept per service.
  */
@@ -107,6 +123,14 @@ struct usher_real {
 	__u32 ifindex;   /* egress interface; 0 or the ingress interface means XDP_TX */
 	__u16 port;      /* network order: nat/gateway destination port at the real; 0 = the client's */
 	__u16 pad;
+};
+
+/* Value of usher_gen_v1 (one entry): the running generation. Written only by an apply, last,
+ * after the next generation's slot is complete; one aligned 4-byte store, so a packet reads
+ * the old number or the new one. */
+struct usher_generation {
+	__u32 number; /* counts switches; its slot USHER_GEN_SLOT(number) is the running one */
+	__u32 pad;
 };
 
 /* Key of usher_ct_v1: a flow as the client sent it. */
@@ -196,7 +220,7 @@ struct usher_nat_reply {
 };
 
 /*
- * Inner maps of usher_maglev_v1 are BPF_F_INNER_MAP | BPF_F_MMAPABLE arrays of __u32:
+ * Inner maps of usher_maglev_v2 are BPF_F_INNER_MAP | BPF_F_MMAPABLE arrays of __u32:
  * slot 0 holds the table size M, slots 1..M the real ids. The outer slot is swapped in one
  * update, so a packet sees a whole old table or a whole new one.
  */
@@ -253,7 +277,8 @@ struct usher_real_stats {
 #define USHER_STAT_PASS_LAST USHER_STAT_PASS_NO_FLOW /* reasons 0..this one are XDP_PASS */
 #define USHER_STAT_VERDICT_MAX 13
 
-_Static_assert(sizeof(struct usher_vip_key) == 20, "usher_vip_key layout");
+_Static_assert(sizeof(struct usher_vip_key) == 24, "usher_vip_key layout");
+_Static_assert(sizeof(struct usher_generation) == 8, "usher_generation layout");
 _Static_assert(sizeof(struct usher_service) == 8, "usher_service layout");
 _Static_assert(sizeof(struct usher_real) == 40, "usher_real layout");
 _Static_assert(sizeof(struct usher_flow_key) == 40, "usher_flow_key layout");

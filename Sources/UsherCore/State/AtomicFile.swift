@@ -40,7 +40,19 @@ public enum AtomicFile {
             unlink(temporary)
             throw error
         }
-        // Make the rename itself durable.
+        syncDirectory(directory)
+    }
+
+    /// Puts the file written at `source` (by `write`) in place of `path`, durably: a rename, then
+    /// an fsync of the directory.
+    public static func move(_ source: String, to path: String) throws(StateStoreError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        guard rename(source, path) == 0 else { throw failure(path, "cannot replace it with \(source)", directory: directory) }
+        syncDirectory(directory)
+    }
+
+    /// Makes a rename in `directory` durable.
+    private static func syncDirectory(_ directory: String) {
         let dirfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirfd >= 0 {
             fsync(dirfd)
