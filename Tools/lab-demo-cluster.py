@@ -99,7 +99,7 @@ def main():
     # A timeout's SIGTERM unwinds like Ctrl-C, through the `finally` that removes the lab.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = tempfile.mkdtemp(prefix="usher-cluster-demo-")
-    lab = ClusterLab("dc" + unique_name()[1:], sys.argv[1], workdir)
+    lab = ClusterLab(unique_name("dc"), sys.argv[1], workdir)
     try:
         lab.up()
         return demo(lab)

@@ -3,7 +3,13 @@ import os
 
 import pytest
 
-from labkit import Lab, require_root, unique_name, usher_binary
+from labkit import Lab, require_root, sweep_orphans, unique_name, usher_binary
+
+
+def pytest_sessionstart(session):
+    """What earlier runs left when they died before their teardown goes first."""
+    for name in sweep_orphans():
+        print(f"removed what lab {name} left (its process had ended)")
 
 
 def require_usher():

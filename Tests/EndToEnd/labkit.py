@@ -27,17 +27,67 @@ def require_root():
         pytest.skip("end-to-end tests build network namespaces and attach XDP programs: run them as root")
 
 
-def unique_name():
-    return "t" + secrets.token_hex(3)
+# Every name unique_name hands out is recorded here with the pid of the process that asked, so
+# that what a test made (namespaces NAME and NAME-*, pins whose name holds NAME, a Tools/lab
+# lab) is removed even when the process died before its teardown (a timeout, a kill, a machine
+# stopped mid-run): sweep_orphans, at the start of every pytest session and of Tools/test.
+LAB_REGISTRY = Path("/run/usher-test-labs")
 
 
-def register(name):
-    """Lists a lab in $USHER_LAB_REGISTRY: Tools/test removes what is left of it (namespaces
-    NAME-*, pins usher-NAME-*) if pytest itself is killed before the lab's teardown."""
-    registry = os.environ.get("USHER_LAB_REGISTRY")
-    if registry:
-        with open(registry, "a") as file:
-            file.write(name + "\n")
+def unique_name(prefix="t"):
+    name = prefix + secrets.token_hex(3)
+    try:
+        LAB_REGISTRY.mkdir(mode=0o700, exist_ok=True)
+        (LAB_REGISTRY / name).write_text(f"{os.getpid()}\n")
+    except PermissionError:
+        pass  # not root: such a test skips before it makes anything
+    return name
+
+
+def _running(pid):
+    """Whether pid runs (a zombie does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat[stat.rindex(")") + 1:].split()[0] != "Z"
+
+
+def remove_leftovers(name):
+    """Removes everything a lab named `name` may have left: Tools/lab's own lab, every process
+    in and every namespace named NAME or NAME-*, every pin directory whose name holds NAME."""
+    if Path("/run/usher-lab", name).exists():
+        subprocess.run([str(LAB_TOOL), "down", name], capture_output=True, timeout=60)
+    for ns in sorted(Path("/run/netns").glob(f"{name}*")):
+        if ns.name != name and not ns.name.startswith(name + "-"):
+            continue
+        pids = subprocess.run(["ip", "netns", "pids", ns.name], capture_output=True, text=True, timeout=10).stdout
+        for pid in pids.split():
+            try:
+                os.kill(int(pid), 9)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", ns.name], capture_output=True, timeout=10)
+    for pins in Path("/sys/fs/bpf").glob(f"*{name}*"):
+        subprocess.run(["rm", "-rf", str(pins)], capture_output=True, timeout=10)
+
+
+def sweep_orphans():
+    """Removes what labs of processes that no longer run left behind; returns their names."""
+    if os.geteuid() != 0 or not LAB_REGISTRY.is_dir():
+        return []
+    swept = []
+    for entry in sorted(LAB_REGISTRY.iterdir()):
+        try:
+            owner = int(entry.read_text().strip() or 0)
+        except (ValueError, OSError):
+            owner = 0
+        if owner and _running(owner):
+            continue
+        remove_leftovers(entry.name)
+        entry.unlink(missing_ok=True)
+        swept.append(entry.name)
+    return swept
 
 
 class Stream:
@@ -99,7 +149,6 @@ class Lab:
 
     @classmethod
     def up(cls, name, with_usher=True, daemon=False, ha=False):
-        register(name)
         args = [str(LAB_TOOL), "up", name, "--json"] + ([] if with_usher else ["--no-usher"])
         args += ["--daemon"] if daemon else []
         args += ["--ha"] if ha else []
@@ -312,3 +361,13 @@ def wait_until(predicate, timeout, interval=0.1):
             return True
         time.sleep(interval)
     return predicate()
+
+
+if __name__ == "__main__":
+    # Tools/test: `python3 Tests/EndToEnd/labkit.py --sweep`
+    import sys
+
+    if sys.argv[1:] != ["--sweep"]:
+        sys.exit("usage: labkit.py --sweep")
+    for name in sweep_orphans():
+        print(f"removed what lab {name} left (its process had ended)")

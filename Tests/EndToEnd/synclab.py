@@ -232,14 +232,13 @@ class SyncLab:
 def built_lab(cls, workdir):
     """A lab of class `cls` (SyncLab or a subclass) built with a unique name in `workdir`, always torn down."""
     import pytest
-    from labkit import register, require_root, unique_name, usher_binary
+    from labkit import require_root, unique_name, usher_binary
 
     require_root()
     binary = usher_binary()
     if not os.access(binary, os.X_OK):
         pytest.fail(f"usher binary not found at {binary}: run 'swift build' first, or set USHER_BIN")
     lab = cls(unique_name(), binary, workdir)
-    register(lab.name)
     try:
         lab.up()
         yield lab

@@ -3,7 +3,6 @@ config is applied and the proxy listens, WATCHDOG=1 every half WATCHDOG_USEC, RE
 READY=1 around a SIGHUP, STOPPING=1 on SIGTERM — received here on a socket of our own, as systemd
 would. The daemon runs with `unshare -n` (a network namespace of its own, nothing attached)."""
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -13,7 +12,7 @@ import time
 
 import pytest
 
-from labkit import require_root, usher_binary
+from labkit import require_root, unique_name, usher_binary
 
 CONFIG = """services:
   - name: web
@@ -61,7 +60,7 @@ def test_ready_watchdog_reload_and_stop_are_told_to_systemd(notify_socket):
     config = os.path.join(directory, "usher.yaml")
     with open(config, "w") as file:
         file.write(CONFIG)
-    pins = f"/sys/fs/bpf/usher-notify-{secrets.token_hex(3)}"
+    pins = f"/sys/fs/bpf/usher-notify-{unique_name()}"
     env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="400000")
     env.pop("WATCHDOG_PID", None)
     daemon = subprocess.Popen(
