@@ -1,4 +1,5 @@
 import Foundation
+import UsherCore
 
 /// One exchange with bird over its control socket (what birdc does): connect, read the
 /// greeting, send one command, read the reply up to its last line (four digits and a space),
@@ -11,23 +12,16 @@ public enum BirdControlSocket {
 
     /// The whole reply to `command` (a line without a newline), as bird wrote it.
     public static func ask(_ command: String, socketPath: String, timeout: Double = 1) throws -> String {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard let address = UnixSocketAddress(socketPath) else {
+            throw Failure(description: "bird's socket path \(socketPath) is too long for a Unix socket")
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "cannot make a socket for bird: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var wait = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let path = Array(socketPath.utf8)
-        guard path.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw Failure(description: "bird's socket path \(socketPath) is too long for a Unix socket")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
+        guard address.connect(fd) == 0 else {
             throw Failure(description: "bird does not answer on \(socketPath): \(String(cString: strerror(errno)))")
         }
         let deadline = Date().addingTimeInterval(timeout)

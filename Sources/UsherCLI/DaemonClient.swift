@@ -23,25 +23,15 @@ struct DaemonClient {
 
     /// Sends one request; returns the status and the body. Throws when the socket does not answer.
     func request(_ method: String, _ path: String, json body: [String: Int]? = nil, timeout: Int = 30) throws -> (Int, Data) {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard let address = UnixSocketAddress(socketPath) else {
+            throw Failure(description: "the API socket path \(socketPath) is too long")
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var wait = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(socketPath.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw Failure(description: "the API socket path \(socketPath) is too long")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
+        guard address.connect(fd) == 0 else {
             throw Failure(description: "cannot reach the daemon at \(socketPath): \(String(cString: strerror(errno)))")
         }
         let payload = try body.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()

@@ -1,4 +1,5 @@
 import Foundation
+import UsherCore
 
 /// Tells systemd how the daemon is doing (sd_notify(3) without libsystemd): a datagram to the
 /// socket named by NOTIFY_SOCKET (`@` for the abstract namespace). Without NOTIFY_SOCKET (not
@@ -30,21 +31,8 @@ struct SystemdNotifier: Sendable {
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        var path = Array(socketPath.utf8)
-        if path.first == UInt8(ascii: "@") { path[0] = 0 }
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.count < capacity else { return }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path)
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + path.count)
+        guard let address = UnixSocketAddress(socketPath, abstract: true) else { return }
         let bytes = Array(message.utf8)
-        _ = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                sendto(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL), sa, length)
-            }
-        }
+        _ = address.withSockaddr { sendto(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL), $0, $1) }
     }
 }

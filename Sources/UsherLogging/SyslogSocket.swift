@@ -56,21 +56,11 @@ final class SyslogSocket {
             guard s >= 0 else { throw SyslogSocketError(target: target, step: "socket", code: errno) }
             fd = s
             setTimeout()
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            let bytes = Array(path.utf8)
-            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            guard let address = UnixSocketAddress(path) else {
                 close()
                 throw SyslogSocketError(target: target, step: "connect", code: ENAMETOOLONG)
             }
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                for (i, b) in bytes.enumerated() { raw[i] = b }
-            }
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
+            let result = address.connect(fd)
             guard result == 0 else { throw fail("connect") }
         case let .remote(endpoint):
             var hints = addrinfo()
