@@ -79,10 +79,6 @@ struct PrometheusText {
         bytes.append(contentsOf: text.utf8)
     }
 
-    mutating func append(_ raw: [UInt8]) {
-        bytes.append(contentsOf: raw)
-    }
-
     private mutating func head(_ name: String, _ labels: [(String, String)]) {
         append(name)
         if !labels.isEmpty {

@@ -25,14 +25,26 @@ struct RawWriter {
     /// `name{labels extra} value\n`.
     mutating func sample(_ name: UnsafeBufferPointer<UInt8>, _ labels: UnsafeBufferPointer<UInt8>,
                          extra: UnsafeBufferPointer<UInt8>? = nil, _ value: UInt64) {
+        head(name, labels, extra: extra)
+        decimal(value)
+        append(0x0A)
+    }
+
+    /// `name{labels} seconds\n`.
+    mutating func sample(_ name: UnsafeBufferPointer<UInt8>, _ labels: UnsafeBufferPointer<UInt8>, seconds: Double) {
+        head(name, labels, extra: nil)
+        self.seconds(seconds)
+        append(0x0A)
+    }
+
+    private mutating func head(_ name: UnsafeBufferPointer<UInt8>, _ labels: UnsafeBufferPointer<UInt8>,
+                               extra: UnsafeBufferPointer<UInt8>?) {
         append(name)
         append(UInt8(ascii: "{"))
         append(labels)
         if let extra { append(extra) }
         append(UInt8(ascii: "}"))
         append(UInt8(ascii: " "))
-        decimal(value)
-        append(0x0A)
     }
 
     mutating func decimal(_ value: UInt64) {

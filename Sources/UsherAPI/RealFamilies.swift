@@ -101,15 +101,7 @@ struct RealFamilies {
                 }
                 Self.headers.latency.withUnsafeBufferPointer { out.append($0) }
                 Self.latencyName.withUnsafeBufferPointer { name in
-                    for i in 0..<reals where !latencies[i].isNaN {
-                        out.append(name)
-                        out.append(UInt8(ascii: "{"))
-                        out.append(real(i))
-                        out.append(UInt8(ascii: "}"))
-                        out.append(UInt8(ascii: " "))
-                        out.seconds(latencies[i])
-                        out.append(0x0A)
-                    }
+                    for i in 0..<reals where !latencies[i].isNaN { out.sample(name, real(i), seconds: latencies[i]) }
                 }
                 guard !counters.isEmpty else { return }
                 for (k, (name, value)) in Self.counted.enumerated() {
