@@ -32,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "CLibBPF", path: "Sources/CLibBPF"),
         // The kernel's rtnetlink structs and constants (linux-libc-dev), for next hops; nothing to link.
         .systemLibrary(name: "CNetlink", path: "Sources/CNetlink"),
+        // epoll and eventfd (glibc), for the health checks' prober thread; nothing to link.
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
         // Compiles BPF/*.c with the toolchain's clang and embeds the objects as Swift sources.
         .plugin(name: "BPFObjects", capability: .buildTool(), path: "Tools/Plugins/BPFObjects"),
         // Embeds a target's Embedded/ files (the OpenAPI document, the status page) as a Swift source.
@@ -130,7 +132,7 @@ let package = Package(
         .target(
             name: "UsherHealth",
             dependencies: [
-                "UsherCore",
+                "UsherCore", "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

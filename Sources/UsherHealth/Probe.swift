@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import NIOSSL
 import UsherCore
@@ -12,6 +13,9 @@ struct Probe: Sendable {
     let proxyProtocol: ProxyProtocolVersion?
     /// For `tls` and `https`: the client context, or why it cannot be made (then every check fails so).
     let tls: Result<NIOSSLContext, ProbeSetupError>?
+    /// For `tcp` and `http`, which `SocketProber` runs: what is written once connected (the
+    /// PROXY header, the HTTP request), made once.
+    let request: [UInt8]
 
     struct ProbeSetupError: Error, Sendable {
         let reason: String
@@ -28,6 +32,9 @@ struct Probe: Sendable {
         default:
             self.tls = nil
         }
+        var request = check.proxyProtocol.map { ProxyProtocolLocalHeader.bytes($0) } ?? []
+        if case let .http(http) = check.kind { request += HTTPAnswer.request(http, defaultHost: destination.hostAndPort) }
+        self.request = request
     }
 
     /// A stream check whose TLS context could be made, or the failure every check gets.
@@ -47,9 +54,9 @@ struct Probe: Sendable {
         if case .none = kind { return eventLoop.makeSucceededFuture(.passed) }
         let outcome = eventLoop.makePromise(of: ProbeResult.self)
         let seconds = timeoutSeconds
-        // A script keeps its own deadline, which also kills it; a tcp check's is its connect timeout.
+        // A script keeps its own deadline, which also kills it; the prober keeps those of tcp and http checks.
         switch kind {
-        case .script, .tcp:
+        case .script, .tcp, .http:
             break
         default:
             let deadline = eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
@@ -61,14 +68,12 @@ struct Probe: Sendable {
         case .none:
             outcome.succeed(.passed)
         case .tcp:
-            StreamProbe(destination: destination, timeoutSeconds: seconds, proxyProtocol: proxyProtocol, exchange: .connectOnly)
-                .run(on: eventLoop, outcome: outcome)
+            prober(exchange: nil, outcome: outcome)
         case let .http(http):
-            StreamProbe(destination: destination, timeoutSeconds: seconds, proxyProtocol: proxyProtocol, exchange: .http(http, tls: nil))
-                .run(on: eventLoop, outcome: outcome)
+            prober(exchange: HTTPAnswer(check: http), outcome: outcome)
         case let .tls(settings), let .https(_, settings):
             let http: HTTPCheck? = if case let .https(h, _) = kind { h } else { nil }
-            switch stream({ context in http.map { .http($0, tls: (context, settings)) } ?? .handshake(context, settings) }) {
+            switch stream({ context in http.map { .http($0, tls: context, settings) } ?? .handshake(context, settings) }) {
             case let .success(probe): probe.run(on: eventLoop, outcome: outcome)
             case let .failure(error): outcome.succeed(.failed("TLS unusable: \(error.reason)"))
             }
@@ -84,5 +89,15 @@ struct Probe: Sendable {
             ScriptProbe(script: script, destination: destination, timeoutSeconds: seconds).run(on: eventLoop, outcome: outcome)
         }
         return outcome.futureResult
+    }
+
+    /// A `tcp` or plain `http` check on the shared prober thread; the socket is made here, on the
+    /// event loop's thread, in the namespace checks start from.
+    private func prober(exchange: HTTPAnswer?, outcome: EventLoopPromise<ProbeResult>) {
+        guard let address = destination.socketAddress(failing: outcome) else { return }
+        address.withSockAddr { pointer, length in
+            SocketProber.shared.probe(address: pointer, length: socklen_t(length), timeoutSeconds: timeoutSeconds,
+                                      request: request, exchange: exchange, outcome: outcome)
+        }
     }
 }

@@ -75,9 +75,16 @@ final class TargetChecker: Sendable {
         }
     }
 
+    /// Checks fall due on a grid of this many nanoseconds: the loop wakes once for every check due
+    /// in a tick (10,000 reals every 2 s: 50 checks a wake-up, not one), and the prober gets them
+    /// as a batch. Far below any interval's ±10 % jitter.
+    static let tickNanoseconds: Int64 = 10_000_000
+
     private func schedule(after seconds: Double) {
         guard !loop.value.stopped else { return }
-        loop.value.next = eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
+        let due = NIODeadline.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+        let tick = UInt64(Self.tickNanoseconds)
+        loop.value.next = eventLoop.scheduleTask(deadline: .uptimeNanoseconds((due + tick - 1) / tick * tick)) {
             self.runCheck()
         }
     }
