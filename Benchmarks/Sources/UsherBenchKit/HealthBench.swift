@@ -10,6 +10,11 @@ import UsherHealth
 /// from one engine on one event loop in a checker namespace, TCP and HTTP in turn: the engine's
 /// CPU share of one core (this process's own CPU time; nginx is another process) and how evenly
 /// the checks spread over the interval.
+///
+/// On a veth pair the kernel processes a frame for the peer in the sender's own context, so the
+/// servers' side of every connection (SYN to SYN-ACK, the reset) would be charged to the engine.
+/// With two or more cores the engine runs on core 0 and the servers' veth steers its frames to
+/// the others (RPS): each side's TCP work lands where it would with the servers on other hosts.
 public struct HealthBench {
     public var targets = 10_000
     public var interval = 2.0
@@ -21,15 +26,35 @@ public struct HealthBench {
 
     public func run() throws -> HealthBenchResult {
         let tag = String(UInt32.random(in: 0...0xffffff), radix: 16)
-        let lab = HealthBenchLab(tag: tag)
+        let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let split = cores >= 2 && Self.pinToCoreZero()
+        let lab = HealthBenchLab(tag: tag, serverCores: split ? (1 << min(cores, 32)) - 2 : nil)
         try lab.build()
         defer { lab.remove() }
         var runs: [HealthBenchResult.Run] = []
-        for kind in kinds {
-            Progress.say("health: \(targets) \(kind) checks every \(interval) s for \(Int(seconds)) s (after \(Int(warmup)) s to spread)")
-            runs.append(try measure(kind: kind, lab: lab))
+        // The engine's own cost first; then, for comparison, what the lab charges it when the
+        // servers' side is processed in its context too.
+        for inline in split ? [false, true] : [true] {
+            if split { try lab.steerServerFrames(inline ? nil : lab.serverCores) }
+            for kind in kinds {
+                Progress.say("health: \(targets) \(kind) checks every \(interval) s for \(Int(seconds)) s (after \(Int(warmup)) s to spread)"
+                             + (split ? (inline ? ", the servers' side in the engine's context" : ", the servers' side on other cores") : ""))
+                var run = try measure(kind: kind, lab: lab)
+                run.serversInline = inline
+                runs.append(run)
+            }
         }
-        return HealthBenchResult(targets: targets, intervalSeconds: interval, seconds: seconds, runs: runs)
+        return HealthBenchResult(targets: targets, intervalSeconds: interval, seconds: seconds, runs: runs,
+                                 serversOnOtherCores: split)
+    }
+
+    /// Pins this thread, and the threads it starts from now on (the engine's event loop and the
+    /// prober it starts), to core 0.
+    private static func pinToCoreZero() -> Bool {
+        // This thread's id: /proc/thread-self links to PID/task/TID.
+        guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self"),
+              let thread = link.split(separator: "/").last.map(String.init) else { return false }
+        return (try? LabShell.run(["taskset", "-p", "-c", "0", thread])) != nil
     }
 
     private func measure(kind: String, lab: HealthBenchLab) throws -> HealthBenchResult.Run {
@@ -48,7 +73,8 @@ public struct HealthBench {
         Thread.sleep(forTimeInterval: warmup)
         let cpu0 = processCPUSeconds(), wall0 = monotonicNanoseconds()
         Thread.sleep(forTimeInterval: seconds)
-        let cpu = processCPUSeconds() - cpu0, wall = Double(monotonicNanoseconds() - wall0) / 1e9
+        let cpu1 = processCPUSeconds(), wall = Double(monotonicNanoseconds() - wall0) / 1e9
+        let (user, system) = (cpu1.user - cpu0.user, cpu1.system - cpu0.system)
         let end = Date()
         let snapshot = engine.snapshot()
         let semaphore = DispatchSemaphore(value: 0)
@@ -70,18 +96,19 @@ public struct HealthBench {
         }
         let mean = Double(buckets.reduce(0, +)) / Double(buckets.count)
         return HealthBenchResult.Run(
-            kind: kind, cpuShareOfOneCore: cpu / wall, checksPerSecond: Double(targets) / interval,
+            kind: kind, cpuShareOfOneCore: (user + system) / wall, userShareOfOneCore: user / wall,
+            checksPerSecond: Double(targets) / interval,
             down: down, lastFailed: failed, stale: stale,
             busiestTenthOverMean: mean > 0 ? Double(buckets.max() ?? 0) / mean : 0,
             quietestTenthOverMean: mean > 0 ? Double(buckets.min() ?? 0) / mean : 0)
     }
 
-    /// User + system CPU seconds of this process (every thread).
-    private func processCPUSeconds() -> Double {
+    /// User and system CPU seconds of this process (every thread).
+    private func processCPUSeconds() -> (user: Double, system: Double) {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+        return (seconds(usage.ru_utime), seconds(usage.ru_stime))
     }
 }
 
@@ -91,6 +118,11 @@ public struct HealthBenchResult: Codable, Sendable {
         public var kind: String
         /// CPU seconds per second of the engine's process: 0.25 is a quarter of one core.
         public var cpuShareOfOneCore: Double
+        /// The part of it in user space (the rest is the kernel's, on the engine's behalf).
+        public var userShareOfOneCore: Double?
+        /// The servers' side of each connection processed in the engine's context (the veth's
+        /// way) and counted in its CPU; false: on the other cores.
+        public var serversInline: Bool?
         public var checksPerSecond: Double
         /// Targets down at the end (should be 0: every server answers).
         public var down: Int
@@ -107,6 +139,9 @@ public struct HealthBenchResult: Codable, Sendable {
     public var intervalSeconds: Double
     public var seconds: Double
     public var runs: [Run]
+    /// The engine on core 0, so that the servers' side of the veth could be steered to the
+    /// other cores (the runs with `serversInline` false); nil or false: one core, or not pinned.
+    public var serversOnOtherCores: Bool?
 }
 
 /// The namespaces of part 6: `uhc-TAG-c` (the engine's sockets) and `uhc-TAG-s` (every real's
@@ -114,6 +149,8 @@ public struct HealthBenchResult: Codable, Sendable {
 /// a veth pair. Removed by `remove()`, also after a failure half-way.
 struct HealthBenchLab {
     let tag: String
+    /// The cores (a mask) that process the frames reaching the servers; nil: wherever they are sent.
+    let serverCores: Int?
     var checker: String { "uhc-\(tag)-c" }
     var servers: String { "uhc-\(tag)-s" }
     var directory: String { "/tmp/usher-bench-health-\(tag)" }
@@ -160,6 +197,13 @@ struct HealthBenchLab {
             remove()
             throw error
         }
+    }
+
+    /// Frames reaching the servers are processed on `cores` (a mask, RPS), or nil: in the
+    /// context of whoever sent them (the veth's way).
+    func steerServerFrames(_ cores: Int?) throws {
+        try LabShell.run(["ip", "netns", "exec", servers, "sh", "-c",
+                          "echo \(String(cores ?? 0, radix: 16)) > /sys/class/net/s0/queues/rx-0/rps_cpus"])
     }
 
     func remove() {
