@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "UsherAPI",
             dependencies: [
-                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherProxy", "UsherBGP",
+                "UsherCore", "UsherBPF", "UsherControl", "UsherDaemon", "UsherProxy", "UsherBGP", "UsherHA",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

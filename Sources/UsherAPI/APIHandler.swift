@@ -31,7 +31,7 @@ struct APIHandler: APIProtocol {
         return .ok(.init(body: .json(.init(
             pid: Int(status.pid), config: status.configPath, startedAt: status.startedAt, generation: status.generation,
             lastReload: status.lastReload?.schema, services: view.services.count,
-            reals: .init(additionalProperties: view.realsByState), bgp: status.bgp?.schema))))
+            reals: .init(additionalProperties: view.realsByState), bgp: status.bgp?.schema, ha: status.ha?.schema))))
     }
 
     func listServices(_ input: Operations.ListServices.Input) async throws -> Operations.ListServices.Output {

@@ -55,12 +55,16 @@ def _running(pid):
 
 def remove_leftovers(name):
     """Removes everything a lab named `name` may have left: Tools/lab's own lab, every process
-    in and every namespace named NAME or NAME-*, every pin directory whose name holds NAME."""
+    in and every namespace named NAME or NAME-*, every pin directory whose name holds NAME.
+    Returns whether there was anything to remove."""
+    found = False
     if Path("/run/usher-lab", name).exists():
+        found = True
         subprocess.run([str(LAB_TOOL), "down", name], capture_output=True, timeout=60)
     for ns in sorted(Path("/run/netns").glob(f"{name}*")):
         if ns.name != name and not ns.name.startswith(name + "-"):
             continue
+        found = True
         pids = subprocess.run(["ip", "netns", "pids", ns.name], capture_output=True, text=True, timeout=10).stdout
         for pid in pids.split():
             try:
@@ -69,11 +73,14 @@ def remove_leftovers(name):
                 pass
         subprocess.run(["ip", "netns", "del", ns.name], capture_output=True, timeout=10)
     for pins in Path("/sys/fs/bpf").glob(f"*{name}*"):
+        found = True
         subprocess.run(["rm", "-rf", str(pins)], capture_output=True, timeout=10)
+    return found
 
 
 def sweep_orphans():
-    """Removes what labs of processes that no longer run left behind; returns their names."""
+    """Removes what labs of processes that no longer run left behind; returns the names of
+    those that had left something (the registry entries of the others just go)."""
     if os.geteuid() != 0 or not LAB_REGISTRY.is_dir():
         return []
     swept = []
@@ -84,9 +91,9 @@ def sweep_orphans():
             owner = 0
         if owner and _running(owner):
             continue
-        remove_leftovers(entry.name)
+        if remove_leftovers(entry.name):
+            swept.append(entry.name)
         entry.unlink(missing_ok=True)
-        swept.append(entry.name)
     return swept
 
 

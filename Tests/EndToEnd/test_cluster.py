@@ -16,6 +16,7 @@ from datetime import datetime
 import pytest
 
 from labkit import wait_until
+from browser import SocketPage
 from clusterlab import BALANCERS, NAT_VIP, PORT, SNAT, VIP, ClusterLab
 from synclab import HERE as PROGRAMS, PYTHON, built_lab
 
@@ -207,6 +208,15 @@ def api_get(lab, lb, path):
                    f"http://usher{path}").stdout
 
 
+def status_page(lab, lb):
+    """lb's status page as a browser renders it (the API on its socket, passed on over TCP)."""
+    with SocketPage(lambda *argv: lab.popen(lb, *argv), lambda *argv, **kw: lab.run(lb, *argv, **kw),
+                    lab.state_dir(lb) / "api.sock") as page:
+        dom = page.dom()
+    assert 'data-loaded="true"' in dom, dom[:2000]
+    return dom
+
+
 def bgp_status(lab, lb):
     return (lab.status(lb).get("daemon") or {}).get("bgp") or {}
 
@@ -234,6 +244,9 @@ def test_the_operator_sees_each_session_and_which_vips_are_announced(clusterlab)
     metrics = api_get(lab, "lb1", "/metrics")
     assert 'usher_bgp_session_up{neighbor="198.51.100.1",peer_as="65000",session="usher_peer1"} 1' in metrics
     assert f'usher_bgp_vip_announced{{vip="{VIP}"}} 1' in metrics
+    page = status_page(lab, "lb1")
+    assert '<tr class="session" data-neighbor="198.51.100.1" data-state="Established">' in page, page[-3000:]
+    assert f'<tr class="vip" data-vip="{VIP}" data-state="announced">' in page, page[-3000:]
 
     # Every real down: the VIP is withdrawn, and shown so.
     lab.write_config("lb1", ["real1", "real2"], down=("real1", "real2"))
@@ -243,6 +256,7 @@ def test_the_operator_sees_each_session_and_which_vips_are_announced(clusterlab)
     assert f"withdrawn (no real up) {VIP}" in lab.usher("lb1", "status").stdout
     assert f'usher_bgp_vip_announced{{vip="{VIP}"}} 0' in api_get(lab, "lb1", "/metrics")
     assert json.loads(api_get(lab, "lb1", "/api/v1/status"))["bgp"]["vips"] == [{"vip": VIP, "announced": False}]
+    assert f'<tr class="vip" data-vip="{VIP}" data-state="withdrawn">' in status_page(lab, "lb1")
 
     # The router's bird gone: the session is down (BFD), and shown so.
     lab.router_bird.kill()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import require_usher
+from browser import SocketPage
 from labkit import PYTHON, REPO, Lab, require_root, unique_name, wait_until
 
 PROBE = REPO / "Tools" / "lab-probe.py"
@@ -156,6 +157,16 @@ def test_dsr_connections_survive_the_active_balancers_death_and_its_return(pair_
     status = lab.run("lb2", lab.facts["usher"], "--pin-dir", lab.facts["hosts"]["lb2"]["pin_dir"], "--state-dir",
                      lab.facts["hosts"]["lb2"]["state_dir"], "status").stdout
     assert "HA role:      master" in status, status
+    # The API and the status page say so too.
+    api_socket = Path(lab.facts["hosts"]["lb2"]["state_dir"], "api.sock")
+    ha = json.loads(lab.run("lb2", "curl", "-sf", "--max-time", "5", "--unix-socket", api_socket,
+                            "http://usher/api/v1/status").stdout)["ha"]
+    assert (ha["role"], ha["interface"]) == ("master", "eth0"), ha
+    popen = lambda *argv: subprocess.Popen(["nsenter", f"--net=/run/netns/{lab.name}-lb2", "--", *map(str, argv)],
+                                           start_new_session=True)
+    with SocketPage(popen, lambda *argv, **kw: lab.run("lb2", *argv, **kw), api_socket) as page:
+        dom = page.dom()
+    assert '<span id="ha">HA <span class="state master" data-state="master">master</span>' in dom, dom[:3000]
 
 
 @pytest.mark.parametrize("mode", ["nat", "gateway"])

@@ -12,7 +12,6 @@ import shutil
 import signal
 import stat
 import subprocess
-import tempfile
 import time
 import urllib.parse
 from html.parser import HTMLParser
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import browser
 from labkit import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -230,16 +230,7 @@ class _Rows(HTMLParser):
 
 
 def chromium(lab, url, *args):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.fail("chromium is not installed: run Tools/install-deps")
-    home = tempfile.mkdtemp(prefix="usher-chromium-")
-    try:
-        return lab.run("client", "env", f"HOME={home}", browser, "--headless", "--no-sandbox", "--disable-gpu",
-                       f"--user-data-dir={home}", "--no-first-run", "--virtual-time-budget=10000",
-                       "--window-size=1400,1000", *args, url, timeout=90)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    return browser.chromium(lambda *argv, timeout: lab.run("client", *argv, timeout=timeout), url, *args)
 
 
 def test_the_status_page_shows_every_real_and_its_state_in_a_browser(daemon_lab, tmp_path):
