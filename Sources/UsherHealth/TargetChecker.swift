@@ -26,6 +26,8 @@ final class TargetChecker: Sendable {
     private struct LoopState: Sendable {
         var counter: RiseFall
         var next: Scheduled<Void>?
+        /// When the next check is due (uptime nanoseconds), before the tick's rounding.
+        var due: UInt64 = 0
         var running: EventLoopFuture<Void>?
         var stopped = false
     }
@@ -61,6 +63,7 @@ final class TargetChecker: Sendable {
             logger.error("health checks of this real will fail: TLS unusable", metadata: metadata(error.reason))
         }
         eventLoop.execute {
+            self.loop.value.due = NIODeadline.now().uptimeNanoseconds
             self.schedule(after: Double.random(in: 0...self.interval))
         }
     }
@@ -80,10 +83,15 @@ final class TargetChecker: Sendable {
     /// as a batch. Far below any interval's ±10 % jitter.
     static let tickNanoseconds: Int64 = 10_000_000
 
+    /// The next check falls due `seconds` after the last one was due — not after it ended — so
+    /// that a stall of the loop, which delays every check due meanwhile to the same moment,
+    /// does not leave them bunched together for ever after; one that ran past its next due
+    /// time (a timeout longer than the interval) goes at once.
     private func schedule(after seconds: Double) {
         guard !loop.value.stopped else { return }
-        let due = NIODeadline.now().uptimeNanoseconds + UInt64(seconds * 1e9)
         let tick = UInt64(Self.tickNanoseconds)
+        let due = max(loop.value.due + UInt64(seconds * 1e9), NIODeadline.now().uptimeNanoseconds)
+        loop.value.due = due
         loop.value.next = eventLoop.scheduleTask(deadline: .uptimeNanoseconds((due + tick - 1) / tick * tick)) {
             self.runCheck()
         }

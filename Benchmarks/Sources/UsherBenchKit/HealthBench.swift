@@ -100,7 +100,7 @@ public struct HealthBench {
             checksPerSecond: Double(targets) / interval,
             down: down, lastFailed: failed, stale: stale,
             busiestTenthOverMean: mean > 0 ? Double(buckets.max() ?? 0) / mean : 0,
-            quietestTenthOverMean: mean > 0 ? Double(buckets.min() ?? 0) / mean : 0)
+            quietestTenthOverMean: mean > 0 ? Double(buckets.min() ?? 0) / mean : 0, slices: buckets)
     }
 
     /// User and system CPU seconds of this process (every thread).
@@ -133,6 +133,8 @@ public struct HealthBenchResult: Codable, Sendable {
         /// 1.0 is a perfectly even spread.
         public var busiestTenthOverMean: Double
         public var quietestTenthOverMean: Double
+        /// How many last checks ended in each 20th of the last interval, the most recent first.
+        public var slices: [Int]?
     }
 
     public var targets: Int

@@ -25,7 +25,9 @@ enum HealthReport {
             out += "This run had one core, so that is counted in the engine's CPU (*inline*). "
         }
         out += "*Spread*: where in the last interval "
-        out += "each real's last check ended, in 20 slices; the busiest and quietest slice against the mean (1.00 = even). "
+        out += "each real's last check ended, in 20 slices; the busiest and quietest slice against the mean (1.00 = even; "
+        out += "the oldest slice is the quietest by design: with intervals of ±10 %, some of its reals were checked again "
+        out += "before a whole interval had passed). "
         out += "Target: CPU under \(Int(cpuTarget * 100)) % of one core.\n\n"
         out += "| check | checks/s | CPU (share of one core) | user | target | busiest / quietest slice | down | stale |\n"
         out += "|---|---|---|---|---|---|---|---|\n"
