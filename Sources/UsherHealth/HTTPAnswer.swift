@@ -76,7 +76,7 @@ final class HTTPAnswer: SocketProber.Exchange, @unchecked Sendable {
                     guard field.count == 2 else { continue }
                     let name = field[0].lowercased(), value = field[1].trimmingCharacters(in: .whitespaces).lowercased()
                     if name == "transfer-encoding", value.hasSuffix("chunked") { framing = .chunked }
-                    if name == "content-length", case .untilClose = framing, let length = Int(value) { framing = .length(length) }
+                    if name == "content-length", case .untilClose = framing, let length = Int(value), length >= 0 { framing = .length(length) }
                 }
             }
         }

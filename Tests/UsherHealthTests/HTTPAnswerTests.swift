@@ -67,6 +67,35 @@ struct HTTPAnswerTests {
             == .failed("body does not contain \"1\r\n\""))
     }
 
+    @Test func hostileAnswersDecideWithoutTrapping() {
+        let check = HTTPCheck(path: "/", bodyContains: "ok")
+        let hostile = [
+            "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nok\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nok\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\nok",
+            "HTTP/1.1 200 OK\r\n: \r\n:::\r\n\r\n",
+            "HTTP/1.1 100 Continue\r\n\r\n",
+            "HTTP/1.1 100 Continue\r\n\r\n" + String(repeating: "HTTP/1.1 100 Continue\r\n\r\n", count: 500),
+            "HTTP/1.1",
+            "\r\n\r\n",
+        ]
+        for answer in hostile {
+            for piece in [1, 5, 1000] { _ = judge(check, answer, piece: piece) }
+        }
+        // The length is not trusted: a negative one is read as "until the close".
+        #expect(judge(check, hostile[0]) == .passed)
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let head = "HTTP/1.1 200 OK\r\n" + (Bool.random(using: &rng) ? "Transfer-Encoding: chunked\r\n" : "") + "\r\n"
+            let noise = (0..<Int.random(in: 0...200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let judge = HTTPAnswer(check: check)
+            _ = (Array(head.utf8) + noise).withUnsafeBytes { judge.received($0) }
+            _ = judge.ended()
+        }
+    }
+
     @Test func theRequestNamesMethodPathAndHost() {
         let request = HTTPAnswer.request(HTTPCheck(method: "HEAD", path: "/healthz", host: "app.example"), defaultHost: "[2001:db8::1]:80")
         #expect(String(decoding: request, as: UTF8.self)
