@@ -29,7 +29,7 @@ struct Router: Sendable {
                 }
                 rulePools.append(p)
             case .redirect(let r):
-                guard [301, 302, 303, 307, 308].contains(r.status) else {
+                guard ConfigValidator.L7Bounds.redirectStatuses.contains(r.status) else { // the validator's rule
                     throw ProxyConfigurationError.invalidRedirectStatus(service: service, rule: i + 1, status: r.status)
                 }
                 rulePools.append(nil)
