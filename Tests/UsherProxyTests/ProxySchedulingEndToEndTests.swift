@@ -75,9 +75,11 @@ import UsherCore
         try? await group.shutdownGracefully()
         if let failure { throw failure }
         // Round robin would give the slow server half; least connections sends it a request
-        // only when it has none in progress.
+        // only while it has fewer in progress than the fast one. How few depends on how fast
+        // the fast one is, which a busy machine changes (0.16 was seen under load against 0.15): the
+        // bound tells the two schedulers apart, not the machine's load.
         let slowShare = Double(counts["slow", default: 0]) / 300
-        #expect(slowShare < 0.15, "slow server got \(counts["slow", default: 0]) of 300")
+        #expect(slowShare < 0.3, "slow server got \(counts["slow", default: 0]) of 300")
         #expect(counts["fast", default: 0] + counts["slow", default: 0] == 300)
     }
 

@@ -78,7 +78,6 @@ extension ProxyHandler {
         member.active.add(1, ordering: .relaxed)
         ex.member = member
         ex.servedBy = member
-        exchange = ex
         phase = .connecting
         if !fresh, let idle = takeIdle(member, pool: pool) {
             attach(idle)
@@ -125,7 +124,6 @@ extension ProxyHandler {
             upstream.write(part)
         }
         ex.pending.removeAll()
-        exchange = ex
         upstream.flush()
         armTimeout(ex.pool?.responseTimeout ?? .seconds(60))
         if upstream.channel.isWritable { resumeClientReads() }
@@ -140,11 +138,9 @@ extension ProxyHandler {
             "retry": "\(!ex.triedAnotherMember)"])
         if !ex.triedAnotherMember, let other = pool.choose(affinity: nil, excluding: member.index) {
             ex.triedAnotherMember = true
-            exchange = ex
             connect(to: other)
             return
         }
-        exchange = ex
         respondLocally(.badGateway, "service '\(service.name)': real server \(member.label) could not be reached (\(error))",
                        realServer: member.label)
     }

@@ -12,7 +12,6 @@ extension ProxyHandler {
                 guard ex.upgrade == .websocket,
                       head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }) else {
                     // A switch nobody asked for: what follows is not HTTP any more.
-                    exchange = ex
                     upstream.close()
                     memberDone()
                     respondLocally(.badGateway, "service '\(service.name)': real server \(upstream.member.label) switched protocols unasked",
@@ -25,16 +24,13 @@ extension ProxyHandler {
             ex.status = head.status.code
             ex.firstByte = ex.lastActivity
             ex.upstreamKeepAlive = head.isKeepAlive
-            exchange = ex
             context.write(wrapOutboundOut(.head(makeClientHead(head, ex, member: upstream.member))), promise: nil)
         case .body(let buffer):
             ex.bytesSent += buffer.readableBytes
             stats.service.bytesOut += buffer.readableBytes
             memberStats?.bytesOut += buffer.readableBytes
-            exchange = ex
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end(let trailers):
-            exchange = ex
             if ex.switchingProtocols {
                 startTunnel(upstream, ex, context: context)
                 return
@@ -101,11 +97,9 @@ extension ProxyHandler {
             // keep-alive timeout): safe to send once more, on a new connection, since no byte of
             // a response came and the method is idempotent (RFC 9110 §9.2.2).
             ex.retriedStaleConnection = true
-            exchange = ex
             connect(to: member, fresh: true)
             return
         }
-        exchange = ex
         respondLocally(.badGateway, "service '\(service.name)': real server \(member.label) closed the connection before answering",
                        realServer: member.label)
     }
@@ -232,7 +226,6 @@ extension ProxyHandler {
         ex.bytesSent = response.bodyBytes
         stats.service.bytesOut += response.bodyBytes
         ex.firstByte = .now()
-        exchange = ex
         finishLogging(ex, realServer: realServer)
         memberDone()
         let version = ex.head.version.major == 1 ? ex.head.version : .http1_1
