@@ -80,7 +80,7 @@ final class TargetChecker: Sendable {
 
     /// Checks fall due on a grid of this many nanoseconds: the loop wakes once for every check due
     /// in a tick (10,000 reals every 2 s: 50 checks a wake-up, not one), and the prober gets them
-    /// as a batch. Far below any interval's ±10 % jitter.
+    /// as a batch. No more than the ±10 % jitter of the shortest interval a config may set (0.1 s).
     static let tickNanoseconds: Int64 = 10_000_000
 
     /// The next check falls due `seconds` after the last one was due — not after it ended — so
