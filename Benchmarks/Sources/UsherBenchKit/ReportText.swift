@@ -61,7 +61,7 @@ enum ReportText {
             out += "BPF_PROG_TEST_RUN's own loop costs \(Fmt.ns(loop)) ns per iteration, included below.\n\n"
         }
         out += "| path | verdict (counted as) | ns per packet | own ns | ratio to floor | target |\n|---|---|---|---|---|---|\n"
-        for row in r.rows {
+        for row in r.rows where row.candidate != true {
             let counted = [row.reason, row.event].compactMap { $0 }.joined(separator: ", ")
             let target = r.targets.first { $0.caseName == row.id }
                 .map { "≤ \(String(format: "%.1f", $0.limit))×: **\($0.met ? "met" : "missed")**" } ?? ""
@@ -74,6 +74,7 @@ enum ReportText {
             out += " Not measured yet: " + r.pending.map { "\($0.title) (\($0.why))" }.joined(separator: "; ") + "."
         }
         out += "\n\n"
+        out += candidates(r)
         let met = r.targets.filter(\.met).count
         out += "**Targets**: \(met) of \(r.targets.count) met. "
         let missed = Dictionary(grouping: r.targets.filter { !$0.met }, by: \.what)
@@ -84,6 +85,20 @@ enum ReportText {
         }
         out += whereTimeGoes(r)
         return out
+    }
+
+    /// The flow-table candidates of issue 10, measured in the same rounds (Docs/ARCHITECTURE.md,
+    /// connection tracking, says which was chosen and why).
+    static func candidates(_ r: XDPCostResult) -> String {
+        let rows = r.rows.filter { $0.candidate == true }
+        guard !rows.isEmpty else { return "" }
+        var out = "Flow-table candidates, each a private table of the data plane's size in the same rounds "
+        out += "(*aged*: filled to capacity from every CPU, then emptied, before the first packets):\n\n"
+        out += "| path | ns per packet | own ns | ratio to floor |\n|---|---|---|---|\n"
+        for row in rows {
+            out += "| \(row.title) | \(Fmt.ns(row.ns)) | \(Fmt.ns(row.ownNs)) | \(Fmt.ratio(row.ratioToFloor)) |\n"
+        }
+        return out + "\n"
     }
 
     static func whereTimeGoes(_ r: XDPCostResult) -> String {

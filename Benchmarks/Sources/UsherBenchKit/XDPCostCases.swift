@@ -70,6 +70,7 @@ public enum XDPCostCases {
             }
             out += natCases(family: family)
         }
+        out += tableCases
         out.append(XDPCostCase(id: "drained-v4", title: "established flow on a drained real, dsr-l2 (IPv4)", path: .drained,
                                family: 4, frame: to(drain), setup: .trackOn(service: drain, real: reals4[0]),
                                verdict: .tx, reason: "tx", event: "ct_hit", destinationMAC: mac(0x11)))
