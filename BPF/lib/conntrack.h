@@ -34,7 +34,7 @@
 static __always_inline const struct usher_real *
 usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u32 *real_id)
 {
-	struct usher_flow *flow = bpf_map_lookup_elem(&usher_ct_v1, &pkt->flow);
+	struct usher_flow *flow = bpf_map_lookup_elem(&usher_ct_v2, &pkt->flow);
 	const struct usher_real *real;
 	__u64 now = usher_now_ns(); /* coarse CLOCK_MONOTONIC: clock.h */
 	bool opens = usher_tcp_opens(pkt);
@@ -76,7 +76,7 @@ usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u
 	} else {
 		struct usher_flow entry = { .real_id = id, .service_id = svc->id, .last_seen_ns = now };
 
-		bpf_map_update_elem(&usher_ct_v1, &pkt->flow, &entry, BPF_ANY);
+		bpf_map_update_elem(&usher_ct_v2, &pkt->flow, &entry, BPF_ANY);
 		usher_count(pkt, USHER_STAT_CT_NEW);
 		usher_count_new_flow(svc->id, id);
 	}

@@ -7,7 +7,7 @@ enum MapName {
     static let vips = "usher_vips_v2"
     static let reals = "usher_reals_v3"
     static let maglev = "usher_maglev_v2"
-    static let conntrack = "usher_ct_v1"
+    static let conntrack = "usher_ct_v2"
     static let global = "usher_global_v2"
     static let stats = "usher_stats_v2"
     static let serviceStats = "usher_sstats_v2"

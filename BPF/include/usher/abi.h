@@ -133,7 +133,7 @@ struct usher_generation {
 	__u32 pad;
 };
 
-/* Key of usher_ct_v1: a flow as the client sent it. */
+/* Key of usher_ct_v2: a flow as the client sent it. */
 struct usher_flow_key {
 	__u8 src[16]; /* network order */
 	__u8 dst[16]; /* network order */
@@ -144,7 +144,7 @@ struct usher_flow_key {
 	__u16 pad;
 };
 
-/* Value of usher_ct_v1. */
+/* Value of usher_ct_v2. */
 struct usher_flow {
 	__u32 real_id;
 	__u32 service_id;
