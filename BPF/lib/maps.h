@@ -135,7 +135,7 @@ struct {
 	__type(value, struct usher_counter);
 	__uint(max_entries, USHER_STAT_MAX);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} usher_stats_v2 SEC(".maps");
+} usher_stats_v3 SEC(".maps");
 
 /* Counters per CPU of each virtual service, by service id. */
 struct {

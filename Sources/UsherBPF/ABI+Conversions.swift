@@ -9,7 +9,7 @@ enum MapName {
     static let maglev = "usher_maglev_v2"
     static let conntrack = "usher_ct_v2"
     static let global = "usher_global_v2"
-    static let stats = "usher_stats_v2"
+    static let stats = "usher_stats_v3"
     static let serviceStats = "usher_sstats_v2"
     static let realStats = "usher_rstats_v1"
     static let addresses = "usher_addrs_v1"

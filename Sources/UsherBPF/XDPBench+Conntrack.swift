@@ -40,6 +40,27 @@ extension XDPBench {
             }
         }
     }
+
+    /// How many of the `count` flows `trackFlows(of:variation:count:serviceID:realIDs:)` wrote
+    /// (same arguments) are still tracked on the real it gave them.
+    public func countTracked(of frame: [UInt8], variation: FlowVariation, count: UInt32,
+                             serviceID: UInt32, realIDs: [UInt32]) throws -> UInt32 {
+        let layout = try FrameLayout(frame)
+        var kept: UInt32 = 0
+        for idx in 0..<count {
+            let key = layout.flowKey(of: variation.apply(to: frame, index: idx))
+            if let flow: usher_flow = try conntrack.lookup(key), flow.service_id == serviceID,
+               flow.real_id == realIDs[Int(idx) % realIDs.count] {
+                kept += 1
+            }
+        }
+        return kept
+    }
+
+    /// Entries in the balancer's connection-tracking table now.
+    public func conntrackEntries() throws -> Int {
+        try conntrack.entries(as: (usher_flow_key, usher_flow).self).count
+    }
 }
 
 /// Runs work on each CPU in turn by setting the calling thread's affinity (sched_setaffinity,

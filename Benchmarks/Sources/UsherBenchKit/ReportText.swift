@@ -75,6 +75,13 @@ enum ReportText {
         }
         out += "\n\n"
         out += candidates(r)
+        if let flood = r.synFlood {
+            out += "**SYN flood** (dsr-l2, a table of the data plane's size): \(flood.established) established flows, then "
+            out += "\(flood.spoofedSYNs) spoofed SYNs, each from its own source (\(String(format: "%.0f", flood.nsPerSYN)) ns per SYN, "
+            out += "wrapper included): \(flood.kept) of them still on their real (\(String(format: "%.2f", flood.share * 100)) %; "
+            out += "target ≥ \(String(format: "%.0f", flood.target * 100)) %: **\(flood.met ? "met" : "missed")**), "
+            out += "\(flood.entriesAfter) entries in the table after the flood (a SYN makes none).\n\n"
+        }
         let met = r.targets.filter(\.met).count
         out += "**Targets**: \(met) of \(r.targets.count) met. "
         let missed = Dictionary(grouping: r.targets.filter { !$0.met }, by: \.what)

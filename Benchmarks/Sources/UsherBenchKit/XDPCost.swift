@@ -47,6 +47,8 @@ public struct XDPCost {
         }
         var result = XDPCostResult(rounds: rounds, iterations: iterations, newFlowIterations: newFlowIterations,
                                    cases: cases, samples: samples)
+        result.synFlood = try SYNFlood.run(dataplane: dataplane, state: state, capacity: bench.conntrackCapacity,
+                                           established: 100_000, sources: 1_000_000)
         if profile, Profile.perf != nil {
             // One path of each kind that misses its target (IPv4, dsr-l2).
             let missed = Set(result.targets.filter { !$0.met }.map(\.caseName))

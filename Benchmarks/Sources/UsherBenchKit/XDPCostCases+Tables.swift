@@ -12,17 +12,17 @@ extension XDPCostCases {
         for (mode, key) in [("dsr-l2", l2v4), ("dsr-ipip", ipipv4)] {
             let fresh = BenchFrames.tcp(from: newClients4, 0, to: key.vip, key.port)
             let known = BenchFrames.tcp(from: client4, 40000, to: key.vip, key.port)
-            out.append(XDPCostCase(id: "first-\(mode)-v4-aged", title: "first packet of a flow, \(mode), aged table (IPv4)",
+            out.append(XDPCostCase(id: "first-\(mode)-v4-aged", title: "first non-SYN packet of a flow, \(mode): entry made, aged table (IPv4)",
                                    path: .firstPacket, family: 4, frame: fresh, flow: .newEveryIteration,
-                                   verdict: .tx, reason: "tx", event: "ct_new",
+                                   verdict: .tx, reason: "tx", event: "ct_confirmed",
                                    table: .init(lru: .product, state: .aged)))
             for lru in [XDPCostCase.Table.LRU.perCPU, .common] {
                 for state in [XDPCostCase.Table.State.fresh, .aged] {
                     let table = XDPCostCase.Table(lru: lru, state: state)
                     let tail = "\(state.rawValue)-\(lru.rawValue)"
-                    out.append(XDPCostCase(id: "first-\(mode)-v4-\(tail)", title: "candidate \(lru.rawValue), \(state.rawValue) table: first packet, \(mode) (IPv4)",
+                    out.append(XDPCostCase(id: "first-\(mode)-v4-\(tail)", title: "candidate \(lru.rawValue), \(state.rawValue) table: first non-SYN packet (entry made), \(mode) (IPv4)",
                                            path: .firstPacket, family: 4, frame: fresh, flow: .newEveryIteration,
-                                           verdict: .tx, reason: "tx", event: "ct_new", table: table, candidate: true))
+                                           verdict: .tx, reason: "tx", event: "ct_confirmed", table: table, candidate: true))
                     out.append(XDPCostCase(id: "established-\(mode)-v4-\(tail)", title: "candidate \(lru.rawValue), \(state.rawValue) table: established flow, \(mode) (IPv4)",
                                            path: .established, family: 4, frame: known, setup: .warm,
                                            verdict: .tx, reason: "tx", event: "ct_hit", table: table, candidate: true))

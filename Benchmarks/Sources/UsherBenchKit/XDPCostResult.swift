@@ -61,6 +61,8 @@ public struct XDPCostResult: Codable, Sendable {
     public var rows: [Row]
     public var pending: [PendingCase]
     public var targets: [Target]
+    /// Established flows kept through a flood of spoofed SYNs (XDPCostFlood.swift).
+    public var synFlood: SYNFlood?
 
     init(rounds: Int, iterations: UInt32, newFlowIterations: UInt32, cases: [XDPCostCase], samples: XDPCostSamples) {
         self.rounds = rounds
