@@ -77,7 +77,7 @@ enum ReportText {
         out += candidates(r)
         if let flood = r.synFlood {
             out += "**SYN flood** (dsr-l2, a table of the data plane's size): \(flood.established) established flows, then "
-            out += "\(flood.spoofedSYNs) spoofed SYNs, each from its own source (\(String(format: "%.0f", flood.nsPerSYN)) ns per SYN, "
+            out += "\(flood.spoofedSyns) spoofed SYNs, each from its own source (\(String(format: "%.0f", flood.nsPerSyn)) ns per SYN, "
             out += "wrapper included): \(flood.kept) of them still on their real (\(String(format: "%.2f", flood.share * 100)) %; "
             out += "target ≥ \(String(format: "%.0f", flood.target * 100)) %: **\(flood.met ? "met" : "missed")**), "
             out += "\(flood.entriesAfter) entries in the table after the flood (a SYN makes none).\n\n"
@@ -122,8 +122,8 @@ enum ReportText {
             out += "of the key and a walk of its bucket: the VIP's service, then the flow in the connection-tracking LRU "
             out += "table; the real's entry, the clock read once per tick, four per-CPU counters); a first packet "
             out += "\(Int(first - est)) ns over an established one (the flow hash, two lookups in the service's Maglev table, "
-            out += "and above all the insert into the LRU table: a node taken from this CPU's free list as its LRU lists "
-            out += "rotate, and the cache misses of a table of a million entries).\n\n"
+            out += "and above all the insert into the LRU table: a node taken from this CPU's local free list, which the "
+            out += "kernel refills from the common LRU in batches, and the cache misses of a table of a million entries).\n\n"
         }
         for p in r.profiles where !p.symbols.isEmpty {
             out += "`perf record -e cpu-clock` while `\(p.caseName)` runs (this process's samples; *harness* marks the "

@@ -10,13 +10,13 @@ public struct SYNFlood: Codable, Sendable {
     /// Established flows tracked before the flood.
     public var established: UInt32
     /// Spoofed SYNs sent, each from its own source (address byte and port).
-    public var spoofedSYNs: UInt32
+    public var spoofedSyns: UInt32
     /// Established flows still tracked on their real after the flood.
     public var kept: UInt32
     /// Flow entries in the table after the flood (the established ones, if SYNs make none).
     public var entriesAfter: Int
     /// ns per SYN of the flood run, wrapper included (BPF_PROG_TEST_RUN's kernel time).
-    public var nsPerSYN: Double
+    public var nsPerSyn: Double
     public var target = 0.99
 
     public var share: Double { established == 0 ? 0 : Double(kept) / Double(established) }
@@ -46,7 +46,7 @@ public struct SYNFlood: Codable, Sendable {
         }
         let kept = try bench.countTracked(of: known, variation: knownFlows, count: established,
                                           serviceID: serviceID, realIDs: realIDs)
-        return SYNFlood(established: established, spoofedSYNs: sources, kept: kept, entriesAfter: try bench.conntrackEntries(),
-                        nsPerSYN: Double(run.kernelNanoseconds))
+        return SYNFlood(established: established, spoofedSyns: sources, kept: kept, entriesAfter: try bench.conntrackEntries(),
+                        nsPerSyn: Double(run.kernelNanoseconds))
     }
 }
