@@ -114,6 +114,17 @@ public struct XDPCostCase: Sendable {
         self.candidate = candidate
     }
 
+    /// Whether the frame is a TCP SYN without ACK to a dsr service (Ethernet, IPv4 or IPv6, no
+    /// VLAN tag or extension header, as BenchFrames builds them): Maglev places it and it makes
+    /// no flow entry. NAT first packets are never SYNs here.
+    var isBareSYN: Bool {
+        guard frame.count > 54 else { return false }
+        let ethertype = UInt16(frame[12]) << 8 | UInt16(frame[13])
+        let (proto, l4) = ethertype == 0x0800 ? (frame[23], 14 + Int(frame[14] & 0x0F) * 4) : (frame[20], 54)
+        guard ethertype == 0x0800 || ethertype == 0x86DD, proto == 6, frame.count > l4 + 13 else { return false }
+        return frame[l4 + 13] & 0x12 == 0x02
+    }
+
     /// How the wrapper varies the frame for this case.
     func variation() throws -> FlowVariation {
         flow == .same ? .none : try FlowVariation.sourceFlows(of: frame, count: nil)
