@@ -6,6 +6,10 @@
  * flows be scheduled again. A TCP SYN (without ACK) is a new connection even on a tracked tuple:
  * Maglev places it, as Katran does, so a drained or removed real gets no new connection from a
  * client that reuses a source port (entries of DSR flows never expire while the table has room).
+ *
+ * A bare SYN never makes an entry (SYN-flood protection): Maglev places it, and the flow's first
+ * other packet (the handshake's ACK) makes the entry, on the same real unless the tables changed
+ * in between. Spoofed SYNs from any number of sources therefore evict no established flow.
  */
 #ifndef USHER_LIB_CONNTRACK_H
 #define USHER_LIB_CONNTRACK_H
@@ -25,16 +29,19 @@
 #define USHER_CT_REFRESH_NS 1000000000ull /* last_seen_ns is written at most once a second */
 
 /* Returns the real server for the packet's flow and its id in *real_id: the tracked real while
- * it is present in the service and the packet opens no connection, else Maglev's pick, which is
- * then tracked; NULL if the service has no real to pick (the tracked entry is left as it was).
- * Counts the flow event: USHER_STAT_CT_HIT for the tracked real (also a SYN that Maglev gives
- * the tracked real: the entry stands), _CT_NEW for a new flow or a SYN that Maglev gives
- * another real (the entry replaced; a new flow of that real), _CT_RESCHEDULED for a tracked
- * flow whose real left the service. */
+ * it is present in the service and the packet opens no connection, else Maglev's pick; NULL if
+ * the service has no real to pick (the tracked entry is left as it was). Maglev's pick is
+ * tracked unless the packet is a bare SYN of an untracked tuple. Counts the flow event:
+ * USHER_STAT_CT_HIT for the tracked real (also a SYN that Maglev gives the tracked real: the
+ * entry stands), _CT_NEW for a new flow (a SYN, which makes no entry; a UDP or other first
+ * packet, which makes it) or a SYN that Maglev gives another real (the entry updated: a new flow
+ * of that real), _CT_CONFIRMED for a TCP packet that is no bare SYN on an untracked tuple (the
+ * entry made; its SYN was the new flow), _CT_RESCHEDULED for a tracked flow whose real left the
+ * service. */
 static __always_inline const struct usher_real *
 usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u32 *real_id)
 {
-	struct usher_flow *flow = bpf_map_lookup_elem(&usher_ct_v1, &pkt->flow);
+	struct usher_flow *flow = bpf_map_lookup_elem(&usher_ct_v2, &pkt->flow);
 	const struct usher_real *real;
 	__u64 now = usher_now_ns(); /* coarse CLOCK_MONOTONIC: clock.h */
 	bool opens = usher_tcp_opens(pkt);
@@ -67,18 +74,20 @@ usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u
 		flow->real_id = id;
 		flow->service_id = svc->id;
 		flow->last_seen_ns = now;
-		if (opens) {
-			usher_count(pkt, USHER_STAT_CT_NEW);
-			usher_count_new_flow(svc->id, id);
-		} else {
+		if (opens)
+			usher_count_new_flow(pkt, svc->id, id);
+		else
 			usher_count(pkt, USHER_STAT_CT_RESCHEDULED);
-		}
+	} else if (opens) {
+		usher_count_new_flow(pkt, svc->id, id); /* no entry: the flow's next packet makes it */
 	} else {
 		struct usher_flow entry = { .real_id = id, .service_id = svc->id, .last_seen_ns = now };
 
-		bpf_map_update_elem(&usher_ct_v1, &pkt->flow, &entry, BPF_ANY);
-		usher_count(pkt, USHER_STAT_CT_NEW);
-		usher_count_new_flow(svc->id, id);
+		bpf_map_update_elem(&usher_ct_v2, &pkt->flow, &entry, BPF_ANY);
+		if (pkt->flow.proto == IPPROTO_TCP)
+			usher_count(pkt, USHER_STAT_CT_CONFIRMED);
+		else
+			usher_count_new_flow(pkt, svc->id, id);
 	}
 	*real_id = id;
 	return real;

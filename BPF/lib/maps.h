@@ -64,18 +64,18 @@ struct {
 } usher_maglev_v2 SEC(".maps");
 
 /* Connection tracking: the real each client flow was sent to, least recently used evicted.
- * BPF_F_NO_COMMON_LRU gives each CPU its own LRU list and free list: inserting a first packet's
- * flow takes no lock shared with the other CPUs. A flow's packets reach one CPU (RSS), so the
- * lookup still finds it from any CPU (one hash table); only eviction is per CPU, each CPU
- * owning max_entries / CPUs of the entries (Docs/ARCHITECTURE.md, connection tracking). */
+ * One common LRU (flags 0): each CPU takes free entries from a local list that the kernel
+ * refills in batches, so a first packet's insert rarely touches the shared list; with
+ * BPF_F_NO_COMMON_LRU (v1) every insert rotated its CPU's lists, and a table that had been full
+ * once cost 2.5 times as much per first packet. Any CPU finds and evicts any flow; the whole
+ * table serves one CPU as well as many (Docs/ARCHITECTURE.md, connection tracking). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct usher_flow_key);
 	__type(value, struct usher_flow);
 	__uint(max_entries, USHER_CONNTRACK_DEFAULT_ENTRIES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} usher_ct_v1 SEC(".maps");
+} usher_ct_v2 SEC(".maps");
 
 /* Address filter, indexed by USHER_ADDR_SLOT of an address: USHER_ADDR_F_* of the VIPs, SNAT
  * addresses and gateway reals in that slot. A packet to (and from) no such address costs one
@@ -98,7 +98,7 @@ struct {
 } usher_snat_v1 SEC(".maps");
 
 /* NAT flows, forward direction: by the client's tuple, how to rewrite towards the real.
- * Per-CPU LRU lists like usher_ct_v1. */
+ * BPF_F_NO_COMMON_LRU: an LRU list and a free list per CPU, each CPU owning max_entries / CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
@@ -135,7 +135,7 @@ struct {
 	__type(value, struct usher_counter);
 	__uint(max_entries, USHER_STAT_MAX);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} usher_stats_v2 SEC(".maps");
+} usher_stats_v3 SEC(".maps");
 
 /* Counters per CPU of each virtual service, by service id. */
 struct {

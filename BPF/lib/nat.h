@@ -222,8 +222,7 @@ usher_nat_new_flow(struct xdp_md *ctx, struct usher_packet *pkt, const struct us
 	if (rescheduled) {
 		usher_count(pkt, USHER_STAT_CT_RESCHEDULED);
 	} else {
-		usher_count(pkt, USHER_STAT_CT_NEW);
-		usher_count_new_flow(svc->id, id);
+		usher_count_new_flow(pkt, svc->id, id);
 	}
 
 	__builtin_memcpy(rw->src, flow.snat_addr, sizeof(rw->src));

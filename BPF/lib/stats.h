@@ -17,7 +17,7 @@
 /* Adds the frame to global counter `index` (a verdict reason or a flow event). */
 static __always_inline void usher_count(const struct usher_packet *pkt, __u32 index)
 {
-	struct usher_counter *c = bpf_map_lookup_elem(&usher_stats_v2, &index);
+	struct usher_counter *c = bpf_map_lookup_elem(&usher_stats_v3, &index);
 
 	if (c) {
 		c->packets++;
@@ -65,11 +65,14 @@ static __always_inline void usher_count_reply(__u32 service_id, const struct ush
 	}
 }
 
-/* Counts a flow that Maglev has just given to a real server of the service. */
-static __always_inline void usher_count_new_flow(__u32 service_id, __u32 real_id)
+/* Counts a flow that Maglev has just given to a real server of the service: the event
+ * USHER_STAT_CT_NEW and a new flow of the service and of the real. */
+static __always_inline void usher_count_new_flow(const struct usher_packet *pkt, __u32 service_id, __u32 real_id)
 {
 	struct usher_service_stats *s = bpf_map_lookup_elem(&usher_sstats_v2, &service_id);
 	struct usher_real_stats *r = bpf_map_lookup_elem(&usher_rstats_v1, &real_id);
+
+	usher_count(pkt, USHER_STAT_CT_NEW);
 
 	if (s)
 		s->new_flows++;

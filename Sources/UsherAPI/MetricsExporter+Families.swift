@@ -12,7 +12,7 @@ extension MetricsExporter {
         text.family("usher_dataplane_bytes_total", .counter, "Bytes of those packets, by verdict reason.")
         for name in verdicts { text.sample("usher_dataplane_bytes_total", ["reason": name], global[name]?.bytes ?? 0) }
         text.family("usher_dataplane_flow_events_total", .counter,
-                    "Flow-table events: ct_hit, ct_new, ct_rescheduled, nat_reply, nat_icmp, nat_reclaimed.")
+                    "Flow-table events: ct_hit, ct_new, ct_rescheduled, nat_reply, nat_icmp, nat_reclaimed, ct_confirmed.")
         for name in StatsSnapshot.counterNames.dropFirst(verdicts.count) {
             text.sample("usher_dataplane_flow_events_total", ["event": name], global[name]?.packets ?? 0)
         }

@@ -31,7 +31,7 @@ extension Dataplane {
         return dump
     }
 
-    /// Empties the flow tables: usher_ct_v1 (dsr) and both NAT maps (usher_nat_v1,
+    /// Empties the flow tables: usher_ct_v2 (dsr) and both NAT maps (usher_nat_v1,
     /// usher_natrev_v1, which frees every SNAT port); returns how many flows were removed (dsr
     /// flows plus nat/gateway flows, each counted once). Flows the data plane adds meanwhile
     /// may stay; each walk is bounded by twice its map's size.

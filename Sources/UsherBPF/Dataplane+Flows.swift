@@ -3,7 +3,7 @@ import Foundation
 import UsherCore
 
 extension Dataplane {
-    /// Every tracked flow of usher_ct_v1 (dsr) and usher_nat_v1 (nat/gateway, joined with its
+    /// Every tracked flow of usher_ct_v2 (dsr) and usher_nat_v1 (nat/gateway, joined with its
     /// usher_natrev_v1 entry), at most `limit`; `total` counts all entries read.
     /// Flows are listed dsr first, each kind in the kernel's order; service names come from
     /// `names` (the state the last apply returned) when given.

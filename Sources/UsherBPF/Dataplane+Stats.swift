@@ -24,7 +24,7 @@ extension Dataplane {
 }
 
 extension Dataplane {
-    /// The global counters alone (usher_stats_v2, a few lookups), by name.
+    /// The global counters alone (usher_stats_v3, a few lookups), by name.
     public func readGlobalCounters() throws -> [String: CounterValue] {
         var global: [String: CounterValue] = [:]
         for (index, name) in StatsSnapshot.counterNames.enumerated() {

@@ -2,7 +2,7 @@ import CUsherABI
 
 /// The data plane's counters at one moment, each summed over CPUs.
 public struct StatsSnapshot: Hashable, Codable, Sendable {
-    /// The global counters (usher_stats_v2), by name: the USHER_STAT_* constants in lower case
+    /// The global counters (usher_stats_v3), by name: the USHER_STAT_* constants in lower case
     /// without the prefix (`pass_not_ip`, …, `ct_rescheduled`).
     public var global: [String: CounterValue]
     /// Per service id, for every service in usher_vips_v2.
@@ -22,7 +22,7 @@ public struct StatsSnapshot: Hashable, Codable, Sendable {
         "pass_not_ip", "pass_not_vip", "pass_not_l4", "pass_fragment", "pass_malformed",
         "pass_unsupported", "pass_l7", "pass_no_flow", "tx", "redirect", "drop_no_real",
         "drop_encap", "drop_nat_exhausted",
-        "ct_hit", "ct_new", "ct_rescheduled", "nat_reply", "nat_icmp", "nat_reclaimed",
+        "ct_hit", "ct_new", "ct_rescheduled", "nat_reply", "nat_icmp", "nat_reclaimed", "ct_confirmed",
     ]
 
     /// The counters that are verdict reasons (each packet is counted under exactly one).

@@ -12,7 +12,7 @@ public final class XDPBench {
     private let floorObject: BPFObject
     private let balancer: BPFObject
     private let privateConntrack: OwnedFD?
-    private let conntrack: MapFD
+    let conntrack: MapFD
     private let knobs: MapFD
     private let frameMap: MapFD
     private let iterations: MapFD
@@ -22,10 +22,13 @@ public final class XDPBench {
     private var frame: [UInt8] = []
     /// Entries the balancer's connection-tracking table holds at most.
     public let conntrackCapacity: UInt32
+    /// The map flags of the balancer's connection-tracking table (BPF_F_NO_COMMON_LRU or 0).
+    public var conntrackFlags: UInt32 { get throws { try conntrack.info().map_flags } }
 
     /// Loads the wrapper, the floor and the balancer (against `dataplane`'s pinned maps; with a
-    /// private LRU table of `conntrackEntries` flows instead of the pinned one when given).
-    public init(dataplane: Dataplane, conntrackEntries: UInt32? = nil) throws {
+    /// private LRU table of `conntrackEntries` flows instead of the pinned one when given, made
+    /// with `conntrackFlags`: 0 for one common LRU list, BPF_F_NO_COMMON_LRU for one per CPU).
+    public init(dataplane: Dataplane, conntrackEntries: UInt32? = nil, conntrackFlags: UInt32 = 0) throws {
         bench = try BPFObject(embedded: BenchName.object, pinRoot: nil,
                               programs: [BenchName.wrap, BenchName.empty, BenchName.probe])
         try bench.load()
@@ -36,7 +39,8 @@ public final class XDPBench {
             let map = try balancer.map(named: MapName.conntrack)
             // The same name: libbpf renames the map after the fd it reuses.
             let fd = withLibbpfOptions(bpf_map_create_opts.self) { opts in
-                bpf_map_create(BPF_MAP_TYPE_LRU_HASH, MapName.conntrack, UInt32(MemoryLayout<usher_flow_key>.size),
+                opts.pointee.map_flags = conntrackFlags
+                return bpf_map_create(BPF_MAP_TYPE_LRU_HASH, MapName.conntrack, UInt32(MemoryLayout<usher_flow_key>.size),
                                UInt32(MemoryLayout<usher_flow>.size), entries, opts)
             }
             guard fd >= 0 else {
@@ -108,10 +112,10 @@ public final class XDPBench {
     }
 
     /// Writes `count` established flows into the balancer's connection-tracking table: those of
-    /// `frame` varied by `variation` for flow indices 0..<count, spread over `realIDs` (members of
+    /// `frame` varied by `variation` for flow indices firstIndex..<firstIndex+count, spread over `realIDs` (members of
     /// service `serviceID`), as if each had been seen just now.
     public func trackFlows(of frame: [UInt8], variation: FlowVariation, count: UInt32,
-                           serviceID: UInt32, realIDs: [UInt32]) throws {
+                           serviceID: UInt32, realIDs: [UInt32], firstIndex: UInt32 = 0) throws {
         guard !realIDs.isEmpty else {
             throw BPFError(call: "bench", subject: "service id \(serviceID)", message: "no real to track flows to")
         }
@@ -120,9 +124,9 @@ public final class XDPBench {
         clock_gettime(CLOCK_MONOTONIC, &now)
         let seen = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
         let chunk: UInt32 = 65536
-        var start: UInt32 = 0
-        while start < count {
-            let end = min(count, start + chunk)
+        var start = firstIndex
+        while start < firstIndex + count {
+            let end = min(firstIndex + count, start + chunk)
             var keys = (start..<end).map { layout.flowKey(of: variation.apply(to: frame, index: $0)) }
             var values = (start..<end).map { idx in
                 usher_flow(real_id: realIDs[Int(idx) % realIDs.count], service_id: serviceID, last_seen_ns: seen)

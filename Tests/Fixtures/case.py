@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 # `expected` for a frame the program must hand on untouched.
 SAME = "same as input"
 
-# The verdict reasons of usher_stats_v2 (indices 0..12): every packet moves exactly one.
+# The verdict reasons of usher_stats_v3 (indices 0..12): every packet moves exactly one.
 VERDICT_REASONS = (
     "pass_not_ip", "pass_not_vip", "pass_not_l4", "pass_fragment", "pass_malformed",
     "pass_unsupported", "pass_l7", "pass_no_flow", "tx", "redirect", "drop_no_real", "drop_encap",
     "drop_nat_exhausted",
 )
-FLOW_EVENTS = ("ct_hit", "ct_new", "ct_rescheduled", "nat_reply", "nat_icmp", "nat_reclaimed")
+# ct_confirmed: a dsr TCP flow's first packet that is not a bare SYN, which makes its entry (a
+# SYN makes none: conntrack.h), not counted again as a new flow.
+FLOW_EVENTS = ("ct_hit", "ct_new", "ct_rescheduled", "nat_reply", "nat_icmp", "nat_reclaimed", "ct_confirmed")
 
 
 @dataclass(frozen=True)

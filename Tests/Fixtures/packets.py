@@ -33,6 +33,14 @@ def l4_tcp(sport=40000, dport=80, flags="S", doff=None, options=()):
                flags=flags, window=64240, dataofs=doff, options=list(options))
 
 
+def opens_flow(frame):
+    """Whether a dsr first packet counts a new flow (ct_new): anything but TCP, or a bare SYN
+    (SYN without ACK). Another TCP packet of an untracked tuple makes the flow's entry
+    (ct_confirmed): its SYN, which made none, was the new flow (BPF/lib/conntrack.h)."""
+    tcp = Ether(frame).getlayer(TCP)
+    return tcp is None or (int(tcp.flags) & 0x12) == 0x02
+
+
 # What a Linux client puts in a SYN: MSS, SACK permitted, timestamps, window scale (doff 10).
 SYN_OPTIONS = (("MSS", 1460), ("SAckOK", b""), ("Timestamp", (12345, 0)), ("NOP", None),
                ("WScale", 7))

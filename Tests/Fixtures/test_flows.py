@@ -60,6 +60,19 @@ def send(usher, l3, verdict, expected, counters):
     assert not problems, "\n".join([f"{l3.summary()}"] + problems)
 
 
+def establish(usher, sport, real):
+    """Opens the connection from client port `sport` that Maglev gives `real`: its SYN, a new
+    flow that makes no entry (ct_new), then its ACK, which makes the entry (ct_confirmed, not
+    a new flow again)."""
+    syn = client_flow(sport)
+    send(usher, syn, "XDP_TX", to(real, syn),
+         {"global.ct_new.packets": 1, "global.ct_confirmed.packets": 0, f"real.{real[0]}.new_flows": 1})
+    ack = client_flow(sport, flags="A")
+    send(usher, ack, "XDP_TX", to(real, ack),
+         {"global.ct_confirmed.packets": 1, "global.ct_new.packets": 0, f"real.{real[0]}.new_flows": 0})
+    return syn
+
+
 def to(real, l3):
     return P.dsr_l2(l3, real[1])
 
@@ -87,8 +100,7 @@ def test_established_flow_keeps_its_real(usher):
 
     usher.apply_config(flow_config(weighted((A, 1))), "flow-a")
     usher.flush_flows()
-    first = client_flow(sport)
-    send(usher, first, "XDP_TX", to(A, first), {"global.ct_new.packets": 1, f"real.{A[0]}.new_flows": 1})
+    first = establish(usher, sport, A)
 
     usher.apply_config(two, "flow-ab")
     table = maglev_table(usher.maps_dump(), FLOW_SERVICE)
@@ -106,8 +118,7 @@ def test_drained_real_keeps_tracked_flows_and_gets_no_new_ones(usher):
     """Draining a real (weight 0) keeps its tracked flow on it; new flows never go to it."""
     usher.apply_config(flow_config(weighted((A, 1))), "flow-a")
     usher.flush_flows()
-    first = client_flow(42000)
-    send(usher, first, "XDP_TX", to(A, first), {"global.ct_new.packets": 1})
+    establish(usher, 42000, A)
 
     usher.apply_config(flow_config(weighted((A, 0), (B, 1))), "flow-a-drained")
     later = client_flow(42000, flags="A")
@@ -122,8 +133,7 @@ def test_all_drained_keeps_tracked_flow_and_drops_new_ones(usher):
     """With every real drained, a tracked flow continues, a new flow is dropped as no_real."""
     usher.apply_config(flow_config(weighted((A, 1))), "flow-a")
     usher.flush_flows()
-    first = client_flow(44000)
-    send(usher, first, "XDP_TX", to(A, first), {"global.ct_new.packets": 1})
+    establish(usher, 44000, A)
 
     usher.apply_config(flow_config(weighted((A, 0))), "flow-a-zero")
     later = client_flow(44000, flags="A")
@@ -136,8 +146,7 @@ def test_removed_real_flow_is_rescheduled(usher):
     on its new real."""
     usher.apply_config(flow_config(weighted((A, 1))), "flow-a")
     usher.flush_flows()
-    first = client_flow(45000)
-    send(usher, first, "XDP_TX", to(A, first), {"global.ct_new.packets": 1})
+    establish(usher, 45000, A)
 
     usher.apply_config(flow_config(weighted((B, 1))), "flow-b")
     later = client_flow(45000, flags="A")
@@ -151,8 +160,7 @@ def test_all_reals_removed_drops_tracked_flow(usher):
     """When every real is removed, even a tracked flow has nowhere to go: dropped as no_real."""
     usher.apply_config(flow_config(weighted((A, 1))), "flow-a")
     usher.flush_flows()
-    first = client_flow(46000)
-    send(usher, first, "XDP_TX", to(A, first), {"global.ct_new.packets": 1})
+    establish(usher, 46000, A)
 
     usher.apply_config(flow_config([]), "flow-none")
     send(usher, client_flow(46000, flags="A"), "XDP_DROP", None, {"service.flow.no_real": 1})

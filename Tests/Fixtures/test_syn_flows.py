@@ -1,7 +1,9 @@
 """A TCP SYN (SYN set, ACK clear) on a tuple that is already tracked: a new connection reusing
 the tuple (a client behind a NAT, a reused source port), which Maglev places anew as Katran
 does (conntrack.h, nat.h; Docs/ARCHITECTURE.md "Connection tracking"). Other packets of the
-tuple keep following the tracked entry, so a drain keeps established flows.
+tuple keep following the tracked entry, so a drain keeps established flows. In the dsr modes
+a bare SYN never makes an entry (SYN-flood protection): the connection's first other packet
+does, counted ct_confirmed since its SYN was the new flow.
 
 Every step pins what nat_case.run_steps pins: all verdict reasons and flow events, and per
 service and real packets and new flows. Which real Maglev picks is read from the dumped table
@@ -40,9 +42,31 @@ def tracked_on(usher, real, reals, sport=None):
     usher.apply_config(flow_config(reals), "syn-start")
     usher.flush_flows()
     sport = sport or pick_sport(maglev_table(usher.maps_dump(), FLOW_SERVICE), real[0])
-    run_steps(usher, [dsr(client_flow(sport), real, "ct_new"), dsr(client_flow(sport, "A"), real)],
+    run_steps(usher, [dsr(client_flow(sport), real, "ct_new"), dsr(client_flow(sport, "A"), real, "ct_confirmed")],
               "connection started")
     return sport
+
+
+def dsr_entries(usher, sport):
+    """The reals of the flow entries `usher flows --json` lists for client port `sport`."""
+    return [f.get("real") for f in usher.flows()["flows"] if f.get("client_port") == sport]
+
+
+def test_a_syn_makes_no_entry_and_its_ack_makes_it_on_the_same_real(usher):
+    """SYN-flood protection (dsr): a bare SYN is placed by Maglev and counted as a new flow
+    (ct_new) but leaves no entry, so spoofed SYNs evict no established flow; a retransmitted
+    SYN is the same again. The connection's first ACK makes the entry on the same real
+    (ct_confirmed, not a second new flow) and the next packet finds it (ct_hit)."""
+    usher.apply_config(flow_config(weighted((A, 1), (B, 1))), "syn-start")
+    usher.flush_flows()
+    sport = pick_sport(maglev_table(usher.maps_dump(), FLOW_SERVICE), B[0])
+    run_steps(usher, [dsr(client_flow(sport), B, "ct_new")], "SYN")
+    assert dsr_entries(usher, sport) == [], "a SYN made a flow entry"
+    run_steps(usher, [dsr(client_flow(sport), B, "ct_new")], "SYN retransmitted")
+    assert dsr_entries(usher, sport) == [], "a SYN made a flow entry"
+    run_steps(usher, [dsr(client_flow(sport, "A"), B, "ct_confirmed"), dsr(client_flow(sport, "PA"), B)],
+              "ACK, then data")
+    assert dsr_entries(usher, sport) == [B[0]], "the ACK after the SYN made no entry on B"
 
 
 def test_syn_on_a_drained_reals_tuple_goes_to_another_real(usher):

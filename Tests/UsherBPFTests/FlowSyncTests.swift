@@ -79,16 +79,18 @@ struct FlowSyncTests {
     func trackedFlowKeepsItsRealByAddress() throws {
         let (pinsA, dpA, syncA, pinsB, dpB, syncB) = try Self.pair(Self.config(), Self.config(reversed: true))
         defer { pinsA.remove(); pinsB.remove() }
+        // The SYN makes no entry (conntrack.h); the connection's ACK makes it.
         let syn = NATFrames.tcpFrame(from: Self.client, 40001, to: Self.vip, 443, flags: NATFrames.syn)
-        let onA = try dpA.runPacket(syn)
-        let realMAC = Array(onA.output[0..<6])
+        let ack = NATFrames.tcpFrame(from: Self.client, 40001, to: Self.vip, 443, flags: NATFrames.ack)
+        let realMAC = Array(try dpA.runPacket(syn).output[0..<6])
+        #expect(Array(try dpA.runPacket(ack).output[0..<6]) == realMAC)
         let records = try syncA.changes()
         #expect(records.count == 1 && records.first?.kind == .tracked)
         #expect(try syncB.apply(records).written == 1)
         let realOnA = try #require(try dpA.trackedFlows(limit: 10).flows.first?.real)
         #expect(try dpB.trackedFlows(limit: 10).flows.first?.real == realOnA)
-        let ack = try dpB.runPacket(NATFrames.tcpFrame(from: Self.client, 40001, to: Self.vip, 443, flags: NATFrames.ack))
-        #expect(Array(ack.output[0..<6]) == realMAC, "the real A chose, whatever B's Maglev table says")
+        let onB = try dpB.runPacket(ack)
+        #expect(Array(onB.output[0..<6]) == realMAC, "the real A chose, whatever B's Maglev table says")
     }
 
     @Test("a newer local entry is kept; a flow of a service B does not have is counted unmapped, not written")

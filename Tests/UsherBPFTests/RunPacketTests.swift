@@ -17,7 +17,7 @@ struct RunPacketTests {
                                       reals: [RealServer(address: real, mac: realMAC)])])
     }
 
-    @Test("a TCP SYN to a dsr-l2 VIP leaves with XDP_TX to the real's MAC, from the balancer's, and is counted")
+    @Test("a TCP SYN to a dsr-l2 VIP leaves with XDP_TX to the real's MAC, from the balancer's, and is counted; it makes no flow entry, its ACK does")
     func dsrL2SYN() throws {
         let pins = PinDir()
         defer { pins.remove() }
@@ -31,17 +31,23 @@ struct RunPacketTests {
         #expect(Array(result.output[6..<12]) == Frames.balancerMAC.bytes, "source: the address the frame came to")
         #expect(Array(result.output[12...]) == Array(frame[12...]), "dsr-l2 changes nothing past Ethernet")
 
-        // The flow is tracked: the next packet is a conntrack hit. Counters are per CPU, summed.
-        _ = try dp.runPacket(frame)
+        // The SYN made no entry (SYN-flood protection): the connection's ACK makes it, counted
+        // ct_confirmed and not as a second new flow; the next packet is a conntrack hit.
+        #expect(try dp.dump().conntrack.flows.isEmpty, "a SYN makes no flow entry")
+        let ack = Frames.tcp(from: Self.client, 40000, to: Self.vip, 80, flags: 0x10)
+        _ = try dp.runPacket(ack)
+        _ = try dp.runPacket(ack)
         let stats = try dp.readStats()
-        #expect(stats.global["tx"] == CounterValue(packets: 2, bytes: UInt64(2 * frame.count)))
-        #expect(stats.global["ct_new"]?.packets == 1 && stats.global["ct_hit"]?.packets == 1)
-        #expect(stats.totalPackets == 2)
+        let bytes = UInt64(frame.count + 2 * ack.count)
+        #expect(stats.global["tx"] == CounterValue(packets: 3, bytes: bytes))
+        #expect(stats.global["ct_new"]?.packets == 1 && stats.global["ct_confirmed"]?.packets == 1)
+        #expect(stats.global["ct_hit"]?.packets == 1)
+        #expect(stats.totalPackets == 3)
         let key = ServiceKey(vip: Self.vip, port: 80, proto: .tcp)
         let serviceID = try #require(state.serviceIDs[key])
         let realID = try #require(state.realID(service: key, address: Self.real))
-        #expect(stats.services[serviceID] == ServiceStats(packets: 2, bytes: UInt64(2 * frame.count), newFlows: 1, noReal: 0))
-        #expect(stats.reals[realID]?.newFlows == 1 && stats.reals[realID]?.packets == 2)
+        #expect(stats.services[serviceID] == ServiceStats(packets: 3, bytes: bytes, newFlows: 1, noReal: 0))
+        #expect(stats.reals[realID]?.newFlows == 1 && stats.reals[realID]?.packets == 3)
 
         let flows = try dp.dump().conntrack
         #expect(flows.flows.count == 1 && !flows.truncated)
@@ -85,9 +91,11 @@ struct RunPacketTests {
         }
         try #require(onX.count == 2, "no two flows of A went to X")
         #expect(try destination(Frames.tcpSYN(from: Self.client, 50000, to: Self.vip, 8080)) == macX)
-        // Later packets of these flows carry ACK: they follow the tracked entries.
+        // Later packets of these flows carry ACK: the first makes each flow's entry (a SYN
+        // makes none), the others follow it.
         let flowB = Frames.tcp(from: Self.client, 50000, to: Self.vip, 8080, flags: 0x10)
         let later = onX.map { Frames.tcp(from: Self.client, $0.port, to: Self.vip, 80, flags: 0x10) }
+        for frame in later + [flowB] { #expect(try destination(frame) == macX) }
         var stats = try dp.readStats()
         #expect(stats.reals[idAX]?.newFlows == 2 && stats.reals[idBX]?.newFlows == 1, "counted per (service, real)")
 
@@ -99,7 +107,7 @@ struct RunPacketTests {
         #expect(try destination(flowB) == macX)
         #expect(try counter("ct_hit") == hits + 1 && counter("ct_rescheduled") == reschedules + 1)
         stats = try dp.readStats()
-        #expect(stats.reals[idAX] == nil && stats.reals[idBX]?.packets == 2)
+        #expect(stats.reals[idAX] == nil && stats.reals[idBX]?.packets == 3)
 
         // X's old id in A is given to B's new real Z; A's other flow tracked on that id must not follow it to Z.
         let third = try dp.apply(config(a: [y], b: [x, z]), previous: second, resolver: FixedResolver())

@@ -30,7 +30,10 @@ struct DebugTests {
         #expect(report["output"] as? String == Frames.hex(expected), "dst MAC = \(real.address)'s, src MAC = the frame's old dst")
         #expect(try JSON.int(report, "duration_ns") > 0)
 
-        // The flow is tracked: the dump shows it, bound to that real.
+        // A SYN makes no entry; the connection's ACK makes it: the dump shows it, bound to that real.
+        #expect(try DumpView(try sandbox.ok("maps", "dump", "--json")).flows.isEmpty)
+        let ack = Frames.tcp(from: Self.client, 40000, to: Self.vip, 80, flags: 0x10)
+        #expect(try JSON.object(try sandbox.json("debug", "run-packet", Frames.hex(ack), "--json"))["verdict"] as? String == "XDP_TX")
         let dump = try DumpView(try sandbox.ok("maps", "dump", "--json"))
         let flows = try dump.flows
         try #require(flows.count == 1, "\(flows)")
@@ -67,15 +70,15 @@ struct DebugTests {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         try sandbox.ok("apply", "-f", try sandbox.write("base.yaml", Configs.base))
-        for sport: UInt16 in [40001, 40002, 40003] {
-            let frame = Frames.tcpSYN(from: Self.client, sport, to: Self.vip, 80)
+        for sport: UInt16 in [40001, 40002, 40003] { // ACKs: a SYN makes no entry
+            let frame = Frames.tcp(from: Self.client, sport, to: Self.vip, 80, flags: 0x10)
             #expect(try JSON.object(try sandbox.json("debug", "run-packet", Frames.hex(frame), "--json"))["verdict"] as? String == "XDP_TX")
         }
         #expect(try DumpView(try sandbox.ok("maps", "dump", "--json")).flows.count == 3)
         #expect(try sandbox.ok("debug", "flush-flows") == "Removed 3 tracked flows.\n")
         #expect(try DumpView(try sandbox.ok("maps", "dump", "--json")).flows.isEmpty)
         #expect(try sandbox.ok("debug", "flush-flows") == "Removed 0 tracked flows.\n")
-        let one = Frames.tcpSYN(from: Self.client, 40004, to: Self.vip, 80)
+        let one = Frames.tcp(from: Self.client, 40004, to: Self.vip, 80, flags: 0x10)
         try sandbox.ok("debug", "run-packet", Frames.hex(one))
         #expect(try sandbox.ok("debug", "flush-flows") == "Removed 1 tracked flow.\n")
     }

@@ -13,10 +13,11 @@ struct FlowsCommandTests {
         "snat_address", "snat_port", "state", "idle_seconds",
     ]
 
-    /// Runs a SYN through the program and insists it was forwarded.
+    /// Runs a client's ACK through the program (the packet that makes a dsr flow's entry: a SYN
+    /// makes none) and insists it was forwarded.
     static func send(_ sandbox: Sandbox, from client: String, _ sport: UInt16, to vip: IPAddress = vip, _ dport: UInt16 = 80,
                      sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let frame = Frames.tcpSYN(from: IPAddress(client)!, sport, to: vip, dport)
+        let frame = Frames.tcp(from: IPAddress(client)!, sport, to: vip, dport, flags: 0x10)
         let report = try JSON.object(try sandbox.json("debug", "run-packet", Frames.hex(frame), "--json"))
         #expect(report["verdict"] as? String == "XDP_TX", "\(report)", sourceLocation: sourceLocation)
     }

@@ -11,7 +11,7 @@ struct StatsTests {
     static let counters: Set<String> = [
         "pass_not_ip", "pass_not_vip", "pass_not_l4", "pass_fragment", "pass_malformed", "pass_unsupported",
         "pass_l7", "pass_no_flow", "tx", "redirect", "drop_no_real", "drop_encap", "drop_nat_exhausted",
-        "ct_hit", "ct_new", "ct_rescheduled", "nat_reply", "nat_icmp", "nat_reclaimed",
+        "ct_hit", "ct_new", "ct_rescheduled", "nat_reply", "nat_icmp", "nat_reclaimed", "ct_confirmed",
     ]
 
     struct Reading {
@@ -66,26 +66,30 @@ struct StatsTests {
         let web = try #require(try ConfigLoader.parse(yaml: Configs.base, file: "base.yaml").service(named: "web"))
         let chosen = "web/" + (try #require(Expected.real(for: web, src: client, sport: 40000, dport: 80))).address.description
         let other = chosen == "web/198.51.100.11" ? "web/198.51.100.12" : "web/198.51.100.11"
+        // The SYN is a new flow that makes no entry; the ACK makes it (ct_confirmed), the next ACK finds it.
+        let ack = Frames.tcp(from: client, 40000, to: IPAddress("203.0.113.10")!, 80, flags: 0x10)
         try sandbox.ok("debug", "run-packet", Frames.hex(frame))
-        try sandbox.ok("debug", "run-packet", Frames.hex(frame))
+        try sandbox.ok("debug", "run-packet", Frames.hex(ack))
+        try sandbox.ok("debug", "run-packet", Frames.hex(ack))
         let stray = Frames.tcpSYN(from: client, 40000, to: IPAddress("203.0.113.99")!, 80)
         try sandbox.ok("debug", "run-packet", Frames.hex(stray))
 
-        let n = frame.count
+        let (n, m) = (frame.count, ack.count)
         let after = try Self.read(sandbox)
-        #expect(after.global["tx"]! == (2, 2 * n))
+        #expect(after.global["tx"]! == (3, n + 2 * m))
         #expect(after.global["ct_new"]! == (1, n))
-        #expect(after.global["ct_hit"]! == (1, n))
+        #expect(after.global["ct_confirmed"]! == (1, m))
+        #expect(after.global["ct_hit"]! == (1, m))
         #expect(after.global["pass_not_vip"]! == (1, stray.count))
-        let untouched = Self.counters.subtracting(["tx", "ct_new", "ct_hit", "pass_not_vip"])
+        let untouched = Self.counters.subtracting(["tx", "ct_new", "ct_confirmed", "ct_hit", "pass_not_vip"])
         #expect(untouched.allSatisfy { after.global[$0]! == (0, 0) })
         let webStats = try #require(after.services["web"])
         #expect(try [JSON.int(webStats, "packets"), JSON.int(webStats, "bytes"), JSON.int(webStats, "new_flows"), JSON.int(webStats, "no_real")]
-                == [2, 2 * n, 1, 0])
+                == [3, n + 2 * m, 1, 0])
         let dnsStats = try #require(after.services["dns"])
         #expect(try JSON.int(dnsStats, "packets") == 0)
         let chosenStats = try #require(after.reals[chosen])
-        #expect(try [JSON.int(chosenStats, "packets"), JSON.int(chosenStats, "bytes"), JSON.int(chosenStats, "new_flows")] == [2, 2 * n, 1])
+        #expect(try [JSON.int(chosenStats, "packets"), JSON.int(chosenStats, "bytes"), JSON.int(chosenStats, "new_flows")] == [3, n + 2 * m, 1])
         #expect(try JSON.int(try #require(after.reals[other]), "packets") == 0)
     }
 

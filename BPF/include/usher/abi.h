@@ -133,7 +133,7 @@ struct usher_generation {
 	__u32 pad;
 };
 
-/* Key of usher_ct_v1: a flow as the client sent it. */
+/* Key of usher_ct_v2: a flow as the client sent it. */
 struct usher_flow_key {
 	__u8 src[16]; /* network order */
 	__u8 dst[16]; /* network order */
@@ -144,7 +144,7 @@ struct usher_flow_key {
 	__u16 pad;
 };
 
-/* Value of usher_ct_v1. */
+/* Value of usher_ct_v2. */
 struct usher_flow {
 	__u32 real_id;
 	__u32 service_id;
@@ -226,7 +226,7 @@ struct usher_nat_reply {
  */
 #define USHER_MAGLEV_SIZE_SLOT 0
 
-/* Value of usher_stats_v2 (per CPU), indexed by USHER_STAT_*. */
+/* Value of usher_stats_v3 (per CPU), indexed by USHER_STAT_*. */
 struct usher_counter {
 	__u64 packets;
 	__u64 bytes;
@@ -267,12 +267,13 @@ struct usher_real_stats {
 #define USHER_STAT_DROP_ENCAP 11      /* headroom could not be grown for encapsulation */
 #define USHER_STAT_DROP_NAT_EXHAUSTED 12 /* new nat/gateway flow: no free SNAT port / tuple */
 #define USHER_STAT_CT_HIT 13          /* packets of an established (tracked) flow */
-#define USHER_STAT_CT_NEW 14          /* a real chosen by Maglev: first packets, SYNs moved off a tracked real */
+#define USHER_STAT_CT_NEW 14          /* a real chosen by Maglev for a new flow: a SYN, a first UDP packet */
 #define USHER_STAT_CT_RESCHEDULED 15  /* tracked flow whose real was removed: chosen anew */
 #define USHER_STAT_NAT_REPLY 16       /* replies of nat/gateway flows translated to the client */
 #define USHER_STAT_NAT_ICMP 17        /* ICMP errors of nat/gateway flows translated */
 #define USHER_STAT_NAT_RECLAIMED 18   /* SNAT ports taken over from idle or closed flows */
-#define USHER_STAT_MAX 19
+#define USHER_STAT_CT_CONFIRMED 19    /* dsr: a TCP flow's first packet that is no bare SYN: its entry made */
+#define USHER_STAT_MAX 20
 /* 0..12 are verdict reasons (they add up to all packets); 13..18 count flow events. */
 #define USHER_STAT_PASS_LAST USHER_STAT_PASS_NO_FLOW /* reasons 0..this one are XDP_PASS */
 #define USHER_STAT_VERDICT_MAX 13

@@ -61,7 +61,7 @@ enum ReportText {
             out += "BPF_PROG_TEST_RUN's own loop costs \(Fmt.ns(loop)) ns per iteration, included below.\n\n"
         }
         out += "| path | verdict (counted as) | ns per packet | own ns | ratio to floor | target |\n|---|---|---|---|---|---|\n"
-        for row in r.rows {
+        for row in r.rows where row.candidate != true {
             let counted = [row.reason, row.event].compactMap { $0 }.joined(separator: ", ")
             let target = r.targets.first { $0.caseName == row.id }
                 .map { "≤ \(String(format: "%.1f", $0.limit))×: **\($0.met ? "met" : "missed")**" } ?? ""
@@ -74,6 +74,14 @@ enum ReportText {
             out += " Not measured yet: " + r.pending.map { "\($0.title) (\($0.why))" }.joined(separator: "; ") + "."
         }
         out += "\n\n"
+        out += candidates(r)
+        if let flood = r.synFlood {
+            out += "**SYN flood** (dsr-l2, a table of the data plane's size): \(flood.established) established flows, then "
+            out += "\(flood.spoofedSyns) spoofed SYNs, each from its own source (\(String(format: "%.0f", flood.nsPerSyn)) ns per SYN, "
+            out += "wrapper included): \(flood.kept) of them still on their real (\(String(format: "%.2f", flood.share * 100)) %; "
+            out += "target ≥ \(String(format: "%.0f", flood.target * 100)) %: **\(flood.met ? "met" : "missed")**), "
+            out += "\(flood.entriesAfter) entries in the table after the flood (a SYN makes none).\n\n"
+        }
         let met = r.targets.filter(\.met).count
         out += "**Targets**: \(met) of \(r.targets.count) met. "
         let missed = Dictionary(grouping: r.targets.filter { !$0.met }, by: \.what)
@@ -84,6 +92,20 @@ enum ReportText {
         }
         out += whereTimeGoes(r)
         return out
+    }
+
+    /// The flow-table candidates of issue 10, measured in the same rounds (Docs/ARCHITECTURE.md,
+    /// connection tracking, says which was chosen and why).
+    static func candidates(_ r: XDPCostResult) -> String {
+        let rows = r.rows.filter { $0.candidate == true }
+        guard !rows.isEmpty else { return "" }
+        var out = "Flow-table candidates, each a private table of the data plane's size in the same rounds "
+        out += "(*aged*: filled to capacity from every CPU, then emptied, before the first packets):\n\n"
+        out += "| path | ns per packet | own ns | ratio to floor |\n|---|---|---|---|\n"
+        for row in rows {
+            out += "| \(row.title) | \(Fmt.ns(row.ns)) | \(Fmt.ns(row.ownNs)) | \(Fmt.ratio(row.ratioToFloor)) |\n"
+        }
+        return out + "\n"
     }
 
     static func whereTimeGoes(_ r: XDPCostResult) -> String {
@@ -100,8 +122,8 @@ enum ReportText {
             out += "of the key and a walk of its bucket: the VIP's service, then the flow in the connection-tracking LRU "
             out += "table; the real's entry, the clock read once per tick, four per-CPU counters); a first packet "
             out += "\(Int(first - est)) ns over an established one (the flow hash, two lookups in the service's Maglev table, "
-            out += "and above all the insert into the LRU table: a node taken from this CPU's free list as its LRU lists "
-            out += "rotate, and the cache misses of a table of a million entries).\n\n"
+            out += "and above all the insert into the LRU table: a node taken from this CPU's local free list, which the "
+            out += "kernel refills from the common LRU in batches, and the cache misses of a table of a million entries).\n\n"
         }
         for p in r.profiles where !p.symbols.isEmpty {
             out += "`perf record -e cpu-clock` while `\(p.caseName)` runs (this process's samples; *harness* marks the "

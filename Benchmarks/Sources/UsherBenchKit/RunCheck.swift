@@ -35,7 +35,7 @@ public enum RunCheck {
                 (elsewhere.isEmpty ? "" : "; the others as \(elsewhere)"))
         }
         if let event, delta(event) != n {
-            let events = ["ct_hit", "ct_new", "ct_rescheduled"].map { "\($0) \(delta($0))" }.joined(separator: ", ")
+            let events = ["ct_hit", "ct_new", "ct_confirmed", "ct_rescheduled"].map { "\($0) \(delta($0))" }.joined(separator: ", ")
             throw BenchCheckError(description: "\(subject): \(delta(event)) of \(n) packets counted as \(event) (\(events))")
         }
     }

@@ -24,13 +24,17 @@ public struct XDPCost {
         let dataplane = try Dataplane(pinDirectory: pins.path)
         let state = try dataplane.apply(XDPCostCases.config, previous: nil, resolver: NoNeighbors())
         let bench = try XDPBench(dataplane: dataplane)
-        let cases = try self.cases.map { try setUp($0, bench: bench, dataplane: dataplane, state: state) }
+        let tables = try privateTables(bench: bench, dataplane: dataplane, state: state)
+        func on(_ c: XDPCostCase) -> XDPBench { c.table.flatMap { tables[$0] } ?? bench }
+        let cases = try self.cases.map { try setUp($0, bench: on($0), dataplane: dataplane, state: state) }
 
-        // First packets insert flows: few enough that the table never fills (part 2 measures a
-        // full table), and never the same twice; nat ones reserve SNAT ports, few enough that
-        // the pool's share of the CPU stays mostly free.
-        let firstPackets = max(1, cases.filter { $0.flow == .newEveryIteration }.count)
-        let newFlowIterations = min(iterations, UInt32(Double(bench.conntrackCapacity) * 0.8) / UInt32(rounds * firstPackets),
+        // First packets insert flows: few enough that no table fills (part 2 measures a full
+        // table), and never the same twice; nat ones reserve SNAT ports, few enough that the
+        // pool's share of the CPU stays mostly free. A dsr SYN inserts nothing (conntrack.h),
+        // so it takes no share of a table.
+        let inserting = cases.filter { $0.flow == .newEveryIteration && !$0.isBareSYN }
+        let firstPackets = Dictionary(grouping: inserting, by: \.table).values.map(\.count).max() ?? 1
+        let newFlowIterations = min(iterations, UInt32(Double(bench.conntrackCapacity) * 0.8) / UInt32(rounds * max(firstPackets, 1)),
                                     XDPCostCases.natFlowsPerRound(rounds: rounds, cpus: XDPCostCases.possibleCPUs()))
         var samples = XDPCostSamples()
         for round in 0..<rounds {
@@ -39,12 +43,14 @@ public struct XDPCost {
             samples.loop.append(Double(loop.kernelNanoseconds))
             for c in cases {
                 let n = c.flow == .newEveryIteration ? newFlowIterations : iterations
-                let (run, empty) = try measure(c, bench: bench, dataplane: dataplane, iterations: n, first: UInt64(round) * UInt64(n))
+                let (run, empty) = try measure(c, bench: on(c), dataplane: dataplane, iterations: n, first: UInt64(round) * UInt64(n))
                 samples.add(c.id, run: run, wrapper: empty)
             }
         }
         var result = XDPCostResult(rounds: rounds, iterations: iterations, newFlowIterations: newFlowIterations,
                                    cases: cases, samples: samples)
+        result.synFlood = try SYNFlood.run(dataplane: dataplane, state: state, capacity: bench.conntrackCapacity,
+                                           established: 100_000, sources: 1_000_000)
         if profile, Profile.perf != nil {
             // One path of each kind that misses its target (IPv4, dsr-l2).
             let missed = Set(result.targets.filter { !$0.met }.map(\.caseName))
@@ -62,6 +68,29 @@ public struct XDPCost {
             }
         }
         return result
+    }
+
+    /// A balancer with a private connection-tracking table of the data plane's size for every
+    /// table the cases name, each aged when its state says so (XDPBench.ageConntrack).
+    func privateTables(bench: XDPBench, dataplane: Dataplane, state: DataplaneState) throws -> [XDPCostCase.Table: XDPBench] {
+        let product = try bench.conntrackFlags
+        var out: [XDPCostCase.Table: XDPBench] = [:]
+        let key = XDPCostCases.l2v4
+        guard let serviceID = state.serviceIDs[key] else {
+            throw BenchCheckError(description: "xdp-cost: \(key) is not a service of the applied config")
+        }
+        let realIDs = XDPCostCases.reals4.compactMap { state.realID(service: key, address: $0) }
+        for table in cases.compactMap(\.table) where out[table] == nil {
+            let tableBench = try XDPBench(dataplane: dataplane, conntrackEntries: bench.conntrackCapacity,
+                                          conntrackFlags: table.flags(product: product))
+            if table.state == .aged {
+                Progress.say("xdp-cost: ageing a \(table.lru.rawValue) table (filled to capacity from every CPU, then emptied)")
+                try tableBench.ageConntrack(frame: BenchFrames.tcp(from: XDPCostCases.agingClients4, 0, to: key.vip, key.port),
+                                            serviceID: serviceID, realIDs: realIDs)
+            }
+            out[table] = tableBench
+        }
+        return out
     }
 
     /// One measured run of case `c` (checked) and the run of the wrapper alone before it.

@@ -32,9 +32,51 @@ public struct XDPCostCase: Sendable {
         case replyToForward
     }
 
+    /// The connection-tracking table a case runs on, when not the data plane's own (pinned, as
+    /// `usher` makes it, fresh): a private one of the same size, of LRU kind `lru`, in `state`.
+    public struct Table: Hashable, Codable, Sendable {
+        public enum LRU: String, Codable, Sendable {
+            /// The flags the data plane's own table has (BPF/lib/maps.h).
+            case product
+            /// BPF_F_NO_COMMON_LRU: an LRU list and a free list per CPU.
+            case perCPU = "no-common-lru"
+            /// Flags 0: one common LRU list, free entries handed to CPUs in batches.
+            case common = "common-lru"
+        }
+
+        public enum State: String, Codable, Sendable {
+            /// As created: free entries in the order the kernel allocated them.
+            case fresh
+            /// Filled to capacity from every CPU (each CPU's share overrun once), then emptied:
+            /// a balancer that has run for a while (XDPBench.ageConntrack).
+            case aged
+        }
+
+        public var lru: LRU
+        public var state: State
+
+        public init(lru: LRU, state: State) {
+            self.lru = lru
+            self.state = state
+        }
+
+        /// The map flags of the table for kind `lru`, given the product's.
+        func flags(product: UInt32) -> UInt32 {
+            switch lru {
+            case .product: return product
+            case .perCPU: return 2 // BPF_F_NO_COMMON_LRU
+            case .common: return 0
+            }
+        }
+    }
+
     public var id: String
     public var title: String
     public var path: Path
+    /// The table it runs on; nil: the data plane's own.
+    public var table: Table?
+    /// Measured to compare designs (issue 10's flow-table candidates): reported, but no target.
+    public var candidate = false
     public var family: Int
     public var frame: [UInt8]
     public var target: BenchTarget
@@ -53,7 +95,8 @@ public struct XDPCostCase: Sendable {
 
     public init(id: String, title: String, path: Path, family: Int, frame: [UInt8], target: BenchTarget = .balancer,
                 flow: Flow = .same, setup: Setup = .none, verdict: XDPVerdict, reason: String?, event: String? = nil,
-                destinationMAC: MACAddress? = nil, delivers: BenchFrames.Endpoints? = nil) {
+                destinationMAC: MACAddress? = nil, delivers: BenchFrames.Endpoints? = nil, table: Table? = nil,
+                candidate: Bool = false) {
         self.id = id
         self.title = title
         self.path = path
@@ -67,6 +110,19 @@ public struct XDPCostCase: Sendable {
         self.event = event
         self.destinationMAC = destinationMAC
         self.delivers = delivers
+        self.table = table
+        self.candidate = candidate
+    }
+
+    /// Whether the frame is a TCP SYN without ACK to a dsr service (Ethernet, IPv4 or IPv6, no
+    /// VLAN tag or extension header, as BenchFrames builds them): Maglev places it and it makes
+    /// no flow entry. NAT first packets are never SYNs here.
+    var isBareSYN: Bool {
+        guard frame.count > 54 else { return false }
+        let ethertype = UInt16(frame[12]) << 8 | UInt16(frame[13])
+        let (proto, l4) = ethertype == 0x0800 ? (frame[23], 14 + Int(frame[14] & 0x0F) * 4) : (frame[20], 54)
+        guard ethertype == 0x0800 || ethertype == 0x86DD, proto == 6, frame.count > l4 + 13 else { return false }
+        return frame[l4 + 13] & 0x12 == 0x02
     }
 
     /// How the wrapper varies the frame for this case.

@@ -47,8 +47,8 @@ public enum XDPCostCases {
         func to(_ key: ServiceKey) -> [UInt8] {
             BenchFrames.tcp(from: key.vip.isV4 ? client4 : client6, 40000, to: key.vip, key.port)
         }
-        func fresh(_ key: ServiceKey) -> [UInt8] {
-            BenchFrames.tcp(from: key.vip.isV4 ? newClients4 : newClients6, 0, to: key.vip, key.port)
+        func fresh(_ key: ServiceKey, flags: UInt8 = 0x10) -> [UInt8] {
+            BenchFrames.tcp(from: key.vip.isV4 ? newClients4 : newClients6, 0, to: key.vip, key.port, flags: flags)
         }
         // First packets vary the source port and the address's last byte of clients that no
         // other case uses.
@@ -61,15 +61,21 @@ public enum XDPCostCases {
                                    frame: BenchFrames.tcp(from: family == 4 ? client4 : client6, 40000, to: other, 80),
                                    verdict: .pass, reason: "pass_not_vip"))
             for (mode, key) in [("dsr-l2", l2), ("dsr-ipip", ipip)] {
-                out.append(XDPCostCase(id: "first-\(mode)-v\(family)", title: "first packet of a flow, \(mode) (\(v))",
-                                       path: .firstPacket, family: family, frame: fresh(key), flow: .newEveryIteration,
+                // A SYN is placed by Maglev and makes no entry; the flow's first other packet
+                // makes it (conntrack.h): both are a first packet's cost.
+                out.append(XDPCostCase(id: "first-syn-\(mode)-v\(family)", title: "first packet of a flow, \(mode): SYN, no entry (\(v))",
+                                       path: .firstPacket, family: family, frame: fresh(key, flags: 0x02), flow: .newEveryIteration,
                                        verdict: .tx, reason: "tx", event: "ct_new"))
+                out.append(XDPCostCase(id: "first-\(mode)-v\(family)", title: "first non-SYN packet of a flow, \(mode): entry made (\(v))",
+                                       path: .firstPacket, family: family, frame: fresh(key), flow: .newEveryIteration,
+                                       verdict: .tx, reason: "tx", event: "ct_confirmed"))
                 out.append(XDPCostCase(id: "established-\(mode)-v\(family)", title: "established flow, \(mode) (\(v))",
                                        path: .established, family: family, frame: to(key), setup: .warm,
                                        verdict: .tx, reason: "tx", event: "ct_hit"))
             }
             out += natCases(family: family)
         }
+        out += tableCases
         out.append(XDPCostCase(id: "drained-v4", title: "established flow on a drained real, dsr-l2 (IPv4)", path: .drained,
                                family: 4, frame: to(drain), setup: .trackOn(service: drain, real: reals4[0]),
                                verdict: .tx, reason: "tx", event: "ct_hit", destinationMAC: mac(0x11)))

@@ -22,6 +22,8 @@ public struct XDPCostResult: Codable, Sendable {
         public var ratioToFloor: Summary?
         /// ownNs / the floor's ownNs: the ratio of the programs' own work alone.
         public var ownRatioToFloor: Summary?
+        /// A flow-table candidate measured to choose a design (no target); nil otherwise.
+        public var candidate: Bool? = nil
     }
 
     /// A target of the issue, met or missed.
@@ -59,6 +61,8 @@ public struct XDPCostResult: Codable, Sendable {
     public var rows: [Row]
     public var pending: [PendingCase]
     public var targets: [Target]
+    /// Established flows kept through a flood of spoofed SYNs (XDPCostFlood.swift).
+    public var synFlood: SYNFlood?
 
     init(rounds: Int, iterations: UInt32, newFlowIterations: UInt32, cases: [XDPCostCase], samples: XDPCostSamples) {
         self.rounds = rounds
@@ -77,7 +81,7 @@ public struct XDPCostResult: Codable, Sendable {
                   let wrapper = Summary(samples.wrapper[c.id] ?? []) else { continue }
             rows.append(Row(id: c.id, title: c.title, path: c.path, family: c.family, verdict: c.verdict.name,
                             reason: c.reason, event: c.event, ns: summary, ownNs: ownSummary, wrapperNs: wrapper,
-                            ratioToFloor: Summary(ratios), ownRatioToFloor: Summary(ownRatios)))
+                            ratioToFloor: Summary(ratios), ownRatioToFloor: Summary(ownRatios), candidate: c.candidate ? true : nil))
         }
         self.rows = rows
         pending = XDPCostCases.pending
@@ -85,8 +89,9 @@ public struct XDPCostResult: Codable, Sendable {
             (.established, "established flow in a DSR mode", 2.5), (.drained, "established flow in a DSR mode", 2.5),
             (.nonVIP, "non-VIP packet", 1.5), (.firstPacket, "first packet of a flow", 6),
         ]
+        let candidates = Set(cases.filter(\.candidate).map(\.id))
         targets = rows.compactMap { row in
-            guard let (_, what, limit) = limits.first(where: { $0.0 == row.path }), let ratio = row.ratioToFloor?.median else { return nil }
+            guard !candidates.contains(row.id), let (_, what, limit) = limits.first(where: { $0.0 == row.path }), let ratio = row.ratioToFloor?.median else { return nil }
             return Target(what: what, caseName: row.id, limit: limit, ratio: ratio, met: ratio <= limit)
         }
     }

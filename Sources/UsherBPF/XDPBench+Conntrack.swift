@@ -1,0 +1,94 @@
+import CLibBPF
+import CUsherABI
+import Foundation
+
+/// The long-running state of the connection-tracking table: a balancer that has run for a while
+/// has filled its table to capacity and seen flows leave, so its free entries come back in the
+/// order flows were removed, not in the order the kernel allocated them, and the LRU lists have
+/// turned over. A fresh table is a state no running balancer is in (issue 10).
+extension XDPBench {
+    /// Fills the balancer's table to capacity from every CPU in turn (an LRU table with
+    /// BPF_F_NO_COMMON_LRU gives each CPU its own share of entries and lists; writing `capacity`
+    /// flows on each CPU fills every share and makes each evict), then empties it. The flows are
+    /// those of `frame` varied over source ports and address bytes, spread over `realIDs` of
+    /// service `serviceID`; they are written and removed by the kernel's map code, as a data
+    /// plane's inserts and a flow reset would. The calling thread's CPU affinity is restored.
+    public func ageConntrack(frame: [UInt8], serviceID: UInt32, realIDs: [UInt32]) throws {
+        let cpus = try BPFSystem.possibleCPUs()
+        let perCPU = min(conntrackCapacity, UInt32((1 << 24) / max(cpus, 1)))
+        let variation = try FlowVariation.sourceFlows(of: frame, count: nil)
+        try CPUAffinity.forEach(cpus: cpus) { cpu in
+            try trackFlows(of: frame, variation: variation, count: perCPU, serviceID: serviceID, realIDs: realIDs,
+                           firstIndex: UInt32(cpu) * perCPU)
+        }
+        try emptyConntrack()
+    }
+
+    /// Removes every entry of the balancer's connection-tracking table, in the kernel's
+    /// iteration order (by hash bucket: scattered with respect to the order of the inserts).
+    public func emptyConntrack() throws {
+        while true {
+            let keys: [usher_flow_key] = try conntrack.entries(as: (usher_flow_key, usher_flow).self, limit: 65536).map(\.0)
+            if keys.isEmpty { return }
+            var count = UInt32(keys.count)
+            let result = withLibbpfOptions(bpf_map_batch_opts.self) { opts in
+                keys.withUnsafeBufferPointer { bpf_map_delete_batch(conntrack.fd, $0.baseAddress, &count, opts) }
+            }
+            // ENOENT: an entry evicted between the read and the delete; the next pass sees the rest.
+            guard result == 0 || errno == ENOENT else {
+                throw BPFError.call("bpf_map_delete_batch", on: "map \(MapName.conntrack)", errno: errno)
+            }
+        }
+    }
+
+    /// How many of the `count` flows `trackFlows(of:variation:count:serviceID:realIDs:)` wrote
+    /// (same arguments) are still tracked on the real it gave them.
+    public func countTracked(of frame: [UInt8], variation: FlowVariation, count: UInt32,
+                             serviceID: UInt32, realIDs: [UInt32]) throws -> UInt32 {
+        let layout = try FrameLayout(frame)
+        var kept: UInt32 = 0
+        for idx in 0..<count {
+            let key = layout.flowKey(of: variation.apply(to: frame, index: idx))
+            if let flow: usher_flow = try conntrack.lookup(key), flow.service_id == serviceID,
+               flow.real_id == realIDs[Int(idx) % realIDs.count] {
+                kept += 1
+            }
+        }
+        return kept
+    }
+
+    /// Entries in the balancer's connection-tracking table now.
+    public func conntrackEntries() throws -> Int {
+        try conntrack.entries(as: (usher_flow_key, usher_flow).self).count
+    }
+}
+
+/// Runs work on each CPU in turn by setting the calling thread's affinity (sched_setaffinity,
+/// looked up at run time: Swift's Glibc does not import the GNU scheduling calls).
+enum CPUAffinity {
+    private typealias Call = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
+
+    /// Calls `body` once on each of CPUs 0..<cpus that the thread may run on, then restores the
+    /// thread's affinity (also when `body` throws).
+    static func forEach(cpus: Int, _ body: (Int) throws -> Void) throws {
+        guard let getSymbol = dlsym(nil, "sched_getaffinity"), let setSymbol = dlsym(nil, "sched_setaffinity") else {
+            throw BPFError(call: "dlsym", subject: "sched_setaffinity", message: "the C library has no sched_setaffinity")
+        }
+        let get = unsafeBitCast(getSymbol, to: Call.self), set = unsafeBitCast(setSymbol, to: Call.self)
+        let size = MemoryLayout<cpu_set_t>.size
+        var saved = cpu_set_t()
+        guard get(0, size, &saved) == 0 else {
+            throw BPFError(call: "sched_getaffinity", subject: "this thread", errno: errno, message: "cannot read its CPUs")
+        }
+        defer { _ = set(0, size, &saved) }
+        let allowed = withUnsafeBytes(of: saved) { Array($0) }
+        for cpu in 0..<min(cpus, size * 8) where allowed[cpu / 8] & (1 << (cpu % 8)) != 0 {
+            var one = cpu_set_t()
+            withUnsafeMutableBytes(of: &one) { $0[cpu / 8] = 1 << (cpu % 8) }
+            guard set(0, size, &one) == 0 else {
+                throw BPFError(call: "sched_setaffinity", subject: "CPU \(cpu)", errno: errno, message: "cannot move this thread there")
+            }
+            try body(cpu)
+        }
+    }
+}
