@@ -10,7 +10,7 @@ import UsherTestSupport
 /// nftables path drops any other).
 @Suite("Lab generator", .serialized, .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))
 struct LabGeneratorTests {
-    static let frame = LabFrames.syn(from: PPSLab.genMAC, to: PPSLab.lbMAC, source: PPSLab.client, 1024,
+    static let frame = LabFrames.segment(from: PPSLab.genMAC, to: PPSLab.lbMAC, source: PPSLab.client, 1024,
                                      destination: PPSLab.vip, 80)
 
     /// Two namespaces joined by a veth pair, removed when the value goes away.

@@ -3,7 +3,7 @@ import UsherBPF
 import UsherCore
 
 /// Part `cluster`: packets per second of an active/active cluster of 1, 2 and 3 balancers behind
-/// an ECMP router (ClusterPPSLab). Our XDP live-frames generator sends `framesPerRun` TCP SYNs of
+/// an ECMP router (ClusterPPSLab). Our XDP live-frames generator sends `framesPerRun` TCP ACKs (established flows) of
 /// `flows` flows to the router, which spreads them over the balancers in its route by their
 /// ports; each balancer (usher_balance, dsr-l2) forwards its share to three reals that count what
 /// arrives. Each balancer's share is read from its own data plane's counters. Each round runs
@@ -48,12 +48,12 @@ public struct ClusterPPS {
             return dataplane
         }
         let generator = try XDPLiveGenerator()
-        let frame = LabFrames.syn(from: ClusterPPSLab.genMAC, to: ClusterPPSLab.routerInMAC, source: ClusterPPSLab.client, 1024,
+        let frame = LabFrames.segment(from: ClusterPPSLab.genMAC, to: ClusterPPSLab.routerInMAC, source: ClusterPPSLab.client, 1024,
                                   destination: ClusterPPSLab.vip, ClusterPPSLab.port)
         try generator.prepare(frame: frame, variation: try FlowVariation.sourcePorts(of: frame, count: flows),
                               checksumOffset: LabFrames.checksumOffset)
         var result = ClusterPPSResult(rounds: rounds, framesPerRun: framesPerRun, flows: flows,
-                                      frame: "IPv4 TCP SYNs of 54 bytes, \(flows) flows (source ports)", cpus: cpus,
+                                      frame: "IPv4 TCP ACKs of 54 bytes (established flows), \(flows) flows (source ports)", cpus: cpus,
                                       sourceCpus: sourceCpus, balancerCpus: balancerCpus, pinning: [])
         var iteration: UInt64 = 0
         var runs: [Int: [ClusterPPSResult.Run]] = [:]

@@ -12,7 +12,7 @@ import UsherCore
 ///                                 TAGx2 ─── TAGr2 real2
 ///                                 TAGx3 ─── TAGr3 real3
 ///
-/// The generator sends SYNs of many flows to the router's TAGi. The router is the kernel's IPv4
+/// The generator sends ACKs of many flows to the router's TAGi. The router is the kernel's IPv4
 /// forwarding with one multipath route to the VIP, a next hop per active balancer, hashed on the
 /// flow's ports (fib_multipath_hash_policy=1): the route BIRD installs in the cluster of
 /// DEPLOYMENT.md (`merge paths on`), written here with `ip route` so that the part measures

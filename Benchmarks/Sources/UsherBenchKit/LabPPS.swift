@@ -3,7 +3,7 @@ import UsherBPF
 import UsherCore
 
 /// Part 3: packets per second through the lab (PPSLab). Our XDP live-frames generator sends
-/// `framesPerRun` TCP SYNs of `flows` flows to a VIP; the balancer forwards them to three real
+/// `framesPerRun` TCP ACKs (established flows) of `flows` flows to a VIP; the balancer forwards them to three real
 /// servers that count what arrives. The balancer is, in turn, Usher (usher_balance, dsr-l2),
 /// the kernel with nftables DNAT (no XDP), and the floor reflector; each round runs all three,
 /// each run after a warm-up that lets every flow be seen once (established flows are measured).
@@ -35,14 +35,14 @@ public struct LabPPS {
         _ = try dataplane.apply(Self.config, previous: nil, resolver: NoNeighbors())
 
         let generator = try XDPLiveGenerator()
-        let frame = LabFrames.syn(from: PPSLab.genMAC, to: PPSLab.lbMAC, source: PPSLab.client, 1024,
+        let frame = LabFrames.segment(from: PPSLab.genMAC, to: PPSLab.lbMAC, source: PPSLab.client, 1024,
                                   destination: PPSLab.vip, PPSLab.port)
         try generator.prepare(frame: frame, variation: try FlowVariation.sourcePorts(of: frame, count: flows),
                               checksumOffset: LabFrames.checksumOffset)
         var runner = LabRunner(lab: lab, generator: generator, balancerCpu: balancerCpu, others: others,
                             deadline: secondsPerRun)
         var result = LabPPSResult(rounds: rounds, framesPerRun: framesPerRun, flows: flows,
-                                  frame: "IPv4 TCP SYNs of 54 bytes, \(flows) flows (source ports)",
+                                  frame: "IPv4 TCP ACKs of 54 bytes (established flows), \(flows) flows (source ports)",
                                   balancerCpu: balancerCpu, otherCpus: others, pinning: [])
         var runs: [LabPPSResult.Forwarder: [LabPPSResult.Run]] = [:]
         for round in 0..<rounds {
