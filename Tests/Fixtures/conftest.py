@@ -1,18 +1,23 @@
 """Session fixture: the real `usher` binary with a pin directory of its own.
 
 Skips (saying why) only when not root or when the binary is missing; CI runs as root after
-`swift build`. The pin directory is removed afterwards, whatever happened.
+`swift build`. The pin directory is removed afterwards, whatever happened; if the run itself is
+killed first, the next sweep of the test labs (Tests/EndToEnd/labkit.py, run by Tools/test and
+every end-to-end session) removes it, since its name is registered there with this process's pid.
 """
 
 import os
 import secrets
 import shutil
+from pathlib import Path
 
 import pytest
 
 from usher_cli import UsherCLI
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Where test labs register their names with their owner's pid (labkit.LAB_REGISTRY).
+LAB_REGISTRY = Path("/run/usher-test-labs")
 
 
 def usher_binary():
@@ -26,7 +31,10 @@ def usher(tmp_path_factory):
     binary = usher_binary()
     if not os.access(binary, os.X_OK):
         pytest.skip(f"no usher binary at {binary}: run `swift build` or set USHER_BIN")
-    pin_dir = f"/sys/fs/bpf/usher-fx-{secrets.token_hex(4)}"
+    name = "fx" + secrets.token_hex(4)
+    LAB_REGISTRY.mkdir(mode=0o700, exist_ok=True)
+    (LAB_REGISTRY / name).write_text(f"{os.getpid()}\n")
+    pin_dir = f"/sys/fs/bpf/usher-{name}"
     work_dir = tmp_path_factory.mktemp("usher-fx")
     state_dir = work_dir / "state"
     state_dir.mkdir()
