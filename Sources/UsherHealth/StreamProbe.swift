@@ -1,13 +1,12 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import UsherCore
 
 /// A check over one TLS connection (`tls`, `https`), on a SwiftNIO channel: connect, the TLS
 /// handshake (verified as the check says), and for `https` one HTTP/1.1 request whose answer
-/// `HTTPCheckHandler` judges. The connection is closed once the outcome is known. (`tcp` and
-/// plain `http` checks run on `SocketProber`, at a fraction of the cost.)
+/// `HTTPAnswer` judges, as for `http` (through `HTTPCheckHandler`). The connection is closed
+/// once the outcome is known. (`tcp` and plain `http` checks run on `SocketProber`.)
 struct StreamProbe: Sendable {
     enum Exchange: Sendable {
         /// Passes once the TLS handshake completes.
@@ -50,24 +49,15 @@ struct StreamProbe: Sendable {
             channel.writeAndFlush(channel.allocator.buffer(bytes: ProxyProtocolLocalHeader.bytes(proxyProtocol)), promise: nil)
         }
         let pipeline = channel.pipeline.syncOperations
-        let http: HTTPCheck
         switch exchange {
         case let .handshake(context, settings):
             try pipeline.addHandler(try NIOSSLClientHandler(context: context, serverHostname: settings.serverName))
             try pipeline.addHandler(TLSHandshakeHandler(outcome: outcome))
-            return
         case let .http(check, context, settings):
-            http = check
             try pipeline.addHandler(try NIOSSLClientHandler(context: context, serverHostname: settings.serverName))
+            try pipeline.addHandler(HTTPCheckHandler(answer: HTTPAnswer(check: check), outcome: outcome))
+            channel.writeAndFlush(channel.allocator.buffer(bytes: HTTPAnswer.request(check, defaultHost: destination.hostAndPort)),
+                                  promise: nil)
         }
-        try pipeline.addHTTPClientHandlers()
-        try pipeline.addHandler(HTTPCheckHandler(check: http, outcome: outcome))
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: http.host ?? destination.hostAndPort)
-        headers.add(name: "User-Agent", value: "usher-health-check")
-        headers.add(name: "Connection", value: "close")
-        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: http.method), uri: http.path, headers: headers)
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
     }
 }
