@@ -93,7 +93,9 @@ class SyncLab:
         for host in self.hosts:
             sh("ip", "netns", "add", self.ns(host), timeout=10)
             self.ip(host, "link", "set", "lo", "up")
-            self.run(host, "sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0")
+            # No duplicate address detection: an IPv6 address is usable at once, as the lab's others.
+            self.run(host, "sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
+                     "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
         self.veth("router", "cl0", "02:00:00:01:00:01", "client", "eth0", "02:00:00:01:00:10")
         self.ip("client", "addr", "add", f"{CLIENT}/24", "dev", "eth0")
         self.ip("client", "route", "add", "default", "via", "192.0.2.1")
@@ -272,7 +274,8 @@ def echo_server(name, ports):
                 return
 
     def listen(port):
-        server = socket.create_server(("0.0.0.0", port), reuse_port=True)
+        # Both families on one socket: the IPv4 VIPs' flows and the IPv6 ones.
+        server = socket.create_server(("::", port), family=socket.AF_INET6, dualstack_ipv6=True, reuse_port=True)
         while True:
             conn, _ = server.accept()
             threading.Thread(target=serve, args=(conn,), daemon=True).start()
@@ -282,10 +285,17 @@ def echo_server(name, ports):
     listen(ports[0])
 
 
+def split_target(target):
+    """("VIP", port) from "VIP:port" or "[VIP6]:port"."""
+    vip, port = target.rsplit(":", 1)
+    return vip.strip("[]"), int(port)
+
+
 def client(targets, first_port, count, seconds, start_file):
-    """`count` connections to each VIP:port of `targets` from fixed source ports; each sends a
-    numbered line every 100 ms for `seconds` and checks that the same line comes back. Prints a
-    JSON report: per connection its source port, echoes, the time of its last echo, its error."""
+    """`count` connections to each VIP:port (or [VIP6]:port) of `targets` from fixed source
+    ports; each sends a numbered line every 100 ms for `seconds` and checks that the same line
+    comes back. Prints a JSON report: per connection its VIP, source port, echoes, the time of
+    its last echo, its error."""
     results = []
     lock = threading.Lock()
     end = time.time() + seconds
@@ -293,10 +303,11 @@ def client(targets, first_port, count, seconds, start_file):
     def run(vip, port, sport):
         result = {"vip": vip, "sport": sport, "echoes": 0, "last_echo": None, "error": None}
         try:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            v6 = ":" in vip
+            sock = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.bind(("0.0.0.0", sport))
+            sock.bind(("::" if v6 else "0.0.0.0", sport))
             sock.settimeout(5)
             sock.connect((vip, port))
             n = 0
@@ -324,10 +335,10 @@ def client(targets, first_port, count, seconds, start_file):
 
     threads = []
     for index, target in enumerate(targets):
-        vip, port = target.split(":")
+        vip, port = split_target(target)
         for i in range(count):
-            sport = first_port + index * 100 + i
-            threads.append(threading.Thread(target=run, args=(vip, int(port), sport)))
+            sport = first_port + index * max(100, count) + i
+            threads.append(threading.Thread(target=run, args=(vip, port, sport)))
     for thread in threads:
         thread.start()
     Path(start_file).write_text(str(time.time()))

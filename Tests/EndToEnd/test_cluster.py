@@ -17,7 +17,7 @@ import pytest
 
 from labkit import wait_until
 from browser import SocketPage
-from clusterlab import BALANCERS, NAT_VIP, PORT, SNAT, VIP, ClusterLab
+from clusterlab import BALANCERS, NAT_VIP, PORT, ROUTER6, SNAT, VIP, VIP6, ClusterLab
 from synclab import HERE as PROGRAMS, PYTHON, built_lab
 
 CONNECTIONS = 300
@@ -32,18 +32,19 @@ def clusterlab(tmp_path):
         yield lab
 
 
-def start_cluster(lab, balancers=BALANCERS, reals=("real1", "real2"), sync=True, nat=False):
+def start_cluster(lab, balancers=BALANCERS, reals=("real1", "real2"), sync=True, nat=False, v6=False):
     for lb in balancers:
-        lab.start_daemon(lb, lab.write_config(lb, reals, sync=sync, nat=nat))
-    assert wait_until(lambda: lab.next_hops() == set(balancers), 30), \
-        f"the router's route to {VIP} leads to {lab.next_hops()}, not {balancers}:\n{lab.bird_protocols()}"
+        lab.start_daemon(lb, lab.write_config(lb, reals, sync=sync, nat=nat, v6=v6))
+    for vip in (VIP, VIP6) if v6 else (VIP,):
+        assert wait_until(lambda: lab.next_hops(vip) == set(balancers), 30), \
+            f"the router's route to {vip} leads to {lab.next_hops(vip)}, not {balancers}:\n{lab.bird_protocols()}"
 
 
-def withdrawal_time(lab, lb, since, seconds=5):
-    """Seconds from `since` until the router's route no longer leads to `lb` (None: not within `seconds`)."""
+def withdrawal_time(lab, lb, since, seconds=5, vip=VIP):
+    """Seconds from `since` until the router's route to `vip` no longer leads to `lb` (None: not within `seconds`)."""
     deadline = since + seconds
     while time.time() < deadline:
-        if lb not in lab.next_hops():
+        if lb not in lab.next_hops(vip):
             return time.time() - since
         time.sleep(0.02)
     return None
@@ -99,6 +100,45 @@ def test_a_dead_balancer_breaks_no_connection(clusterlab, add_real, sync):
     assert not broken, f"{len(broken)} connections broken by the death of lb3: {broken[:5]}"
     assert attempts and all(ok for t, ok in attempts if t >= death + 1.0), \
         f"new connections still failed more than 1 s after the death: {failed_after}"
+
+
+def test_an_ipv6_vip_is_announced_over_its_own_session_and_survives_a_dead_balancer(clusterlab):
+    """The same cluster with an IPv6 VIP beside the IPv4 one: each balancer announces VIP6 over
+    an IPv6 session (the router's ECMP route has the three balancers' IPv6 addresses as next
+    hops), long-lived connections to both VIPs spread over the three, and lb3's death breaks
+    none of them; its IPv6 route is withdrawn within 1 s and new IPv6 connections succeed."""
+    lab = clusterlab
+    start_cluster(lab, v6=True)
+    started = lab.dir / "client.started"
+    count = 100
+    client = lab.popen("client", PYTHON, PROGRAMS, "client", f"{VIP}:{PORT},[{VIP6}]:{PORT}", FIRST_PORT, count, 12,
+                       started, stdout=subprocess.PIPE, text=True)
+    assert wait_until(started.exists, 10), "the client did not start"
+    time.sleep(2)
+    packets = {lb: lab.packets(lb, "app6") for lb in BALANCERS}
+    print(f"\nIPv6 packets per balancer before the death: {packets}")
+    assert all(p > sum(packets.values()) / 10 for p in packets.values()), f"ECMP does not spread the IPv6 flows: {packets}"
+    probe = lab.popen("client", PYTHON, CLUSTERLAB, "probe", VIP6, PORT, 40000, 5, stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    death = time.time()
+    lab.kill("lb3")
+    withdrawn = withdrawal_time(lab, "lb3", death, vip=VIP6)
+    attempts = json.loads(probe.communicate(timeout=30)[0])
+    report = json.loads(client.communicate(timeout=60)[0])
+    assert len(report) == 2 * count, report
+    end = max(r["last_echo"] or 0 for r in report)
+    broken = [r for r in report if r["error"] or (r["last_echo"] or 0) < end - 1.0]
+    failed_after = [t - death for t, ok in attempts if not ok and t >= death]
+    print(f"IPv6 route to lb3 withdrawn {withdrawn} s after its death; broken: {len(broken)} of {2 * count} "
+          f"({sum(':' in r['vip'] for r in broken)} IPv6); new IPv6 connections failed after the death: {failed_after}")
+    assert withdrawn is not None and withdrawn < 1.0, f"lb3's IPv6 route was not withdrawn within 1 s:\n{lab.bird_protocols()}"
+    assert lab.next_hops(VIP6) == {"lb1", "lb2"}
+    assert not broken, f"{len(broken)} connections broken by the death of lb3: {broken[:5]}"
+    assert attempts and all(ok for t, ok in attempts if t >= death + 1.0), \
+        f"new IPv6 connections still failed more than 1 s after the death: {failed_after}"
+    # Each survivor reports its IPv6 session with the router as Established.
+    sessions = {s["neighbor"]: s["state"] for s in bgp_status(lab, "lb1").get("sessions", [])}
+    assert sessions.get(ROUTER6) == "Established", sessions
 
 
 def test_stopping_or_killing_a_daemon_withdraws_its_routes(clusterlab):
