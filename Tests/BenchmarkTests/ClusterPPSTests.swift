@@ -42,5 +42,17 @@ struct ClusterPPSTests {
         let text = ReportText.cluster(result, cores: result.cpus.count)
         #expect(text.contains("| 3 |"))
         #expect(text.contains("This machine has \(result.cpus.count) cores"))
+        // Fewer than four CPUs: the balancers share one, each held to its quota, and the same
+        // sizes run again without quotas; no quota group is left behind.
+        if Set(result.balancerCpus).count < result.balancerCpus.count {
+            #expect(result.budgetPercent == ClusterPPS.defaultBudgetPercent)
+            #expect(result.sharedRows?.map(\.balancers) == [1, 2, 3])
+            #expect(result.pinning.filter { $0.contains("held to 12% of its CPU") }.count == 3)
+            #expect(text.contains("**Without quotas**"))
+            if let (root, _) = CPUQuota.controller() {
+                let groups = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0.hasPrefix("usher-bench-") }
+                #expect(groups.isEmpty, "quota groups left: \(groups)")
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@ public enum BenchCommand {
     static let usage = """
         usage: usher-bench PART [--rounds N] [--iterations N] [--tables N,N] [--services N] [--out DIR] [--command TEXT]
                usher-bench lab-pps [--rounds N] [--frames N] [--flows N] [--seconds S] [--tag TAG] [--out DIR]
-               usher-bench cluster [--rounds N] [--frames N] [--flows N] [--seconds S] [--tag TAG] [--out DIR]
+               usher-bench cluster [--rounds N] [--frames N] [--flows N] [--seconds S] [--balancer-budget PCT] [--tag TAG] [--out DIR]
                usher-bench proxy [--rounds N] [--seconds S] [--connections N] [--usher PATH] [--out DIR]
                usher-bench health [--targets N] [--seconds S] [--out DIR]
                usher-bench report [--out DIR] [--doc PATH] [--command TEXT]
@@ -74,6 +74,13 @@ public enum BenchCommand {
                 if let frames = options["frames"].flatMap({ UInt32($0) }) { bench.framesPerRun = frames }
                 if let flows = options["flows"].flatMap({ UInt32($0) }) { bench.flows = flows }
                 if let seconds = options["seconds"].flatMap({ Double($0) }) { bench.secondsPerRun = seconds }
+                if let budget = options["balancer-budget"] {
+                    guard let percent = Double(budget), percent > 0, percent <= 100 else {
+                        FileHandle.standardError.write(Data("usher-bench: --balancer-budget '\(budget)': give a percentage of one CPU, more than 0 and at most 100\n".utf8))
+                        return 64
+                    }
+                    bench.budgetPercent = percent
+                }
                 bench.tag = options["tag"]
                 try finish(try bench.run())
             case "proxy":

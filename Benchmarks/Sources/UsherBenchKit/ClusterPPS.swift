@@ -11,7 +11,10 @@ import UsherCore
 ///
 /// CPUs: the balancers' receive threads get the last CPUs, one each while there are CPUs to
 /// spare (at most three), the traffic's other work (generator, router, switches, receivers) the
-/// CPUs left; with fewer CPUs the balancers share theirs. The report says how it went.
+/// CPUs left. With fewer CPUs than that the balancers share theirs, and each then gets a CPU of
+/// its own in another way: a quota (`CPUQuota`) of `budgetPercent` of its CPU, so that N
+/// balancers have N equal CPUs, each smaller than a core; the same sizes are then also run
+/// without quotas, the balancers sharing their CPU whole. The report says how it went.
 public struct ClusterPPS {
     public var rounds = 3
     public var framesPerRun: UInt32 = 2_000_000
@@ -20,6 +23,13 @@ public struct ClusterPPS {
     public var secondsPerRun: Double = 20
     public var tag: String?
     public var sizes = [1, 2, 3]
+    /// Each balancer's share of its CPU when the balancers must share one (percent); nil: the
+    /// default when they must share (`defaultBudgetPercent`), none when each has a core.
+    public var budgetPercent: Double?
+    /// Small enough that three balancers together forward less than the traffic's CPU can
+    /// offer here (about 0.75 Mpps, at 700–900 ns per packet of a balancer's thread), so that
+    /// the balancers, not the traffic, set the figure.
+    public static let defaultBudgetPercent = 12.0
 
     public init() {}
 
@@ -36,7 +46,11 @@ public struct ClusterPPS {
         let lab = try ClusterPPSLab(tag: tag ?? PPSLab.newTag())
         defer { lab.remove() }
         let (sourceCpus, balancerCpus) = Self.plan(cpus, balancers: lab.balancers.count)
-        Progress.say("cluster: \(cpus.count) CPUs: balancers on \(balancerCpus), router, generator and receivers on \(sourceCpus)")
+        let shared = Set(balancerCpus).count < balancerCpus.count
+        let budget = budgetPercent ?? (shared ? Self.defaultBudgetPercent : nil)
+        Progress.say("cluster: \(cpus.count) CPUs: balancers on \(balancerCpus)"
+            + (budget.map { String(format: ", each held to %.0f%% of its CPU", $0) } ?? "")
+            + ", router, generator and receivers on \(sourceCpus)")
         let pins = lab.balancers.map { _ in BenchPins() }
         defer { pins.forEach { $0.remove() } }
         let dataplanes = try lab.balancers.map { i in
@@ -54,34 +68,53 @@ public struct ClusterPPS {
                               checksumOffset: LabFrames.checksumOffset)
         var result = ClusterPPSResult(rounds: rounds, framesPerRun: framesPerRun, flows: flows,
                                       frame: "IPv4 TCP ACKs of 54 bytes (established flows), \(flows) flows (source ports)", cpus: cpus,
-                                      sourceCpus: sourceCpus, balancerCpus: balancerCpus, pinning: [])
+                                      sourceCpus: sourceCpus, balancerCpus: balancerCpus, pinning: [], budgetPercent: budget)
+        // With quotas, the same sizes also run without them (nil): the balancers sharing their CPU whole.
+        let modes: [Double?] = budget == nil ? [nil] : [budget, nil]
+        var quotas: [CPUQuota] = []
+        defer { quotas.forEach { $0.remove() } }
         var iteration: UInt64 = 0
-        var runs: [Int: [ClusterPPSResult.Run]] = [:]
+        var runs: [Int: [ClusterPPSResult.Run]] = [:], sharedRuns: [Int: [ClusterPPSResult.Run]] = [:]
         for round in 0..<rounds {
-            for size in sizes {
-                Progress.say("cluster: round \(round + 1) of \(rounds): \(size) balancer(s)")
-                try lab.route(toBalancers: size)
-                result.pinning = try pin(lab, sourceCpus: sourceCpus, balancerCpus: balancerCpus)
-                func measure(_ frames: UInt32) throws -> ClusterPPSResult.Run {
-                    try self.measure(lab, dataplanes, generator, size: size, frames: frames, cpus: cpus,
-                                     sourceCpus: sourceCpus, iteration: &iteration)
+            for mode in modes {
+                quotas.forEach { $0.remove() }
+                quotas = try mode.map { percent in
+                    try lab.balancers.map { try CPUQuota(name: "usher-bench-\(lab.tag)-lb\($0)", percent: percent) }
+                } ?? []
+                if let quota = quotas.first { result.budgetScheduler = quota.scheduler.rawValue }
+                let pinning = try pin(lab, sourceCpus: sourceCpus, balancerCpus: balancerCpus, quotas: quotas)
+                if mode == budget { result.pinning = pinning } else { result.sharedPinning = pinning }
+                for size in sizes {
+                    let how = mode.map { String(format: ", each on %.0f%% of its CPU", $0) } ?? (budget == nil ? "" : ", sharing their CPU")
+                    Progress.say("cluster: round \(round + 1) of \(rounds): \(size) balancer(s)\(how)")
+                    try lab.route(toBalancers: size)
+                    func measure(_ frames: UInt32) throws -> ClusterPPSResult.Run {
+                        try self.measure(lab, dataplanes, generator, size: size, frames: frames, cpus: cpus,
+                                         sourceCpus: sourceCpus, iteration: &iteration)
+                    }
+                    _ = try measure(min(framesPerRun, 2 * flows)) // warm-up: every flow seen by its balancer
+                    let run = try measure(framesPerRun)
+                    try check(run)
+                    Progress.say(String(format: "cluster: %d balancer(s): %.3f Mpps offered, %.3f Mpps forwarded, shares %@",
+                                        size, run.offeredMpps, run.forwardedMpps,
+                                        run.perBalancer.map(String.init).joined(separator: "/")))
+                    if mode == budget { runs[size, default: []].append(run) } else { sharedRuns[size, default: []].append(run) }
                 }
-                _ = try measure(min(framesPerRun, 2 * flows)) // warm-up: every flow seen by its balancer
-                let run = try measure(framesPerRun)
-                try check(run)
-                Progress.say(String(format: "cluster: %d balancer(s): %.3f Mpps offered, %.3f Mpps forwarded, shares %@",
-                                    size, run.offeredMpps, run.forwardedMpps,
-                                    run.perBalancer.map(String.init).joined(separator: "/")))
-                runs[size, default: []].append(run)
             }
         }
+        result.rows = Self.rows(runs, sizes: sizes)
+        if budget != nil { result.sharedRows = Self.rows(sharedRuns, sizes: sizes) }
+        return result
+    }
+
+    /// Each size's runs summarized, with its figure over the one-balancer run of the same round.
+    static func rows(_ runs: [Int: [ClusterPPSResult.Run]], sizes: [Int]) -> [ClusterPPSResult.Row] {
         let base = runs[1] ?? []
-        result.rows = sizes.compactMap { size in
+        return sizes.compactMap { size in
             let mine = runs[size] ?? []
             let scaling = Summary(zip(mine, base).map { $0.forwardedMpps / max($1.forwardedMpps, 1e-9) })
             return ClusterPPSResult.Row(balancers: size, runs: mine, scaling: scaling)
         }
-        return result
     }
 
     /// Each balancer's config: the VIP's TCP port to the three reals, by MAC (dsr-l2).
@@ -91,15 +124,27 @@ public struct ClusterPPS {
                                                         proto: .tcp, mode: .dsrL2, reals: reals)])
     }
 
-    /// Pins each balancer's receive thread to its CPU (SCHED_FIFO 50: it runs whenever it has
-    /// frames) and the router's, the switches' and the receivers' threads to the source CPUs
-    /// (SCHED_FIFO 40, above the generator). Returns what was found, for the report.
-    private func pin(_ lab: ClusterPPSLab, sourceCpus: [Int], balancerCpus: [Int]) throws -> [String] {
+    /// Pins each balancer's receive thread to its CPU and the router's, the switches' and the
+    /// receivers' threads to the source CPUs (SCHED_FIFO 40, above the generator). A balancer's
+    /// thread runs SCHED_FIFO 50 (whenever it has frames); given `quotas` (one per balancer), in
+    /// its quota's group, under the scheduler that quota holds (`CPUQuota.Scheduler`). Returns
+    /// what was found, for the report.
+    private func pin(_ lab: ClusterPPSLab, sourceCpus: [Int], balancerCpus: [Int], quotas: [CPUQuota]) throws -> [String] {
         var notes: [String] = []
         for i in lab.balancers {
             let port = lab.balancerPort(i)
-            let pid = try LabShell.pinReceiveThread(of: port, to: [balancerCpus[i - 1]], priority: 50)
-            notes.append("balancer \(i)'s receive thread napi/\(port) on CPUs \(LabShell.affinity(pid: pid)), SCHED_FIFO 50")
+            guard !quotas.isEmpty else {
+                let pid = try LabShell.pinReceiveThread(of: port, to: [balancerCpus[i - 1]], priority: 50)
+                notes.append("balancer \(i)'s receive thread napi/\(port) on CPUs \(LabShell.affinity(pid: pid)), SCHED_FIFO 50")
+                continue
+            }
+            let quota = quotas[i - 1]
+            let realtime = quota.scheduler == .realtime
+            let pid = try LabShell.pinReceiveThread(of: port, to: [balancerCpus[i - 1]], priority: realtime ? 50 : nil)
+            try quota.add(pid: pid)
+            notes.append(String(format: "balancer %d's receive thread napi/%@ on CPUs %@, %@, held to %.0f%% of its CPU (group %@, %@)",
+                                i, port, "\(LabShell.affinity(pid: pid))", realtime ? "SCHED_FIFO 50" : "SCHED_OTHER", quota.percent,
+                                quota.path, realtime ? "cpu.rt_runtime_us" : "CFS quota"))
         }
         for port in lab.sourcePorts { try LabShell.pinReceiveThread(of: port, to: sourceCpus, priority: 40) }
         notes.append("the router's, the switches' and the receivers' threads (\(lab.sourcePorts.count)) on CPUs \(sourceCpus), SCHED_FIFO 40")

@@ -85,5 +85,12 @@ public struct ClusterPPSResult: Codable, Sendable {
     public var balancerCpus: [Int]
     /// The threads' CPUs and priorities as found after pinning.
     public var pinning: [String]
+    /// Each balancer's share of its CPU (a quota, percent) in `rows`; nil: no quota.
+    public var budgetPercent: Double?
+    /// Which bandwidth limit held the quota (`CPUQuota.Scheduler`: realtime or fair).
+    public var budgetScheduler: String?
     public var rows: [Row] = []
+    /// With quotas: the same sizes run without them, the balancers sharing their CPU whole.
+    public var sharedRows: [Row]?
+    public var sharedPinning: [String]?
 }

@@ -33,14 +33,19 @@ extension LabShell {
     }
 
     /// Pins the receive thread of `port` (threaded NAPI) to `cpus` with real-time priority
-    /// `priority` (SCHED_FIFO: it runs whenever it has frames); returns its pid.
+    /// `priority` (SCHED_FIFO: it runs whenever it has frames), or under the fair scheduler
+    /// (SCHED_OTHER) when `priority` is nil; returns its pid.
     @discardableResult
-    static func pinReceiveThread(of port: String, to cpus: [Int], priority: Int) throws -> Int32 {
+    static func pinReceiveThread(of port: String, to cpus: [Int], priority: Int?) throws -> Int32 {
         guard let pid = LabCPU.napiThread(of: port) else {
             throw Failure(description: "no NAPI thread for \(port): threaded NAPI did not take (echo 1 > /sys/class/net/\(port)/threaded)")
         }
         try setAffinity(pid: pid, cpus: cpus)
-        try run(["chrt", "-f", "-p", "\(priority)", "\(pid)"])
+        if let priority {
+            try run(["chrt", "-f", "-p", "\(priority)", "\(pid)"])
+        } else {
+            try run(["chrt", "-o", "-p", "0", "\(pid)"])
+        }
         return pid
     }
 }
