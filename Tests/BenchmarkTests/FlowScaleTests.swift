@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+@testable import UsherBenchKit
+import UsherTestSupport
+
+/// Part 2 (many flows) on small tables: every row runs and its packets are checked to be counted
+/// as the event its flows must give (RunCheck throws otherwise), so that a change of the data
+/// plane's counting (as SYN-flood protection's ct_confirmed was) breaks this test, not the next
+/// benchmark run.
+@Suite("Many flows", .serialized)
+struct FlowScaleTests {
+    @Test("established flows in fresh and aged tables, new flows into a full one: each counted as it must be",
+          .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))
+    func smallRun() throws {
+        var bench = FlowScale()
+        // Tables of 20,000: a common LRU keeps up to 128 free entries per CPU aside, which a
+        // table of 1,000 (headroom 62) cannot spare, but one of 20,000 (headroom 1,250) can.
+        bench.tableSizes = [20_000]
+        bench.agedSizes = [20_000]
+        bench.newFlowTable = 20_000
+        bench.rounds = 1
+        bench.iterations = 20_000
+        Progress.quiet = true
+        defer { Progress.quiet = false }
+        let result = try bench.run()
+        #expect(result.established.map(\.label) == ["established flows, 20000 tracked", "established flows, 20000 tracked, aged table"])
+        #expect(result.established.map(\.aged) == [false, true])
+        let new = try #require(result.newFlows)
+        #expect(new.event == "ct_confirmed")
+        for row in result.established + [new] {
+            #expect(row.ownNs.median > 0, "\(row.label): no cost measured")
+        }
+        let text = ReportText.flows(result)
+        #expect(text.contains("| established flows, 20000 tracked, aged table |"))
+    }
+}
