@@ -7,6 +7,8 @@ import UsherCore
 /// connection to it (or opens one), and splices the two with back-pressure both ways: the
 /// client is read only while the real server can take bytes, and the real server only while
 /// the client can. Client and real-server connections run on the same event loop.
+/// Where each exchange stands is `ExchangeStateMachine`'s: this handler tells it every event
+/// and performs the action it returns.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamExchangeDelegate {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -42,7 +44,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     /// The counters of the member that served (or is serving) the exchange, if any.
     var memberStats: LoopMemberStats? {
-        machine.exchange.flatMap(memberStats(of:))
+        guard let ex = machine.exchange else { return nil }
+        return memberStats(of: ex)
     }
 
     func memberStats(of ex: Exchange) -> LoopMemberStats? {
