@@ -27,15 +27,7 @@ final class Exchange {
 
     /// Request parts that arrived while the connection to the real server was opening.
     var pending: [HTTPClientRequestPart] = []
-    var requestEnded = false
-    var bodySent = false
-    var triedAnotherMember = false
-    var retriedStaleConnection = false
 
-    var responseStarted = false
-    var upstreamKeepAlive = false
-    /// The real answered 101 to the handshake: at the response's end the connections are spliced.
-    var switchingProtocols = false
     var status: UInt = 0
     var bytesSent = 0
     var firstByte: NIODeadline?

@@ -5,18 +5,19 @@ import UsherCore
 extension ProxyHandler {
     /// A request head passed the guards: route it and start the exchange.
     func startExchange(_ head: HTTPRequestHead) {
-        guard case .idle = phase else { return }
-        stats.service.requests += 1
-        generation &+= 1
         let ex = Exchange(head: head, framing: BodyFraming(validatedHead: head), now: .now())
+        switch machine.requestHead(ex) {
+        case .route: break
+        case .ignore: return
+        case .close(let reason): return closeForViolation(reason)
+        }
+        stats.service.requests += 1
         switch service.router.route(ex.target, headers: head.headers) {
         case .noRoute:
-            exchange = ex
-            respondLocally(.notFound, "no content rule matches this request and service '\(service.name)' has no default pool")
+            respondLocally(ex, .notFound, "no content rule matches this request and service '\(service.name)' has no default pool")
         case .redirect(let redirect):
-            exchange = ex
             let location = RedirectLocation.make(redirect, target: ex.target, scheme: service.scheme)
-            respondLocally(HTTPResponseStatus(statusCode: redirect.status), "redirecting to \(location)",
+            respondLocally(ex, HTTPResponseStatus(statusCode: redirect.status), "redirecting to \(location)",
                            extraHeaders: ["location": location])
         case .pool(let pool):
             ex.pool = pool
@@ -24,7 +25,6 @@ extension ProxyHandler {
                 pool.pool.affinity, pool: pool, head: head, client: clientAddress)
             if insertCookie, case .insertedCookie(let name) = pool.pool.affinity { ex.cookieName = name }
             ex.forwardHead = makeForwardHead(ex)
-            exchange = ex
             let member: PoolMemberRuntime?
             switch decision {
             case .member(let index): member = pool.members[index]
@@ -32,7 +32,7 @@ extension ProxyHandler {
             case .scheduler: member = pool.choose(affinity: nil)
             }
             guard let member else {
-                respondLocally(.serviceUnavailable, "service '\(service.name)' has no healthy server (pool '\(pool.name)')")
+                respondLocally(ex, .serviceUnavailable, "service '\(service.name)' has no healthy server (pool '\(pool.name)')")
                 return
             }
             if ex.framing != .none, head.headers.first(name: "expect")?.lowercased() == "100-continue" {
@@ -40,7 +40,7 @@ extension ProxyHandler {
                 let continueHead = HTTPResponseHead(version: head.version, status: .continue)
                 context?.writeAndFlush(wrapOutboundOut(.head(continueHead)), promise: nil)
             }
-            connect(to: member)
+            connect(ex, to: member)
         }
     }
 
@@ -73,19 +73,17 @@ extension ProxyHandler {
     }
 
     /// Uses an idle keep-alive connection to `member` if there is one, else opens one.
-    func connect(to member: PoolMemberRuntime, fresh: Bool = false) {
-        guard let ex = exchange, let pool = ex.pool else { return }
+    func connect(_ ex: Exchange, to member: PoolMemberRuntime, fresh: Bool = false) {
+        guard let pool = ex.pool, let attempt = machine.connectStarted() else { return }
         member.active.add(1, ordering: .relaxed)
         ex.member = member
         ex.servedBy = member
-        phase = .connecting
         if !fresh, let idle = takeIdle(member, pool: pool) {
             attach(idle)
             return
         }
-        let expected = generation
         pool.connector.connect(to: member, on: loopContext.loop, client: clientAddress, local: localAddress) { [self] result in
-            guard self.generation == expected, case .connecting = self.phase else {
+            guard self.machine.isAwaiting(attempt: attempt) else {
                 // The exchange ended while connecting (client gone, aborted).
                 if case .success(let c) = result {
                     if pool.pool.proxyProtocol == nil { self.loopContext.upstreams.release(c) } else { c.close() }
@@ -112,17 +110,13 @@ extension ProxyHandler {
     }
 
     func attach(_ upstream: UpstreamConnection) {
-        guard let ex = exchange, let head = ex.forwardHead else { return }
-        phase = .forwarding(upstream)
+        guard case .send(let ex) = machine.connected(upstream), let head = ex.forwardHead else { return }
         upstream.handler.delegate = self
         upstream.bytesReadBeforeExchange = upstream.meter.bytesRead
         ex.lastActivity = .now()
         memberStats?.requests += 1
         upstream.write(.head(head))
-        for part in ex.pending {
-            if case .body = part { ex.bodySent = true }
-            upstream.write(part)
-        }
+        for part in ex.pending { upstream.write(part) }
         ex.pending.removeAll()
         upstream.flush()
         armTimeout(ex.pool?.responseTimeout ?? .seconds(60))
@@ -130,52 +124,60 @@ extension ProxyHandler {
     }
 
     func connectFailed(_ member: PoolMemberRuntime, error: Error) {
-        memberDone()
-        guard let ex = exchange, let pool = ex.pool else { return }
+        let action = machine.connectFailed()
+        let ex: Exchange
+        let retry: Bool
+        switch action {
+        case .tryAnotherMember(let e): (ex, retry) = (e, true)
+        case .respond(let e): (ex, retry) = (e, false)
+        case .ignore: return
+        }
+        memberDone(ex)
+        guard let pool = ex.pool else { return }
         stats.member(member, of: pool).connectErrors += 1
         service.logger.warning("real server unreachable", metadata: [
             "pool": "\(pool.name)", "member": "\(member.label)", "error": "\(error)",
-            "retry": "\(!ex.triedAnotherMember)"])
-        if !ex.triedAnotherMember, let other = pool.choose(affinity: nil, excluding: member.index) {
-            ex.triedAnotherMember = true
-            connect(to: other)
+            "retry": "\(retry)"])
+        if retry, let other = pool.choose(affinity: nil, excluding: member.index) {
+            connect(ex, to: other)
             return
         }
-        respondLocally(.badGateway, "service '\(service.name)': real server \(member.label) could not be reached (\(error))",
+        respondLocally(ex, .badGateway, "service '\(service.name)': real server \(member.label) could not be reached (\(error))",
                        realServer: member.label)
     }
 
     func requestBody(_ buffer: ByteBuffer) {
         stats.service.bytesIn += buffer.readableBytes
-        memberStats?.bytesIn += buffer.readableBytes
-        switch phase {
-        case .connecting:
-            exchange?.pending.append(.body(.byteBuffer(buffer)))
-        case .forwarding(let upstream):
-            exchange?.bodySent = true
-            exchange?.lastActivity = .now()
+        switch machine.requestBody() {
+        case .queue(let ex):
+            memberStats(of: ex)?.bytesIn += buffer.readableBytes
+            ex.pending.append(.body(.byteBuffer(buffer)))
+        case .forward(let ex, let upstream):
+            memberStats(of: ex)?.bytesIn += buffer.readableBytes
+            ex.lastActivity = .now()
             upstream.write(.body(.byteBuffer(buffer)))
-            needsUpstreamFlush = true
-        case .idle, .discardingRequest, .tunneled, .closed:
-            break
+        case .drop:
+            memberStats?.bytesIn += buffer.readableBytes
+        case .close(let reason):
+            closeForViolation(reason)
         }
     }
 
     func requestEnd(_ trailers: HTTPHeaders?) {
-        exchange?.requestEnded = true
-        switch phase {
-        case .connecting:
-            exchange?.pending.append(.end(trailers))
-            readAheadAfterRequest()
-        case .forwarding(let upstream):
+        switch machine.requestEnd() {
+        case .queue(let ex, let readAhead):
+            ex.pending.append(.end(trailers))
+            if readAhead { readAheadAfterRequest() }
+        case .forward(let upstream, let readAhead):
             upstream.write(.end(trailers))
             upstream.flush()
-            needsUpstreamFlush = false
-            readAheadAfterRequest()
-        case .discardingRequest:
-            finishExchange()
-        case .idle, .tunneled, .closed:
+            if readAhead { readAheadAfterRequest() }
+        case .nextRequest(let restartParser):
+            finishExchange(restartParser: restartParser)
+        case .drop:
             break
+        case .close(let reason):
+            closeForViolation(reason)
         }
     }
 }

@@ -3,17 +3,17 @@ import NIOHTTP1
 
 extension ProxyHandler {
     /// The member no longer serves this exchange: least connections counts it out.
-    func memberDone() {
-        if let m = exchange?.member {
+    func memberDone(_ ex: Exchange) {
+        if let m = ex.member {
             m.active.subtract(1, ordering: .relaxed)
-            exchange?.member = nil
+            ex.member = nil
         }
     }
 
     /// One access log line for the exchange, the first time only.
     func finishLogging(_ ex: Exchange, realServer: String?) {
-        if exchange?.logged == true { return }
-        exchange?.logged = true
+        if ex.logged { return }
+        ex.logged = true
         stats.service.responses.count(ex.status)
         if let m = ex.servedBy, let pool = ex.pool { stats.member(m, of: pool).responses.count(ex.status) }
         let now = NIODeadline.now()
@@ -24,10 +24,16 @@ extension ProxyHandler {
             timeToFirstByte: ex.firstByte.map { $0 - ex.started }, total: now - ex.started))
     }
 
+    /// Closes the client connection once what is written has gone out.
     func closeClient() {
-        phase = .closed
-        exchange = nil
+        abandon(machine.clientClosed(), status: 499)
         context?.closeAfterPendingWrites()
+    }
+
+    /// The client sent something out of order (`reason`): the connection closes.
+    func closeForViolation(_ reason: String) {
+        service.logger.warning("closing a client connection", metadata: ["reason": "\(reason)"])
+        closeClient()
     }
 
     /// The guard refused the request after its head was passed on (body past the limit, bad
@@ -36,36 +42,25 @@ extension ProxyHandler {
     func abortExchange(status: HTTPResponseStatus) {
         cancelTimeout()
         service.counters.rejectedRequests.add(1, ordering: .relaxed)
-        if case .forwarding(let upstream) = phase { upstream.close() }
-        generation &+= 1
-        if let ex = exchange {
-            if !ex.responseStarted { ex.status = status.code }
-            finishLogging(ex, realServer: ex.member?.label)
-        }
-        memberDone()
-        phase = .closed
-        exchange = nil
+        abandon(machine.requestAborted(), status: status.code)
     }
 
     /// The client connection is gone: drop whatever was in progress (logged as 499 if no
     /// response had started, nginx's "client closed request").
     func tearDown() {
         stopTimeoutTask()
-        switch phase {
-        case .connecting, .forwarding:
-            if case .forwarding(let upstream) = phase { upstream.close() }
-            generation &+= 1
-            if let ex = exchange {
-                if !ex.responseStarted { ex.status = 499 }
-                finishLogging(ex, realServer: ex.member?.label)
-            }
-            memberDone()
-        case .idle, .discardingRequest, .tunneled, .closed:
-            break
-        }
-        phase = .closed
-        exchange = nil
+        abandon(machine.clientClosed(), status: 499)
         for c in privateUpstreams.values { c.close() }
         privateUpstreams.removeAll()
+    }
+
+    /// Ends an exchange nobody will finish: the real's connection closes, the member is counted
+    /// out, the exchange logged (with `status` if no response had started).
+    private func abandon(_ action: ExchangeStateMachine<UpstreamConnection>.AbandonAction, status: UInt) {
+        guard case .abandon(let ex, let upstream, let responseStarted) = action else { return }
+        upstream?.close()
+        if !responseStarted { ex.status = status }
+        finishLogging(ex, realServer: ex.member?.label)
+        memberDone(ex)
     }
 }

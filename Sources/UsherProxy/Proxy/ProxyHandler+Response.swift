@@ -4,42 +4,44 @@ import UsherCore
 
 extension ProxyHandler {
     func upstreamReceived(_ part: HTTPClientResponsePart) {
-        guard case .forwarding(let upstream) = phase, let ex = exchange, let context else { return }
-        ex.lastActivity = .now()
+        guard let context else { return }
         switch part {
         case .head(let head):
-            if head.status == .switchingProtocols {
-                guard ex.upgrade == .websocket,
-                      head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }) else {
-                    // A switch nobody asked for: what follows is not HTTP any more.
-                    upstream.close()
-                    memberDone()
-                    respondLocally(.badGateway, "service '\(service.name)': real server \(upstream.member.label) switched protocols unasked",
-                                   realServer: upstream.member.label)
-                    return
-                }
-                ex.switchingProtocols = true
+            switch machine.responseHead(head) {
+            case .forward(let ex, let upstream):
+                ex.lastActivity = .now()
+                ex.status = head.status.code
+                ex.firstByte = ex.lastActivity
+                context.write(wrapOutboundOut(.head(makeClientHead(head, ex, member: upstream.member))), promise: nil)
+            case .refuseSwitch(let ex, let upstream):
+                // A switch nobody asked for: what follows is not HTTP any more.
+                upstream.close()
+                memberDone(ex)
+                respondLocally(ex, .badGateway, "service '\(service.name)': real server \(upstream.member.label) switched protocols unasked",
+                               realServer: upstream.member.label)
+            case .ignore:
+                break
             }
-            ex.responseStarted = true
-            ex.status = head.status.code
-            ex.firstByte = ex.lastActivity
-            ex.upstreamKeepAlive = head.isKeepAlive
-            context.write(wrapOutboundOut(.head(makeClientHead(head, ex, member: upstream.member))), promise: nil)
         case .body(let buffer):
+            guard case .forward(let ex) = machine.responseBody() else { return }
+            ex.lastActivity = .now()
             ex.bytesSent += buffer.readableBytes
             stats.service.bytesOut += buffer.readableBytes
-            memberStats?.bytesOut += buffer.readableBytes
+            memberStats(of: ex)?.bytesOut += buffer.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end(let trailers):
-            if ex.switchingProtocols {
+            switch machine.responseEnd() {
+            case .tunnel(let ex, let upstream):
                 startTunnel(upstream, ex, context: context)
-                return
+            case .complete(let ex, let upstream, let reuse):
+                upstream.completedExchanges += 1
+                release(upstream, reusable: reuse, pool: ex.pool)
+                finishLogging(ex, realServer: upstream.member.label)
+                memberDone(ex)
+                endResponse(context, trailers: trailers, ex)
+            case .ignore:
+                break
             }
-            upstream.completedExchanges += 1
-            release(upstream, reusable: ex.upstreamKeepAlive && ex.requestEnded)
-            finishLogging(ex, realServer: upstream.member.label)
-            memberDone()
-            endResponse(context, trailers: trailers, ex)
         }
     }
 
@@ -79,29 +81,30 @@ extension ProxyHandler {
     }
 
     func upstreamFailed(_ error: Error) {
-        guard case .forwarding(let upstream) = phase, let ex = exchange, let member = ex.member else { return }
+        guard let member = machine.exchange?.member else { return }
+        let action = machine.upstreamFailed()
+        if case .ignore = action { return }
         cancelTimeout()
-        upstream.close()
-        if ex.responseStarted {
-            // Part of the response is out: the client can only learn of the failure by a close.
+        switch action {
+        case .closeClient(let ex, let upstream):
+            upstream.close()
             finishLogging(ex, realServer: member.label)
-            memberDone()
+            memberDone(ex)
             closeClient()
-            return
+        case .sendAgain(let ex, let upstream):
+            // A kept-alive connection the real server closed as the request went out: sent
+            // once more, on a new connection.
+            upstream.close()
+            memberDone(ex)
+            connect(ex, to: member, fresh: true)
+        case .respond(let ex, let upstream):
+            upstream.close()
+            memberDone(ex)
+            respondLocally(ex, .badGateway, "service '\(service.name)': real server \(member.label) closed the connection before answering",
+                           realServer: member.label)
+        case .ignore:
+            break
         }
-        memberDone()
-        ex.member = nil
-        if upstream.isReused, upstream.nothingReceivedThisExchange, ex.head.method.isIdempotent, !ex.bodySent,
-           !ex.retriedStaleConnection {
-            // A kept-alive connection the real server closed as the request went out (its
-            // keep-alive timeout): safe to send once more, on a new connection, since no byte of
-            // a response came and the method is idempotent (RFC 9110 §9.2.2).
-            ex.retriedStaleConnection = true
-            connect(to: member, fresh: true)
-            return
-        }
-        respondLocally(.badGateway, "service '\(service.name)': real server \(member.label) closed the connection before answering",
-                       realServer: member.label)
     }
 
     /// The real server may stay silent for `limit` (no response head, or a stalled body).
@@ -122,13 +125,13 @@ extension ProxyHandler {
         timeout = loopContext.loop.assumeIsolated().scheduleTask(deadline: at) { [self] in
             self.timeout = nil
             self.timeoutFiresAt = nil
-            guard let limit = self.timeoutLimit, case .forwarding(let upstream) = self.phase, let ex = self.exchange else { return }
+            guard let limit = self.timeoutLimit, self.machine.upstream != nil, let ex = self.machine.exchange else { return }
             if NIODeadline.now() - ex.lastActivity < limit {
                 self.scheduleTimeout(at: ex.lastActivity + limit)
                 return
             }
             self.timeoutLimit = nil
-            self.upstreamTimedOut(upstream, ex)
+            self.upstreamTimedOut()
         }
     }
 
@@ -145,27 +148,33 @@ extension ProxyHandler {
         timeoutFiresAt = nil
     }
 
-    private func upstreamTimedOut(_ upstream: UpstreamConnection, _ ex: Exchange) {
+    private func upstreamTimedOut() {
+        let (ex, upstream, responseStarted): (Exchange, UpstreamConnection, Bool)
+        switch machine.upstreamTimedOut() {
+        case .closeClient(let e, let u): (ex, upstream, responseStarted) = (e, u, true)
+        case .respond(let e, let u), .sendAgain(let e, let u): (ex, upstream, responseStarted) = (e, u, false)
+        case .ignore: return
+        }
         upstream.close()
         let label = upstream.member.label
         service.logger.warning("real server timed out", metadata: [
-            "pool": "\(ex.pool?.name ?? "-")", "member": "\(label)", "response_started": "\(ex.responseStarted)"])
-        if ex.responseStarted {
+            "pool": "\(ex.pool?.name ?? "-")", "member": "\(label)", "response_started": "\(responseStarted)"])
+        if responseStarted {
             finishLogging(ex, realServer: label)
-            memberDone()
+            memberDone(ex)
             closeClient()
             return
         }
-        memberDone()
-        respondLocally(.gatewayTimeout, "service '\(service.name)': real server \(label) did not answer in time",
+        memberDone(ex)
+        respondLocally(ex, .gatewayTimeout, "service '\(service.name)': real server \(label) did not answer in time",
                        realServer: label)
     }
 
     /// Gives a connection back for the next request to its member, or closes it. Connections
     /// that carry a client's PROXY header stay with that client's connection.
-    func release(_ upstream: UpstreamConnection, reusable: Bool) {
+    func release(_ upstream: UpstreamConnection, reusable: Bool, pool: PoolRuntime?) {
         upstream.handler.delegate = nil
-        guard reusable, upstream.channel.isActive, upstream.member.member.weight > 0, let pool = exchange?.pool else {
+        guard reusable, upstream.channel.isActive, upstream.member.member.weight > 0, let pool else {
             upstream.close()
             return
         }
@@ -182,52 +191,41 @@ extension ProxyHandler {
     /// NIO's pipelining handler hand over the next request at once, within this call.
     func endResponse(_ context: ChannelHandlerContext, trailers: HTTPHeaders?, _ ex: Exchange) {
         cancelTimeout()
-        if !ex.clientKeepAlive {
-            phase = .closed
-            exchange = nil
+        switch machine.responseEnding() {
+        case .close:
             let loopBound = context.loopBound
             context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
                 loopBound.value.close(promise: nil)
             }
-        } else if ex.requestEnded {
-            phase = .idle
-            exchange = nil
-            writingResponseEnd = true
+        case .nextRequest(let restartParser):
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-            writingResponseEnd = false
-            if ex.upgrade.parserStopped { restartRequestParser(context) }
+            machine.responseEndWritten()
+            if restartParser { restartRequestParser(context) }
             resumeClientReads()
-        } else {
+        case .discardRequestBody:
             // The rest of the request body is read and dropped; then the next request.
-            phase = .discardingRequest
-            parserRestartPending = ex.upgrade.parserStopped
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             resumeClientReads()
         }
     }
 
     /// Ready for the next request.
-    func finishExchange() {
-        phase = .idle
-        exchange = nil
-        if parserRestartPending, let context {
-            parserRestartPending = false
-            restartRequestParser(context)
-        }
+    func finishExchange(restartParser: Bool) {
+        if restartParser, let context { restartRequestParser(context) }
         resumeClientReads()
     }
 
     /// The proxy answers itself (404, redirect, 502, 503, 504).
-    func respondLocally(_ status: HTTPResponseStatus, _ reason: String, extraHeaders: HTTPHeaders = [:], realServer: String? = nil) {
-        guard let context, let ex = exchange else { return }
+    func respondLocally(_ ex: Exchange, _ status: HTTPResponseStatus, _ reason: String, extraHeaders: HTTPHeaders = [:],
+                        realServer: String? = nil) {
+        guard let context else { return }
         let response = LocalResponse(status: status, reason: reason, close: !ex.clientKeepAlive, extraHeaders: extraHeaders)
         ex.status = status.code
-        ex.responseStarted = true
         ex.bytesSent = response.bodyBytes
         stats.service.bytesOut += response.bodyBytes
         ex.firstByte = .now()
         finishLogging(ex, realServer: realServer)
-        memberDone()
+        memberDone(ex)
         let version = ex.head.version.major == 1 ? ex.head.version : .http1_1
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: response.headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(response.bodyBuffer(context.channel.allocator)))), promise: nil)

@@ -10,11 +10,9 @@ extension ProxyHandler {
         upstream.handler.delegate = nil
         upstream.completedExchanges += 1
         finishLogging(ex, realServer: upstream.member.label)
-        let member = exchange?.member
+        let member = ex.member
         let serviceStats = stats.service
-        let memberStats = self.memberStats
-        exchange = nil
-        phase = .tunneled
+        let memberStats = memberStats(of: ex)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         let tunnel = Tunnel(
             loop: loopContext.loop, idleTimeout: loopContext.tuning.tunnelIdleTimeout,

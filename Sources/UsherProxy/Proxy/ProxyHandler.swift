@@ -7,23 +7,12 @@ import UsherCore
 /// connection to it (or opens one), and splices the two with back-pressure both ways: the
 /// client is read only while the real server can take bytes, and the real server only while
 /// the client can. Client and real-server connections run on the same event loop.
+/// Where each exchange stands is `ExchangeStateMachine`'s: this handler tells it every event
+/// and performs the action it returns.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamExchangeDelegate {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
-
-    enum Phase {
-        case idle
-        /// Opening (or leasing) a connection to the chosen member.
-        case connecting
-        case forwarding(UpstreamConnection)
-        /// The proxy answered itself (or the real server finished early); the rest of the
-        /// request body is read and dropped.
-        case discardingRequest
-        /// The connection became a WebSocket tunnel; this handler is leaving the pipeline.
-        case tunneled
-        case closed
-    }
 
     let service: ServiceRuntime
     let loopContext: LoopContext
@@ -31,15 +20,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// This loop's counters of the service and its members.
     let stats: ServiceStatsView
     var context: ChannelHandlerContext?
-    var phase: Phase = .idle
-    var exchange: Exchange?
-    /// Bumped per exchange, so a connect that completes after its exchange ended is ignored.
-    var generation: UInt64 = 0
-    var pendingRead = false
-    var needsUpstreamFlush = false
-    /// The request parser stopped after an upgrade request that was not spliced: restart it
-    /// once the request's body has been read.
-    var parserRestartPending = false
+    /// Where the exchange stands; this handler performs what its events return.
+    var machine = ExchangeStateMachine<UpstreamConnection>()
     var timeout: Scheduled<Void>?
     var timeoutFiresAt: NIODeadline?
     /// How long the current exchange's real server may stay silent; nil when none is waited on.
@@ -52,9 +34,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// asked of it does not pass NIO's pipelining handler, which holds reads while a response
     /// is pending (see `readAheadAfterRequest`).
     var readAheadContext: ChannelHandlerContext?
-    /// The response's end is being written: requests the pipelining handler held back are
-    /// handed over within that write.
-    var writingResponseEnd = false
 
     init(service: ServiceRuntime, loopContext: LoopContext) {
         self.service = service
@@ -65,7 +44,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     /// The counters of the member that served (or is serving) the exchange, if any.
     var memberStats: LoopMemberStats? {
-        guard let ex = exchange, let m = ex.servedBy, let pool = ex.pool else { return nil }
+        guard let ex = machine.exchange else { return nil }
+        return memberStats(of: ex)
+    }
+
+    func memberStats(of ex: Exchange) -> LoopMemberStats? {
+        guard let m = ex.servedBy, let pool = ex.pool else { return nil }
         return stats.member(m, of: pool)
     }
 
@@ -92,10 +76,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if needsUpstreamFlush, case .forwarding(let upstream) = phase {
-            needsUpstreamFlush = false
-            upstream.flush()
-        }
+        if case .flush(let upstream) = machine.clientReadComplete() { upstream.flush() }
         context.fireChannelReadComplete()
     }
 
@@ -121,18 +102,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     /// Reads from the client only while the real server's connection can take the bytes.
     func read(context: ChannelHandlerContext) {
-        switch phase {
-        case .connecting:
-            pendingRead = true
-        case .forwarding(let upstream) where !upstream.channel.isWritable:
-            pendingRead = true
-        default:
-            context.read()
+        switch machine.readRequested() {
+        case .read: context.read()
+        case .hold: break
         }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, case .forwarding(let upstream) = phase {
+        if context.channel.isWritable, let upstream = machine.upstream {
             upstream.handler.resumeReading()
         }
         context.fireChannelWritabilityChanged()
@@ -145,8 +122,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func resumeClientReads() {
-        guard pendingRead, let context else { return }
-        pendingRead = false
+        guard let context, machine.heldReadMayResume() else { return }
         context.read()
     }
 
@@ -156,10 +132,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// response (two epoll_ctl calls per keep-alive request). Whatever arrives meanwhile is a
     /// pipelined request, which that handler buffers as it always did; bounded to one socket
     /// read, since requests it hands over from its buffer (while the end of a response is
-    /// being written) do not read ahead again, and it holds reads until its buffer is empty.
+    /// being written) do not read ahead again (the machine's `readAhead` is false for them),
+    /// and it holds reads until its buffer is empty.
     func readAheadAfterRequest() {
-        guard !writingResponseEnd, let readAheadContext else { return }
-        readAheadContext.read()
+        readAheadContext?.read()
     }
 
     func upstreamReadComplete() {
