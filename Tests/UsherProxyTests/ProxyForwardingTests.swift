@@ -70,6 +70,32 @@ import UsherCore
         }
     }
 
+    /// 100 clients on one real and one event loop send a request each at once, three times, all
+    /// answered before the next wave: after each wave all 100 connections to the real are idle,
+    /// and the next wave needs all 100 again. None may be closed in between, so the real accepts
+    /// 100 connections in all (with an idle bound of 32, 68 were closed after every wave and
+    /// opened again for the next: 236).
+    @Test func waveOfClientsKeepsItsConnectionsToTheReal() async throws {
+        try await withProxy(reals: ["a"], threads: 1) { r in
+            [TestServices.http(pools: [TestServices.pool("p", [r["a"]!])])]
+        } _: { h in
+            let clients = 100, waves = 3
+            var connected: [TestHTTPClient] = []
+            for _ in 0..<clients { connected.append(try await h.client()) }
+            for wave in 0..<waves {
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for (i, c) in connected.enumerated() {
+                        group.addTask { try await c.send(TestRequest(.GET, "/\(wave)/\(i)")).status }
+                    }
+                    for try await status in group { #expect(status == 200) }
+                }
+            }
+            #expect(h.real("a").completedRequests == clients * waves)
+            #expect(h.real("a").acceptedConnections == clients,
+                    "\(h.real("a").acceptedConnections) connections for \(clients) clients: pooled connections were closed and opened again")
+        }
+    }
+
     @Test func keepAliveConnectionsToRealsAreReused() async throws {
         try await withProxy(reals: ["a"]) { r in
             [TestServices.http(pools: [TestServices.pool("p", [r["a"]!])])]
