@@ -68,8 +68,7 @@ int usher_balance(struct xdp_md *ctx)
 	reason = usher_forward(ctx, real);
 
 	/* Count and give the verdict. */
-	if (reason != USHER_STAT_DROP_ENCAP)
-		usher_count_real(real_id, &pkt);
+	usher_count_real(real_id, &pkt);
 	return usher_verdict(&pkt, reason);
 }
 

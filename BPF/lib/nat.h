@@ -117,25 +117,6 @@ static __always_inline bool usher_nat_rewrite(struct xdp_md *ctx, const struct u
 	return true;
 }
 
-/* Addresses the frame to dst_mac from src_mac; returns USHER_STAT_TX when ifindex is 0 or the
- * ingress interface, else USHER_STAT_REDIRECT after bpf_redirect(ifindex). VLAN tags stay. */
-static __always_inline __u32 usher_nat_egress(struct xdp_md *ctx, const __u8 *dst_mac,
-					      const __u8 *src_mac, __u32 ifindex)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct usher_ethhdr *eth = data;
-
-	if ((void *)(eth + 1) > data_end)
-		return USHER_STAT_PASS_MALFORMED;
-	__builtin_memcpy(eth->dst, dst_mac, ETH_ALEN);
-	__builtin_memcpy(eth->src, src_mac, ETH_ALEN);
-	if (ifindex == 0 || ifindex == ctx->ingress_ifindex)
-		return USHER_STAT_TX;
-	bpf_redirect(ifindex, 0);
-	return USHER_STAT_REDIRECT;
-}
-
 /* Deletes the two entries of the tracked flow `flow` (the packet's tuple) to `real`: its
  * forward entry, and its reply entry if that still is this flow's (a reclaimed tuple belongs to
  * another flow now). Both go, so the tables stay exact whatever happens next. */
@@ -308,7 +289,7 @@ static __attribute__((noinline)) __u32 usher_nat_reply(struct xdp_md *ctx, struc
 	rw.dport = e->client.sport;
 	if (!usher_nat_rewrite(ctx, pkt, &rw))
 		return USHER_STAT_PASS_MALFORMED;
-	reason = usher_nat_egress(ctx, e->client_mac, e->local_mac, e->ifindex);
+	reason = usher_egress(ctx, e->client_mac, e->local_mac, e->local_mac, e->ifindex);
 	usher_count(pkt, USHER_STAT_NAT_REPLY);
 	usher_count_reply(e->service_id, pkt);
 	return reason;
