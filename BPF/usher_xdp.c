@@ -30,22 +30,23 @@ int usher_balance(struct xdp_md *ctx)
 	const struct usher_service *svc;
 	const struct usher_real *real;
 	__u32 reason, real_id = USHER_NO_REAL;
+	enum usher_path path;
 
 	/* Parse: a whole TCP or UDP packet over IPv4 or IPv6, or an ICMP message. Then fix the
 	 * generation of the tables this packet reads: all of its lookups use that one slot. */
-	reason = usher_parse(ctx, &pkt);
+	path = usher_parse(ctx, &pkt);
 	pkt.slot = usher_running_slot(&pkt.zero);
-	if (reason == USHER_PARSE_ICMP)
+	if (path == USHER_PATH_ICMP)
 		return usher_verdict(&pkt, usher_nat_icmp(ctx, &pkt)); /* an error about a NAT flow? */
-	if (reason != USHER_PARSE_OK)
-		return usher_verdict(&pkt, reason);
+	if (path != USHER_PATH_L4)
+		return usher_verdict(&pkt, pkt.pass_reason);
 
 	/* Classify: through the address filter, a virtual service or a NAT flow's reply? */
-	svc = usher_classify(&pkt, &reason);
+	svc = usher_classify(&pkt, &path);
 	if (!svc) {
-		if (reason == USHER_CLASS_NAT_REPLY)
+		if (path == USHER_PATH_NAT_REPLY)
 			return usher_verdict(&pkt, usher_nat_reply(ctx, &pkt));
-		return usher_verdict(&pkt, reason);
+		return usher_verdict(&pkt, pkt.pass_reason);
 	}
 	usher_count_service(svc->id, &pkt);
 	if (svc->mode == USHER_MODE_L7)
@@ -68,8 +69,7 @@ int usher_balance(struct xdp_md *ctx)
 	reason = usher_forward(ctx, real);
 
 	/* Count and give the verdict. */
-	if (reason != USHER_STAT_DROP_ENCAP)
-		usher_count_real(real_id, &pkt);
+	usher_count_real(real_id, &pkt);
 	return usher_verdict(&pkt, reason);
 }
 

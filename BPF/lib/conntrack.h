@@ -10,6 +10,9 @@
  * A bare SYN never makes an entry (SYN-flood protection): Maglev places it, and the flow's first
  * other packet (the handshake's ACK) makes the entry, on the same real unless the tables changed
  * in between. Spoofed SYNs from any number of sources therefore evict no established flow.
+ *
+ * The rule "the tracked real, or Maglev's pick" has one home, usher_place: the dsr table here
+ * and the nat/gateway tables (nat.h) keep their own entries by what it decides.
  */
 #ifndef USHER_LIB_CONNTRACK_H
 #define USHER_LIB_CONNTRACK_H
@@ -28,8 +31,37 @@
 
 #define USHER_CT_REFRESH_NS 1000000000ull /* last_seen_ns is written at most once a second */
 
-/* Returns the real server for the packet's flow and its id in *real_id: the tracked real while
- * it is present in the service and the packet opens no connection, else Maglev's pick; NULL if
+/* Where a packet of a service goes: the rule of "tracked flow or Maglev", for dsr and nat. */
+struct usher_placement {
+	const struct usher_real *real;    /* the real it goes to; NULL: Maglev has none to give */
+	const struct usher_real *tracked; /* the flow's tracked real while it is the service's member */
+	__u32 real_id;                    /* real's id (Maglev's pick: USHER_NO_REAL if none) */
+	bool stays;                       /* on the tracked real: the flow's entry stands */
+};
+
+/* Places a packet of service svc whose flow is tracked to the real `tracked_id` (USHER_NO_REAL:
+ * no entry, or the entry of another service): on the tracked real while it is the service's
+ * member and the packet opens no connection, or opens one that Maglev gives that real too
+ * (pl->stays); else on Maglev's pick (with pl->tracked set: a new connection that Maglev moves
+ * away from a real still in the service; NULL: an untracked flow, or one whose real left the
+ * service). Counts nothing and writes no entry: the caller's table and counters follow from
+ * the placement. */
+static __always_inline void usher_place(struct usher_packet *pkt, const struct usher_service *svc,
+					__u32 tracked_id, bool opens, struct usher_placement *pl)
+{
+	pl->tracked = usher_lookup_member(pkt->slot, tracked_id, svc->id); /* NULL for NO_REAL */
+	pl->stays = pl->tracked && !opens;
+	if (pl->stays) {
+		pl->real = pl->tracked;
+		pl->real_id = tracked_id;
+		return;
+	}
+	pl->real_id = usher_maglev_pick(pkt->slot, svc->id, usher_packet_hash(pkt, svc->flags));
+	pl->stays = pl->tracked && pl->real_id == tracked_id;
+	pl->real = pl->stays ? pl->tracked : usher_lookup_real(pkt->slot, pl->real_id);
+}
+
+/* Returns the real server for the packet's flow (usher_place) and its id in *real_id; NULL if
  * the service has no real to pick (the tracked entry is left as it was). Maglev's pick is
  * tracked unless the packet is a bare SYN of an untracked tuple. Counts the flow event:
  * USHER_STAT_CT_HIT for the tracked real (also a SYN that Maglev gives the tracked real: the
@@ -42,31 +74,20 @@ static __always_inline const struct usher_real *
 usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u32 *real_id)
 {
 	struct usher_flow *flow = bpf_map_lookup_elem(&usher_ct_v2, &pkt->flow);
-	const struct usher_real *real;
 	__u64 now = usher_now_ns(); /* coarse CLOCK_MONOTONIC: clock.h */
 	bool opens = usher_tcp_opens(pkt);
+	struct usher_placement pl;
 	__u32 id;
 
 	/* A flow of another service (the VIP's services changed) is rescheduled like a removed
 	 * real's: its real may not serve this one. So is a flow whose real id now names another
 	 * service's entry (the real was removed from this service and the id given anew). */
-	if (flow && flow->service_id == svc->id && !opens) {
-		id = flow->real_id;
-		real = usher_lookup_member(pkt->slot, id, svc->id);
-		if (real) {
-			if (now > flow->last_seen_ns + USHER_CT_REFRESH_NS)
-				flow->last_seen_ns = now;
-			usher_count(pkt, USHER_STAT_CT_HIT);
-			*real_id = id;
-			return real;
-		}
-	}
-
-	id = usher_maglev_pick(pkt->slot, svc->id, usher_packet_hash(pkt, svc->flags));
-	real = usher_lookup_real(pkt->slot, id);
-	if (!real)
+	usher_place(pkt, svc, flow && flow->service_id == svc->id ? flow->real_id : USHER_NO_REAL,
+		    opens, &pl);
+	if (!pl.real)
 		return NULL;
-	if (flow && opens && flow->service_id == svc->id && flow->real_id == id) {
+	id = pl.real_id;
+	if (flow && pl.stays) {
 		if (now > flow->last_seen_ns + USHER_CT_REFRESH_NS)
 			flow->last_seen_ns = now;
 		usher_count(pkt, USHER_STAT_CT_HIT);
@@ -90,7 +111,7 @@ usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u
 			usher_count_new_flow(pkt, svc->id, id);
 	}
 	*real_id = id;
-	return real;
+	return pl.real;
 }
 
 #endif /* USHER_LIB_CONNTRACK_H */

@@ -270,7 +270,7 @@ static __attribute__((noinline)) __u32 usher_nat_icmp(struct xdp_md *ctx, struct
 	if (real)
 		reason = usher_forward(ctx, real);
 	else
-		reason = usher_nat_egress(ctx, client_mac, local_mac, ifindex);
+		reason = usher_egress(ctx, client_mac, local_mac, local_mac, ifindex);
 	usher_count(pkt, USHER_STAT_NAT_ICMP);
 	return reason;
 }

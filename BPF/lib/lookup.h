@@ -61,15 +61,11 @@ usher_lookup_service(const struct usher_flow_key *flow, __u32 dst_flags, __u8 sl
 	return bpf_map_lookup_elem(&usher_vips_v2, &key);
 }
 
-/* Returned by usher_classify instead of a verdict reason: the packet may be a reply of a NAT
- * flow (to a SNAT address, or from a gateway real); never a USHER_STAT_* index. */
-#define USHER_CLASS_NAT_REPLY 0xFEu
-
 /* Classifies a parsed packet through the address filter; returns its service in the packet's
- * generation (pkt->slot), or NULL with *reason USHER_CLASS_NAT_REPLY (look it up in
- * usher_natrev_v1) or USHER_STAT_PASS_NOT_VIP. */
-static __always_inline const struct usher_service *usher_classify(const struct usher_packet *pkt,
-								   __u32 *reason)
+ * generation (pkt->slot), or NULL with *path USHER_PATH_NAT_REPLY (look it up in
+ * usher_natrev_v1) or USHER_PATH_PASS (pkt->pass_reason USHER_STAT_PASS_NOT_VIP). */
+static __always_inline const struct usher_service *usher_classify(struct usher_packet *pkt,
+								   enum usher_path *path)
 {
 	const struct usher_flow_key *flow = &pkt->flow;
 	__u32 dst_flags = usher_addr_flags(flow->dst, flow->family);
@@ -81,9 +77,9 @@ static __always_inline const struct usher_service *usher_classify(const struct u
 		return svc;
 	if ((dst_flags & USHER_ADDR_F_SNAT) ||
 	    (usher_addr_flags(flow->src, flow->family) & USHER_ADDR_F_GW_REAL))
-		*reason = USHER_CLASS_NAT_REPLY;
+		*path = USHER_PATH_NAT_REPLY;
 	else
-		*reason = USHER_STAT_PASS_NOT_VIP;
+		*path = usher_pass(pkt, USHER_STAT_PASS_NOT_VIP);
 	return NULL;
 }
 

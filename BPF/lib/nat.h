@@ -117,25 +117,6 @@ static __always_inline bool usher_nat_rewrite(struct xdp_md *ctx, const struct u
 	return true;
 }
 
-/* Addresses the frame to dst_mac from src_mac; returns USHER_STAT_TX when ifindex is 0 or the
- * ingress interface, else USHER_STAT_REDIRECT after bpf_redirect(ifindex). VLAN tags stay. */
-static __always_inline __u32 usher_nat_egress(struct xdp_md *ctx, const __u8 *dst_mac,
-					      const __u8 *src_mac, __u32 ifindex)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct usher_ethhdr *eth = data;
-
-	if ((void *)(eth + 1) > data_end)
-		return USHER_STAT_PASS_MALFORMED;
-	__builtin_memcpy(eth->dst, dst_mac, ETH_ALEN);
-	__builtin_memcpy(eth->src, src_mac, ETH_ALEN);
-	if (ifindex == 0 || ifindex == ctx->ingress_ifindex)
-		return USHER_STAT_TX;
-	bpf_redirect(ifindex, 0);
-	return USHER_STAT_REDIRECT;
-}
-
 /* Deletes the two entries of the tracked flow `flow` (the packet's tuple) to `real`: its
  * forward entry, and its reply entry if that still is this flow's (a reclaimed tuple belongs to
  * another flow now). Both go, so the tables stay exact whatever happens next. */
@@ -158,35 +139,33 @@ static __always_inline void usher_nat_release(const struct usher_nat_flow *flow,
 	bpf_map_delete_elem(&usher_nat_v1, &pkt->flow);
 }
 
-/* A new nat/gateway flow (or one whose real left the service: rescheduled): Maglev's real,
- * a reserved reply tuple, both entries written, the flow event counted. Returns the real with
- * its id in *real_id and the translation in *rw; or NULL with the drop reason in *reason. */
-static __always_inline const struct usher_real *
-usher_nat_new_flow(struct xdp_md *ctx, struct usher_packet *pkt, const struct usher_service *svc,
-		   bool rescheduled, __u64 now, struct usher_nat_rewrite *rw, __u32 *real_id,
-		   __u32 *reason)
+/* A new nat/gateway flow (or one whose real left the service: rescheduled) on the real of the
+ * placement pl (Maglev's pick): a reserved reply tuple, both entries written, the flow event
+ * counted. Returns true with the translation in *rw; or false with the drop reason in *reason. */
+static __always_inline bool usher_nat_new_flow(struct xdp_md *ctx, struct usher_packet *pkt,
+					       const struct usher_service *svc,
+					       const struct usher_placement *pl, bool rescheduled,
+					       __u64 now, struct usher_nat_rewrite *rw, __u32 *reason)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	const struct usher_real *real = pl->real;
 	struct usher_ethhdr *eth = data;
 	struct usher_nat_flow flow = {};
 	const struct usher_global *g;
-	const struct usher_real *real;
 	struct usher_snat_probe *p;
-	__u32 zero = 0, id;
+	__u32 zero = 0, id = pl->real_id;
 
-	id = usher_maglev_pick(pkt->slot, svc->id, usher_packet_hash(pkt, svc->flags));
-	real = usher_lookup_real(pkt->slot, id);
 	if (!real || real->family != pkt->flow.family) {
 		usher_count_no_real(svc->id);
 		*reason = USHER_STAT_DROP_NO_REAL;
-		return NULL;
+		return false;
 	}
 	g = bpf_map_lookup_elem(&usher_global_v2, &zero);
 	p = bpf_map_lookup_elem(&usher_snat_scratch, &zero);
 	if (!g || !p || (void *)(eth + 1) > data_end) {
 		*reason = USHER_STAT_PASS_MALFORMED; /* none of these can happen */
-		return NULL;
+		return false;
 	}
 
 	/* The reply as the real will send it, and where it goes back to. */
@@ -206,7 +185,7 @@ usher_nat_new_flow(struct xdp_md *ctx, struct usher_packet *pkt, const struct us
 	if (!usher_snat_reserve(p, pkt, svc, g)) {
 		usher_count_nat_exhausted(svc->id);
 		*reason = USHER_STAT_DROP_NAT_EXHAUSTED;
-		return NULL;
+		return false;
 	}
 	if (p->reclaimed)
 		usher_count(pkt, USHER_STAT_NAT_RECLAIMED);
@@ -228,38 +207,34 @@ usher_nat_new_flow(struct xdp_md *ctx, struct usher_packet *pkt, const struct us
 	__builtin_memcpy(rw->src, flow.snat_addr, sizeof(rw->src));
 	rw->sport = flow.snat_port;
 	rw->dport = flow.real_port;
-	*real_id = id;
-	return real;
+	return true;
 }
 
 /* Forwards a packet of a nat or gateway service to its flow's real, translated; returns the
  * verdict reason (TX/REDIRECT, or DROP_NO_REAL / DROP_NAT_EXHAUSTED for a flow that cannot
- * start). An established flow whose real is still a member of the service is a CT_HIT. A SYN
- * without ACK on a tracked tuple is a new connection: if Maglev gives it the tracked real, the
- * flow's entries stay (CT_HIT, TCP states start over); if Maglev gives another (the tracked
- * real drains, or the table changed), both entries are released and it starts as a new flow
- * (CT_NEW), or is dropped, leaving no entry, if it cannot. */
+ * start). The real is placed as in dsr (usher_place): an established flow whose real is still a
+ * member of the service is a CT_HIT. A SYN without ACK on a tracked tuple is a new connection:
+ * if Maglev gives it the tracked real, the flow's entries stay (CT_HIT, TCP states start over);
+ * if Maglev gives another (the tracked real drains, or the table changed), both entries are
+ * released and it starts as a new flow (CT_NEW), or is dropped, leaving no entry, if it cannot. */
 static __attribute__((noinline)) __u32 usher_nat_forward(struct xdp_md *ctx, struct usher_packet *pkt,
 					       const struct usher_service *svc)
 {
 	struct usher_nat_flow *flow = bpf_map_lookup_elem(&usher_nat_v1, &pkt->flow);
 	__u64 now = usher_now_ns();
-	const struct usher_real *real = NULL;
 	struct usher_nat_rewrite rw = {};
-	__u32 real_id = USHER_NO_REAL, reason = USHER_STAT_PASS_MALFORMED;
+	struct usher_placement pl;
+	__u32 reason = USHER_STAT_PASS_MALFORMED;
 	__u8 flags = pkt->tcp_flags, state;
 	bool opens = usher_tcp_opens(pkt);
 
-	if (flow && flow->service_id == svc->id)
-		real = usher_lookup_member(pkt->slot, flow->real_id, svc->id);
-	if (real && flow && opens &&
-	    usher_maglev_pick(pkt->slot, svc->id, usher_packet_hash(pkt, svc->flags)) != flow->real_id) {
-		usher_nat_release(flow, real, pkt);
-		real = NULL;
+	usher_place(pkt, svc, flow && flow->service_id == svc->id ? flow->real_id : USHER_NO_REAL,
+		    opens, &pl);
+	if (flow && pl.tracked && !pl.stays) {
+		usher_nat_release(flow, pl.tracked, pkt); /* a new connection, moved by Maglev */
 		flow = NULL;
 	}
-	if (real && flow) {
-		real_id = flow->real_id;
+	if (flow && pl.stays) {
 		state = usher_nat_state(flow->state, flags, opens);
 		if (state != flow->state)
 			flow->state = state;
@@ -269,17 +244,15 @@ static __attribute__((noinline)) __u32 usher_nat_forward(struct xdp_md *ctx, str
 		rw.sport = flow->snat_port;
 		rw.dport = flow->real_port;
 		usher_count(pkt, USHER_STAT_CT_HIT);
-	} else {
+	} else if (!usher_nat_new_flow(ctx, pkt, svc, &pl, flow && !opens, now, &rw, &reason)) {
 		/* A SYN is a new connection wherever its tuple was: CT_NEW, not CT_RESCHEDULED. */
-		real = usher_nat_new_flow(ctx, pkt, svc, flow && !opens, now, &rw, &real_id, &reason);
-		if (!real)
-			return reason;
+		return reason;
 	}
-	__builtin_memcpy(rw.dst, real->addr, sizeof(rw.dst));
+	__builtin_memcpy(rw.dst, pl.real->addr, sizeof(rw.dst));
 	if (!usher_nat_rewrite(ctx, pkt, &rw))
 		return USHER_STAT_PASS_MALFORMED;
-	reason = usher_forward(ctx, real);
-	usher_count_real(real_id, pkt);
+	reason = usher_forward(ctx, pl.real);
+	usher_count_real(pl.real_id, pkt);
 	return reason;
 }
 
@@ -308,7 +281,7 @@ static __attribute__((noinline)) __u32 usher_nat_reply(struct xdp_md *ctx, struc
 	rw.dport = e->client.sport;
 	if (!usher_nat_rewrite(ctx, pkt, &rw))
 		return USHER_STAT_PASS_MALFORMED;
-	reason = usher_nat_egress(ctx, e->client_mac, e->local_mac, e->ifindex);
+	reason = usher_egress(ctx, e->client_mac, e->local_mac, e->local_mac, e->ifindex);
 	usher_count(pkt, USHER_STAT_NAT_REPLY);
 	usher_count_reply(e->service_id, pkt);
 	return reason;
