@@ -94,8 +94,12 @@ extension ReportText {
         var notes: [String] = []
         let more = r.rows.filter { $0.balancers > 1 }
         let growth = more.compactMap { row in row.scaling.map { String(format: "%.2f× with %d", $0.median, row.balancers) } }
-        let grew = more.allSatisfy { ($0.scaling?.median ?? 0) > Double($0.balancers - 1) + 0.25 }
-        notes.append((grew ? "the cluster grew with its nodes" : "the cluster did not grow with its nodes")
+        // Grew: each balancer added at least a quarter of what one forwards; in proportion: within 10% of N×.
+        let figures = r.rows.map { $0.scaling?.median ?? 0 }
+        let grew = figures.count > 1 && zip(figures, figures.dropFirst()).allSatisfy { $1 >= $0 + 0.25 }
+        let proportional = grew && zip(r.rows, figures).allSatisfy { $1 >= 0.9 * Double($0.balancers) }
+        notes.append((grew ? (proportional ? "the cluster grew in proportion to its nodes" : "the cluster grew with its nodes, "
+                + "less than in proportion") : "the cluster did not grow with its nodes")
             + String(format: ": %.3f Mpps forwarded with one balancer, ", one.forwardedMpps.median)
             + growth.joined(separator: ", ") + " (each run over the one-balancer run of its round)")
         let shares = r.rows.compactMap { $0.busiestBalancerPercent?.median }
