@@ -28,13 +28,16 @@ let package = Package(
     targets: [
         // The ABI header shared with the XDP program (BPF/include/usher/abi.h), imported as is.
         .systemLibrary(name: "CUsherABI", path: "Sources/CUsherABI"),
+        // The benchmark programs' knobs and records (Benchmarks/BPF/include/usher/bench.h), imported as is.
+        .systemLibrary(name: "CUsherBench", path: "Benchmarks/Sources/CUsherBench"),
         // libbpf and libxdp from Debian (libbpf-dev, libxdp-dev).
         .systemLibrary(name: "CLibBPF", path: "Sources/CLibBPF"),
         // The kernel's rtnetlink structs and constants (linux-libc-dev), for next hops; nothing to link.
         .systemLibrary(name: "CNetlink", path: "Sources/CNetlink"),
         // epoll and eventfd (glibc), for the health checks' prober thread; nothing to link.
         .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
-        // Compiles BPF/*.c with the toolchain's clang and embeds the objects as Swift sources.
+        // Compiles BPF/*.c (Benchmarks/BPF/*.c for the bench kit) with the toolchain's clang and
+        // embeds the objects as Swift sources.
         .plugin(name: "BPFObjects", capability: .buildTool(), path: "Tools/Plugins/BPFObjects"),
         // Embeds a target's Embedded/ files (the OpenAPI document, the status page) as a Swift source.
         .plugin(name: "EmbedFiles", capability: .buildTool(), path: "Tools/Plugins/EmbedFiles"),
@@ -171,12 +174,13 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "usher", dependencies: ["UsherCLI"]),
-        // The benchmark harness (Tools/bench, Docs/BENCHMARKS.md): its parts and report, and the command.
+        // The benchmark harness (Tools/bench, Docs/BENCHMARKS.md): its parts and report, and the command;
+        // its own XDP programs (Benchmarks/BPF) embedded here, through UsherBPF's package API.
         .target(name: "UsherBenchKit", dependencies: [
-            "UsherAPI", "UsherBPF", "UsherControl", "UsherCore", "UsherDaemon", "UsherHealth",
+            "UsherAPI", "UsherBPF", "UsherControl", "UsherCore", "UsherDaemon", "UsherHealth", "CUsherABI", "CUsherBench",
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ], path: "Benchmarks/Sources/UsherBenchKit"),
+        ], path: "Benchmarks/Sources/UsherBenchKit", plugins: ["BPFObjects"]),
         .executableTarget(name: "usher-bench", dependencies: ["UsherBenchKit"], path: "Benchmarks/Sources/usher-bench"),
 
         .testTarget(name: "UsherCoreTests", dependencies: ["UsherCore"]),

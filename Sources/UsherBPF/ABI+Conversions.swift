@@ -2,12 +2,12 @@ import CUsherABI
 import UsherCore
 
 /// The names of the maps of `BPF/usher_xdp.c` (contracts.md), and of its programs.
-enum MapName {
+package enum MapName {
     static let generation = "usher_gen_v1"
     static let vips = "usher_vips_v2"
     static let reals = "usher_reals_v3"
     static let maglev = "usher_maglev_v2"
-    static let conntrack = "usher_ct_v2"
+    package static let conntrack = "usher_ct_v2"
     static let global = "usher_global_v2"
     static let stats = "usher_stats_v3"
     static let serviceStats = "usher_sstats_v2"
@@ -22,14 +22,14 @@ enum MapName {
     ]
 }
 
-enum ProgramName {
-    static let balancer = "usher_balance"
+package enum ProgramName {
+    package static let balancer = "usher_balance"
     static let pass = "usher_pass"
     static let decap = "usher_decap"
 }
 
 /// Copies `bytes` into a C fixed-size array (imported as a tuple), zero-filling the rest.
-func setBytes<T: BitwiseCopyable>(_ field: inout T, _ bytes: [UInt8]) {
+package func setBytes<T: BitwiseCopyable>(_ field: inout T, _ bytes: [UInt8]) {
     withUnsafeMutableBytes(of: &field) { raw in
         raw.initializeMemory(as: UInt8.self, repeating: 0)
         raw.copyBytes(from: bytes.prefix(raw.count))
@@ -37,7 +37,7 @@ func setBytes<T: BitwiseCopyable>(_ field: inout T, _ bytes: [UInt8]) {
 }
 
 /// The bytes of a C fixed-size array (imported as a tuple).
-func getBytes<T: BitwiseCopyable>(_ field: T) -> [UInt8] {
+package func getBytes<T: BitwiseCopyable>(_ field: T) -> [UInt8] {
     withUnsafeBytes(of: field) { Array($0) }
 }
 
@@ -47,7 +47,7 @@ func sameBytes<T: BitwiseCopyable>(_ a: T, _ b: T) -> Bool {
 }
 
 /// A zero-initialised C struct, whatever its type.
-func zeroed<T: BitwiseCopyable>(_: T.Type = T.self) -> T {
+package func zeroed<T: BitwiseCopyable>(_: T.Type = T.self) -> T {
     let raw = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment)
     defer { raw.deallocate() }
     raw.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<T>.size)

@@ -4,22 +4,28 @@ import Foundation
 /// One opened (and possibly loaded) embedded BPF object. It owns the `bpf_object` and the copy
 /// of the ELF image libbpf reads from, and frees both in `deinit`; map and program fds taken from
 /// it are valid while it lives. Every libbpf call on objects goes through here.
-final class BPFObject {
-    let name: String
+package final class BPFObject {
+    package let name: String
     let pointer: OpaquePointer
     private let image: UnsafeMutableRawBufferPointer
 
     /// Opens the embedded object `name`. Maps with `pinning = LIBBPF_PIN_BY_NAME` get their pin
     /// path under `pinRoot`; only the programs in `programs` will be loaded (none: maps only).
-    init(embedded name: String, pinRoot: String?, programs: Set<String>) throws {
-        LibraryLog.install()
+    convenience init(embedded name: String, pinRoot: String?, programs: Set<String>) throws {
         guard let object = EmbeddedObject.named(name) else {
             throw BPFError(call: "open", subject: "embedded object \(name)",
                            message: "this build has no BPF/\(name).c; rebuild Usher")
         }
+        try self.init(name: name, image: object.bytes, pinRoot: pinRoot, programs: programs)
+    }
+
+    /// Opens the ELF object `bytes` as `name` (the benchmark kit's objects, which `usher` does
+    /// not embed); otherwise as `init(embedded:pinRoot:programs:)`.
+    package init(name: String, image bytes: [UInt8], pinRoot: String?, programs: Set<String>) throws {
+        LibraryLog.install()
         self.name = name
-        let image = UnsafeMutableRawBufferPointer.allocate(byteCount: object.bytes.count, alignment: 8)
-        image.copyBytes(from: object.bytes)
+        let image = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
+        image.copyBytes(from: bytes)
         self.image = image
         LibraryLog.reset()
         let opened: OpaquePointer? = name.withCString { objectName in
@@ -73,7 +79,7 @@ final class BPFObject {
 
     /// Creates the maps (or reuses the pinned ones) and loads the selected programs through
     /// the verifier. A failure quotes what libbpf said (the verifier's last lines).
-    func load() throws {
+    package func load() throws {
         LibraryLog.reset()
         let result = bpf_object__load(pointer)
         guard result == 0 else {
@@ -105,7 +111,7 @@ final class BPFObject {
     }
 
     /// A map's fd after `load()`, wrapped for typed access.
-    func mapFD(named mapName: String) throws -> MapFD {
+    package func mapFD(named mapName: String) throws -> MapFD {
         let fd = bpf_map__fd(try map(named: mapName))
         guard fd >= 0 else {
             throw BPFError(call: "bpf_map__fd", subject: "map \(mapName)", message: "the object \(name) is not loaded")
@@ -114,13 +120,39 @@ final class BPFObject {
     }
 
     /// A loaded program's fd.
-    func programFD(named programName: String) throws -> Int32 {
+    package func programFD(named programName: String) throws -> Int32 {
         let fd = bpf_program__fd(try program(named: programName))
         guard fd >= 0 else {
             throw BPFError(call: "bpf_program__fd", subject: "program \(programName)",
                            message: "it was not loaded (object \(name))")
         }
         return fd
+    }
+}
+
+extension BPFObject {
+    /// Binds map `mapName` (before `load()`) to a new map of its own type, key and value, of
+    /// `entries` elements made with `flags`, never pinned, instead of the pinned one: the
+    /// benchmark's private tables. The returned fd must outlive the object's use of the map.
+    package func bindNewMap(named mapName: String, entries: UInt32, flags: UInt32) throws -> OwnedFD {
+        let map = try map(named: mapName)
+        let keySize = bpf_map__key_size(map), valueSize = bpf_map__value_size(map)
+        // The same name: libbpf renames the map after the fd it reuses.
+        let fd = withLibbpfOptions(bpf_map_create_opts.self) { opts in
+            opts.pointee.map_flags = flags
+            return bpf_map_create(bpf_map__type(map), mapName, keySize, valueSize, entries, opts)
+        }
+        guard fd >= 0 else {
+            let megabytes = UInt64(entries) * UInt64(keySize + valueSize + 64) / 1_000_000
+            throw BPFError.call("bpf_map_create", on: "map \(mapName) of \(entries) entries", errno: errno,
+                                hint: "it needs about \(megabytes) MB of kernel memory")
+        }
+        let owned = OwnedFD(fd)
+        bpf_map__set_pin_path(map, nil)
+        guard bpf_map__reuse_fd(map, fd) == 0 else {
+            throw BPFError.call("bpf_map__reuse_fd", on: "map \(mapName)", errno: errno)
+        }
+        return owned
     }
 }
 

@@ -48,7 +48,7 @@ public final class Dataplane {
 
     /// Opens the embedded `usher_xdp` again with `program` to be loaded, its maps bound to the
     /// pinned ones (for `runPacket` and `attach`).
-    func openProgramObject(_ program: String) throws -> BPFObject {
+    package func openProgramObject(_ program: String) throws -> BPFObject {
         try BPFObject(embedded: "usher_xdp", pinRoot: pinDirectory, programs: [program])
     }
 }

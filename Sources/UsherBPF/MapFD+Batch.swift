@@ -8,7 +8,7 @@ extension MapFD {
     /// Every (key, value) present in the map (at least the first `limit`, possibly a few more),
     /// in the kernel's order. Array-of-maps values are the inner maps' kernel ids; empty slots
     /// are left out (the kernel skips them).
-    func entries<K: BitwiseCopyable, V: BitwiseCopyable>(as _: (K, V).Type = (K, V).self, limit: Int = .max,
+    package func entries<K: BitwiseCopyable, V: BitwiseCopyable>(as _: (K, V).Type = (K, V).self, limit: Int = .max,
                                                          chunk: Int = 4096) throws -> [(K, V)] {
         let keySize = MemoryLayout<K>.stride, valueSize = MemoryLayout<V>.stride
         let keys = UnsafeMutableRawPointer.allocate(byteCount: chunk * keySize, alignment: 8)
@@ -43,7 +43,7 @@ extension MapFD {
     }
 
     /// Writes `values[i]` at `keys[i]` (BPF_ANY), in order, in batches of `chunk`.
-    func updateBatch<K: BitwiseCopyable, V: BitwiseCopyable>(keys: [K], values: [V], chunk: Int = 65536) throws {
+    package func updateBatch<K: BitwiseCopyable, V: BitwiseCopyable>(keys: [K], values: [V], chunk: Int = 65536) throws {
         precondition(keys.count == values.count, "updateBatch: one value per key")
         var start = 0
         while start < keys.count {
@@ -67,6 +67,19 @@ extension MapFD {
                 return
             }
             start = end
+        }
+    }
+
+    /// Deletes `keys` in one batch. A key that is not there (ENOENT: evicted or deleted since it
+    /// was read) ends the batch early without an error: read the map again for what is left.
+    package func deleteBatch<K: BitwiseCopyable>(keys: [K]) throws {
+        guard !keys.isEmpty else { return }
+        var count = UInt32(keys.count)
+        let result = withLibbpfOptions(bpf_map_batch_opts.self) { opts in
+            keys.withUnsafeBufferPointer { bpf_map_delete_batch(fd, $0.baseAddress, &count, opts) }
+        }
+        guard result == 0 || errno == ENOENT else {
+            throw BPFError.call("bpf_map_delete_batch", on: "map \(name)", errno: errno)
         }
     }
 

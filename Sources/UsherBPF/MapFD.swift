@@ -4,14 +4,14 @@ import Foundation
 /// Typed access to one BPF map by fd. It does not own the fd (the `BPFObject` or an `OwnedFD`
 /// does). Keys and values are the C structs of the ABI header, passed by their bytes; their
 /// sizes must be the map's key and value sizes, which the layout test pins.
-struct MapFD {
+package struct MapFD {
     let fd: Int32
     let name: String
 
     private var subject: String { "map \(name)" }
 
     /// The value at `key`, or nil if there is none.
-    func lookup<K: BitwiseCopyable, V: BitwiseCopyable>(_ key: K, as _: V.Type = V.self) throws -> V? {
+    package func lookup<K: BitwiseCopyable, V: BitwiseCopyable>(_ key: K, as _: V.Type = V.self) throws -> V? {
         var key = key
         let value = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<V>.size, alignment: 8)
         defer { value.deallocate() }
@@ -26,7 +26,7 @@ struct MapFD {
     }
 
     /// Writes `value` at `key` (BPF_ANY: create or replace).
-    func update<K: BitwiseCopyable, V: BitwiseCopyable>(_ key: K, _ value: V, flags: UInt64 = UInt64(BPF_ANY)) throws {
+    package func update<K: BitwiseCopyable, V: BitwiseCopyable>(_ key: K, _ value: V, flags: UInt64 = UInt64(BPF_ANY)) throws {
         var key = key, value = value
         guard bpf_map_update_elem(fd, &key, &value, flags) == 0 else {
             throw BPFError.call("bpf_map_update_elem", on: subject, errno: errno)
@@ -73,12 +73,12 @@ struct MapFD {
     }
 
     /// Writes `values` at indices 0..<values.count of an array map in batches.
-    func updateArray(_ values: [UInt32]) throws {
+    package func updateArray(_ values: [UInt32]) throws {
         try updateBatch(keys: (0..<UInt32(values.count)).map { $0 }, values: values)
     }
 
     /// The per-CPU values at `key` of a per-CPU map, one per possible CPU.
-    func lookupPerCPU<K: BitwiseCopyable, V: BitwiseCopyable>(_ key: K, as _: V.Type = V.self) throws -> [V] {
+    package func lookupPerCPU<K: BitwiseCopyable, V: BitwiseCopyable>(_ key: K, as _: V.Type = V.self) throws -> [V] {
         var key = key
         let cpus = try BPFSystem.possibleCPUs()
         let stride = (MemoryLayout<V>.size + 7) & ~7
@@ -113,20 +113,25 @@ struct MapFD {
         }
         return info
     }
+
+    /// The flags the map was created with (BPF_F_NO_COMMON_LRU, ...).
+    package func mapFlags() throws -> UInt32 {
+        try info().map_flags
+    }
 }
 
 /// An fd this module opened and must close: inner maps it created, maps and programs it
 /// opened by id or pin path.
-final class OwnedFD {
+package final class OwnedFD {
     let fd: Int32
     init(_ fd: Int32) { self.fd = fd }
     deinit { close(fd) }
 }
 
 /// Facts about the running system that libbpf reports.
-enum BPFSystem {
+package enum BPFSystem {
     /// The number of possible CPUs: the number of values of a per-CPU map entry.
-    static func possibleCPUs() throws -> Int {
+    package static func possibleCPUs() throws -> Int {
         let n = libbpf_num_possible_cpus()
         guard n > 0 else {
             throw BPFError.call("libbpf_num_possible_cpus", on: "/sys/devices/system/cpu/possible", errno: n)

@@ -7,17 +7,17 @@ import Foundation
 /// With `repeat` above 1 the kernel runs later iterations on the frame as the previous one left
 /// it (an encapsulated frame stays encapsulated); callers that need every iteration to see the
 /// original frame run it under the benchmark wrapper, which restores it.
-struct ProgramTestRun {
-    let verdict: XDPVerdict
-    let output: [UInt8]
+package struct ProgramTestRun {
+    package let verdict: XDPVerdict
+    package let output: [UInt8]
     /// The kernel's average per iteration.
-    let kernelNanoseconds: UInt64
+    package let kernelNanoseconds: UInt64
     /// Wall-clock time of the whole call, divided by the iterations.
-    let wallNanosecondsPerIteration: Double
+    package let wallNanosecondsPerIteration: Double
 
     /// Runs `frame` through the program `fd` `iterations` times; `outputRoom` is how much the
     /// frame may grow (encapsulation). `subject` names the program in errors.
-    init(fd: Int32, frame: [UInt8], iterations: UInt32 = 1, outputRoom: Int = 256, subject: String) throws {
+    package init(fd: Int32, frame: [UInt8], iterations: UInt32 = 1, outputRoom: Int = 256, subject: String) throws {
         var input = frame
         var output = [UInt8](repeating: 0, count: frame.count + outputRoom)
         var start = timespec(), end = timespec()

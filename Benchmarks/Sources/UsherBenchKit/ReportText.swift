@@ -28,7 +28,7 @@ enum ReportText {
           restore step below), wrong for nanoseconds of one program.
         - Many single-iteration runs: each costs a system call, a copy in and out of the frame — about a
           microsecond, ten times the program. Not acceptable for nanosecond figures.
-        - **Chosen: a wrapper** (`usher_bench_wrap`, BPF/usher_bench.c). Before every iteration it moves
+        - **Chosen: a wrapper** (`usher_bench_wrap`, Benchmarks/BPF/usher_bench.c). Before every iteration it moves
           the frame's start back to where it began (by whatever the last iteration grew or shrank it at the
           head), writes the original bytes back, gives the frame this iteration's flow (source port and an
           address byte from an iteration counter, for first packets and many flows), then tail-calls the

@@ -1,15 +1,18 @@
 import Foundation
 import PackagePlugin
 
-/// Compiles every `BPF/*.c` with the toolchain's clang (`-target bpf`) and embeds the objects
-/// in the target as a generated Swift source, so `swift build` alone produces a self-contained
-/// `usher`. The work is done by `Tools/build-bpf.sh`; this only declares inputs and outputs so
-/// SwiftPM reruns it when any BPF source or header changes.
+/// Compiles every `*.c` of the `BPF/` folder beside the target's `Sources/` folder with the
+/// toolchain's clang (`-target bpf`) and embeds the objects in the target as a generated Swift
+/// source: `BPF/` in UsherBPF, so `swift build` alone produces a self-contained `usher`;
+/// `Benchmarks/BPF/` in UsherBenchKit, so the benchmark's programs stay out of `usher`. The work
+/// is done by `Tools/build-bpf.sh`; this only declares inputs and outputs so SwiftPM reruns it
+/// when any BPF source or header changes.
 @main
 struct BPFObjects: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let root = context.package.directoryURL
-        let bpfDir = root.appending(path: "BPF")
+        // Sources/UsherBPF -> BPF, Benchmarks/Sources/UsherBenchKit -> Benchmarks/BPF.
+        let bpfDir = target.directoryURL.deletingLastPathComponent().deletingLastPathComponent().appending(path: "BPF")
         let script = root.appending(path: "Tools/build-bpf.sh")
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedBPFObjects.swift")
         let clang = try context.tool(named: "clang").url

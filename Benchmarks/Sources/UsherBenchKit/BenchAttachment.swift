@@ -1,8 +1,9 @@
-import CLibBPF
+import CUsherBench
 import Foundation
+import UsherBPF
 import UsherCore
 
-/// One of the benchmark lab's own XDP programs (BPF/usher_bench.c, BPF/usher_floor.c) attached
+/// One of the benchmark lab's own XDP programs (Benchmarks/BPF/usher_bench.c, usher_floor.c) attached
 /// in native mode to an interface of the calling thread's network namespace: a receiver that
 /// counts what arrives, the lab's wire (a switch by destination MAC), or the floor reflector.
 /// Each attachment loads its own copy of the object, so each receiver counts on its own. The
@@ -27,33 +28,21 @@ public final class BenchAttachment {
         self.program = program
         self.interface = interface
         let (objectName, programName) = Self.names(program)
-        object = try BPFObject(embedded: objectName, pinRoot: nil, programs: [programName])
+        object = try BenchObject.open(objectName, programs: [programName])
         try object.load()
-        ifindex = if_nametoindex(interface)
-        guard ifindex != 0 else {
-            throw BPFError(call: "if_nametoindex", subject: "interface \(interface)", errno: ENODEV,
-                           message: "there is no such interface in this thread's network namespace")
-        }
-        let flags = UInt32(XDP_FLAGS_DRV_MODE) | UInt32(XDP_FLAGS_UPDATE_IF_NOEXIST)
-        let result = bpf_xdp_attach(Int32(ifindex), try object.programFD(named: programName), flags, nil)
-        guard result == 0 else {
-            throw BPFError.call("bpf_xdp_attach", on: "interface \(interface) (\(programName))", errno: -result,
-                                hint: BPFError.hint(for: -result))
-        }
+        ifindex = try NativeXDP.attach(programFD: try object.programFD(named: programName), interface: interface,
+                                       programName: programName)
     }
 
     /// Removes the program from the interface (call it in the interface's namespace).
     public func detach() throws {
-        let result = bpf_xdp_detach(Int32(ifindex), UInt32(XDP_FLAGS_DRV_MODE), nil)
-        guard result == 0 else {
-            throw BPFError.call("bpf_xdp_detach", on: "interface \(interface)", errno: -result)
-        }
+        try NativeXDP.detach(ifindex: ifindex, interface: interface)
     }
 
     /// Frames and bytes the counter has seen (every CPU's share added up).
     public func arrived() throws -> (packets: UInt64, bytes: UInt64) {
-        let values = try perCPU(BenchName.arrived, words: 2)
-        return (values.map { $0[0] }.reduce(0, &+), values.map { $0[1] }.reduce(0, &+))
+        let values: [usher_bench_arrivals] = try object.mapFD(named: BenchName.arrived).lookupPerCPU(UInt32(0))
+        return (values.map(\.packets).reduce(0, &+), values.map(\.bytes).reduce(0, &+))
     }
 
     /// The wire: frames to `mac` leave by the interface of index `port` (this namespace).
@@ -65,7 +54,8 @@ public final class BenchAttachment {
 
     /// The wire: frames dropped because no port has their destination MAC.
     public func unknownDestinations() throws -> UInt64 {
-        try perCPU(BenchName.unknown, words: 1).map { $0[0] }.reduce(0, &+)
+        let values: [UInt64] = try object.mapFD(named: BenchName.unknown).lookupPerCPU(UInt32(0))
+        return values.reduce(0, &+)
     }
 
     // MARK: Pieces
@@ -76,17 +66,5 @@ public final class BenchAttachment {
         case .wire: return (BenchName.object, BenchName.switchProgram)
         case .floor: return (BenchName.floorObject, BenchName.floor)
         }
-    }
-
-    /// Entry 0 of a per-CPU array map of `words` 64-bit values: one array per possible CPU.
-    private func perCPU(_ mapName: String, words: Int) throws -> [[UInt64]] {
-        let map = try object.mapFD(named: mapName)
-        let cpus = try BPFSystem.possibleCPUs()
-        var values = [UInt64](repeating: 0, count: cpus * words)
-        var zero: UInt32 = 0
-        guard bpf_map_lookup_elem(map.fd, &zero, &values) == 0 else {
-            throw BPFError.call("bpf_map_lookup_elem", on: "map \(mapName)", errno: errno)
-        }
-        return (0..<cpus).map { Array(values[($0 * words)..<($0 * words + words)]) }
     }
 }

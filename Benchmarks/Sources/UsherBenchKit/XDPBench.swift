@@ -1,9 +1,10 @@
-import CLibBPF
 import CUsherABI
+import CUsherBench
 import Foundation
+import UsherBPF
 
 /// Runs XDP programs for the benchmark harness with BPF_PROG_TEST_RUN, each iteration on the
-/// original frame: `usher_bench_wrap` (BPF/usher_bench.c) puts the frame back and gives it the
+/// original frame: `usher_bench_wrap` (Benchmarks/BPF/usher_bench.c) puts the frame back and gives it the
 /// iteration's flow, then tail-calls the program under test. The balancer is loaded against the
 /// data plane's pinned maps (so `Dataplane.apply` configures it and `readStats` counts what it
 /// did), optionally with a connection-tracking table of its own, larger than the pinned one.
@@ -23,36 +24,20 @@ public final class XDPBench {
     /// Entries the balancer's connection-tracking table holds at most.
     public let conntrackCapacity: UInt32
     /// The map flags of the balancer's connection-tracking table (BPF_F_NO_COMMON_LRU or 0).
-    public var conntrackFlags: UInt32 { get throws { try conntrack.info().map_flags } }
+    public var conntrackFlags: UInt32 { get throws { try conntrack.mapFlags() } }
 
     /// Loads the wrapper, the floor and the balancer (against `dataplane`'s pinned maps; with a
     /// private LRU table of `conntrackEntries` flows instead of the pinned one when given, made
     /// with `conntrackFlags`: 0 for one common LRU list, BPF_F_NO_COMMON_LRU for one per CPU).
     public init(dataplane: Dataplane, conntrackEntries: UInt32? = nil, conntrackFlags: UInt32 = 0) throws {
-        bench = try BPFObject(embedded: BenchName.object, pinRoot: nil,
-                              programs: [BenchName.wrap, BenchName.empty, BenchName.probe])
+        bench = try BenchObject.open(BenchName.object, programs: [BenchName.wrap, BenchName.empty, BenchName.probe])
         try bench.load()
-        floorObject = try BPFObject(embedded: BenchName.floorObject, pinRoot: nil, programs: [BenchName.floor])
+        floorObject = try BenchObject.open(BenchName.floorObject, programs: [BenchName.floor])
         try floorObject.load()
         balancer = try dataplane.openProgramObject(ProgramName.balancer)
         if let entries = conntrackEntries {
-            let map = try balancer.map(named: MapName.conntrack)
-            // The same name: libbpf renames the map after the fd it reuses.
-            let fd = withLibbpfOptions(bpf_map_create_opts.self) { opts in
-                opts.pointee.map_flags = conntrackFlags
-                return bpf_map_create(BPF_MAP_TYPE_LRU_HASH, MapName.conntrack, UInt32(MemoryLayout<usher_flow_key>.size),
-                               UInt32(MemoryLayout<usher_flow>.size), entries, opts)
-            }
-            guard fd >= 0 else {
-                throw BPFError.call("bpf_map_create", on: "a connection-tracking table of \(entries) flows", errno: errno,
-                                    hint: "it needs about \(UInt64(entries) * 120 / 1_000_000) MB of kernel memory")
-            }
-            let owned = OwnedFD(fd)
-            bpf_map__set_pin_path(map, nil) // never pinned: the data plane's table stays as it is
-            guard bpf_map__reuse_fd(map, fd) == 0 else {
-                throw BPFError.call("bpf_map__reuse_fd", on: "map \(MapName.conntrack)", errno: errno)
-            }
-            privateConntrack = owned
+            // Never pinned: the data plane's table stays as it is.
+            privateConntrack = try balancer.bindNewMap(named: MapName.conntrack, entries: entries, flags: conntrackFlags)
             conntrackCapacity = entries
         } else {
             privateConntrack = nil
@@ -97,18 +82,14 @@ public final class XDPBench {
     /// The frames the probe recorded for its first `count` iterations (at most 1024, each cut
     /// to 128 bytes).
     public func probeRecords(_ count: Int) throws -> [[UInt8]] {
-        let size = 4 + BenchKnob.probeBytes
-        var out: [[UInt8]] = []
-        for slot in 0..<UInt32(min(count, BenchKnob.probeSlots)) {
-            var key = slot
-            var value = [UInt8](repeating: 0, count: size)
-            guard bpf_map_lookup_elem(records.fd, &key, &value) == 0 else {
-                throw BPFError.call("bpf_map_lookup_elem", on: "map \(BenchName.records)", errno: errno)
+        try (0..<UInt32(min(count, Int(USHER_BENCH_PROBE_SLOTS)))).map { slot in
+            guard let record: usher_bench_record = try records.lookup(slot) else {
+                throw BPFError(call: "bpf_map_lookup_elem", subject: "map \(BenchName.records)", errno: ENOENT,
+                               message: "the probe's slot \(slot) is missing")
             }
-            let length = Int(UInt32(value[0]) | UInt32(value[1]) << 8 | UInt32(value[2]) << 16 | UInt32(value[3]) << 24)
-            out.append(Array(value[4..<(4 + min(length, BenchKnob.probeBytes))]))
+            let length = min(Int(record.len), Int(USHER_BENCH_PROBE_BYTES))
+            return withUnsafeBytes(of: record.bytes) { Array($0.prefix(length)) }
         }
-        return out
     }
 
     /// Writes `count` established flows into the balancer's connection-tracking table: those of
@@ -127,18 +108,11 @@ public final class XDPBench {
         var start = firstIndex
         while start < firstIndex + count {
             let end = min(firstIndex + count, start + chunk)
-            var keys = (start..<end).map { layout.flowKey(of: variation.apply(to: frame, index: $0)) }
-            var values = (start..<end).map { idx in
+            let keys = (start..<end).map { layout.flowKey(of: variation.apply(to: frame, index: $0)) }
+            let values = (start..<end).map { idx in
                 usher_flow(real_id: realIDs[Int(idx) % realIDs.count], service_id: serviceID, last_seen_ns: seen)
             }
-            var n = end - start
-            let result = withLibbpfOptions(bpf_map_batch_opts.self) { opts in
-                opts.pointee.elem_flags = UInt64(BPF_ANY)
-                return bpf_map_update_batch(conntrack.fd, &keys, &values, &n, opts)
-            }
-            guard result == 0 else {
-                throw BPFError.call("bpf_map_update_batch", on: "map \(MapName.conntrack)", errno: errno)
-            }
+            try conntrack.updateBatch(keys: keys, values: values)
             start = end
         }
     }

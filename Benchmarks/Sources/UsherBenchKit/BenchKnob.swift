@@ -1,30 +1,21 @@
-/// Indices of the `usher_bench_knobs` map of `BPF/usher_bench.c` (enum usher_bench_knob there),
-/// and its sizes. The harness's tests (a probe recording every iteration's frame) fail if the two
-/// ever disagree.
-enum BenchKnob {
-    static let frameLength: UInt32 = 0
-    static let stride: UInt32 = 1
-    static let modulus: UInt32 = 2
-    /// Field k's knobs start at field0 + 5k: offset, width, shift, mask, base.
-    static let field0: UInt32 = 3
-    static let fieldKnobs: UInt32 = 5
-    /// usher_bench_gen only: offset of the L4 checksum that field 0 is summed into (0: none).
-    static let checksum: UInt32 = 13
-    static let count = 14
+import CUsherBench
 
-    static let maxFrame = 512
-    static let probeBytes = 128
-    static let probeSlots = 1024
+/// The settings of `usher_bench_knobs` (Benchmarks/BPF/usher_bench.c), by the indices and sizes
+/// that Benchmarks/BPF/include/usher/bench.h defines for both sides.
+enum BenchKnob {
+    static let count = Int(USHER_BENCH_KNOB_MAX.rawValue)
+    static let maxFrame = Int(USHER_BENCH_MAX_FRAME)
 
     /// The knob values for `frame` varied by `variation`, in index order.
     static func values(length: Int, variation: FlowVariation, checksumOffset: Int = 0) -> [UInt32] {
         var knobs = [UInt32](repeating: 0, count: count)
-        knobs[Int(frameLength)] = UInt32(length)
-        knobs[Int(checksum)] = UInt32(checksumOffset)
-        knobs[Int(stride)] = variation.stride
-        knobs[Int(modulus)] = variation.modulus
+        knobs[index(USHER_BENCH_FRAME_LEN)] = UInt32(length)
+        knobs[index(USHER_BENCH_CSUM)] = UInt32(checksumOffset)
+        knobs[index(USHER_BENCH_STRIDE)] = variation.stride
+        knobs[index(USHER_BENCH_MODULUS)] = variation.modulus
         for (k, field) in variation.fields.prefix(2).enumerated() {
-            let first = Int(field0) + k * Int(fieldKnobs)
+            // Field k's knobs: offset, width, shift, mask, base.
+            let first = index(USHER_BENCH_FIELD0) + k * Int(USHER_BENCH_FIELD_KNOBS)
             knobs[first] = field.offset
             knobs[first + 1] = UInt32(field.width)
             knobs[first + 2] = UInt32(field.shift)
@@ -33,9 +24,11 @@ enum BenchKnob {
         }
         return knobs
     }
+
+    private static func index(_ knob: usher_bench_knob) -> Int { Int(knob.rawValue) }
 }
 
-/// The names in `BPF/usher_bench.c`.
+/// The names in `Benchmarks/BPF/usher_bench.c` and `usher_floor.c`.
 enum BenchName {
     static let object = "usher_bench"
     static let wrap = "usher_bench_wrap"

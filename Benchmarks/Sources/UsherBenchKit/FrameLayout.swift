@@ -1,4 +1,5 @@
 import CUsherABI
+import UsherBPF
 
 /// Where the flow of a TCP or UDP frame sits (Ethernet, IPv4 without options or IPv6 without
 /// extension headers, no VLAN tag): what the benchmark harness needs to vary flows and to write

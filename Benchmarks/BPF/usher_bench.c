@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * Programs of the benchmark harness (Benchmarks/, Docs/BENCHMARKS.md); `usher` never attaches
- * them.
+ * Programs of the benchmark harness (Benchmarks/, Docs/BENCHMARKS.md), embedded in
+ * usher-bench only; `usher` does not carry them. Knobs and records: usher/bench.h.
  *
  * BPF_PROG_TEST_RUN with `repeat` runs every iteration on the frame as the previous iteration
  * left it: a frame that usher_balance encapsulated comes back as IP-in-IP and takes another
@@ -26,22 +26,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#define USHER_BENCH_MAX_FRAME 512    /* bytes of the stored original frame */
-#define USHER_BENCH_PROBE_BYTES 128  /* bytes of each frame the probe records */
-#define USHER_BENCH_PROBE_SLOTS 1024 /* iterations the probe records */
-
-/* Indices of usher_bench_knobs (Sources/UsherBPF/BenchKnob.swift mirrors them). */
-enum usher_bench_knob {
-	USHER_BENCH_FRAME_LEN = 0, /* bytes of the original frame, 1..USHER_BENCH_MAX_FRAME */
-	USHER_BENCH_STRIDE = 1,    /* idx = (i * stride) % modulus */
-	USHER_BENCH_MODULUS = 2,   /* 0: none */
-	USHER_BENCH_FIELD0 = 3,    /* offset, width (0, 1, 2 or 4), shift, mask, base */
-	USHER_BENCH_FIELD1 = 8,
-	USHER_BENCH_CSUM = 13,     /* usher_bench_gen: offset of the L4 checksum field 0 is summed in, 0: none */
-	USHER_BENCH_KNOB_MAX = 14,
-};
-
-#define USHER_BENCH_FIELD_KNOBS 5
+#include "usher/bench.h"
 
 /* Settings written by the harness before a run, indexed by enum usher_bench_knob. */
 struct {
@@ -52,10 +37,6 @@ struct {
 } usher_bench_knobs SEC(".maps");
 
 /* The original frame, written by the harness. */
-struct usher_bench_frame {
-	__u8 bytes[USHER_BENCH_MAX_FRAME];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
@@ -80,11 +61,6 @@ struct {
 } usher_bench_target SEC(".maps");
 
 /* Frames that reached a receiver: packets and bytes, per CPU (usher_bench_count). */
-struct usher_bench_arrivals {
-	__u64 packets;
-	__u64 bytes;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
@@ -109,11 +85,6 @@ struct {
 } usher_bench_unknown SEC(".maps");
 
 /* What the probe saw in iteration i (slot i), for the first USHER_BENCH_PROBE_SLOTS. */
-struct usher_bench_record {
-	__u32 len; /* bytes of the frame as the iteration saw it */
-	__u8 bytes[USHER_BENCH_PROBE_BYTES];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);

@@ -1,8 +1,7 @@
-import CLibBPF
-import CUsherABI
 import Foundation
+import UsherBPF
 
-/// The lab's traffic generator: `usher_bench_gen` (BPF/usher_bench.c) run by BPF_PROG_TEST_RUN
+/// The lab's traffic generator: `usher_bench_gen` (Benchmarks/BPF/usher_bench.c) run by BPF_PROG_TEST_RUN
 /// with `BPF_F_TEST_XDP_LIVE_FRAMES`. Every iteration puts the original frame back, gives it the
 /// iteration's flow (and brings the TCP/UDP checksum up to date when asked), and transmits it
 /// with XDP_TX out of the interface named as ingress, as a NIC's driver would. The count is the
@@ -18,7 +17,7 @@ public final class XDPLiveGenerator {
     private var frame: [UInt8] = []
 
     public init() throws {
-        object = try BPFObject(embedded: BenchName.object, pinRoot: nil, programs: [BenchName.generator])
+        object = try BenchObject.open(BenchName.object, programs: [BenchName.generator])
         try object.load()
         knobs = try object.mapFD(named: BenchName.knobs)
         frameMap = try object.mapFD(named: BenchName.frame)
@@ -62,43 +61,10 @@ public final class XDPLiveGenerator {
     public func send(count: UInt32, interface: String, firstIteration: UInt64, batchSize: UInt32 = 64) throws -> UInt64 {
         try requirePrepared()
         guard count > 0 else { return 0 }
-        let ifindex = if_nametoindex(interface)
-        guard ifindex != 0 else {
-            throw BPFError(call: "if_nametoindex", subject: "interface \(interface)", errno: ENODEV,
-                           message: "there is no such interface in this thread's network namespace")
-        }
         try iterations.update(UInt32(0), firstIteration)
-        var ctx = xdp_md()
-        ctx.data_end = UInt32(frame.count)
-        ctx.ingress_ifindex = ifindex
-        var input = frame
-        let fd = try object.programFD(named: BenchName.generator)
-        var start = timespec(), end = timespec()
-        let (result, code) = withLibbpfOptions(bpf_test_run_opts.self) { opts in
-            opts.pointee.repeat = Int32(clamping: count)
-            opts.pointee.flags = UInt32(BPF_F_TEST_XDP_LIVE_FRAMES)
-            opts.pointee.batch_size = batchSize
-            let r = input.withUnsafeMutableBytes { bytes in
-                withUnsafeMutablePointer(to: &ctx) { ctxPointer in
-                    opts.pointee.data_in = UnsafeRawPointer(bytes.baseAddress)
-                    opts.pointee.data_size_in = UInt32(bytes.count)
-                    opts.pointee.ctx_in = UnsafeRawPointer(ctxPointer)
-                    opts.pointee.ctx_size_in = UInt32(MemoryLayout<xdp_md>.size)
-                    clock_gettime(CLOCK_MONOTONIC, &start)
-                    let r = bpf_prog_test_run_opts(fd, opts)
-                    clock_gettime(CLOCK_MONOTONIC, &end)
-                    return r
-                }
-            }
-            return (r, errno)
-        }
-        guard result == 0 else {
-            throw BPFError.call("bpf_prog_test_run_opts", on: "program \(BenchName.generator) (live frames out of \(interface))",
-                                errno: result < 0 ? -result : code,
-                                hint: "live frames need kernel 5.18 or later and an interface that can transmit XDP frames")
-        }
-        let ns = (Int64(end.tv_sec) - Int64(start.tv_sec)) * 1_000_000_000 + Int64(end.tv_nsec) - Int64(start.tv_nsec)
-        return UInt64(max(ns, 0))
+        return try ProgramTestRun.sendLive(fd: try object.programFD(named: BenchName.generator), frame: frame,
+                                           count: count, interface: interface, batchSize: batchSize,
+                                           subject: BenchName.generator)
     }
 
     private func requirePrepared() throws {

@@ -1,6 +1,6 @@
-import CLibBPF
 import CUsherABI
 import Foundation
+import UsherBPF
 
 /// The long-running state of the connection-tracking table: a balancer that has run for a while
 /// has filled its table to capacity and seen flows leave, so its free entries come back in the
@@ -30,14 +30,8 @@ extension XDPBench {
         while true {
             let keys: [usher_flow_key] = try conntrack.entries(as: (usher_flow_key, usher_flow).self, limit: 65536).map(\.0)
             if keys.isEmpty { return }
-            var count = UInt32(keys.count)
-            let result = withLibbpfOptions(bpf_map_batch_opts.self) { opts in
-                keys.withUnsafeBufferPointer { bpf_map_delete_batch(conntrack.fd, $0.baseAddress, &count, opts) }
-            }
-            // ENOENT: an entry evicted between the read and the delete; the next pass sees the rest.
-            guard result == 0 || errno == ENOENT else {
-                throw BPFError.call("bpf_map_delete_batch", on: "map \(MapName.conntrack)", errno: errno)
-            }
+            // An entry evicted between the read and the delete is skipped; the next pass sees the rest.
+            try conntrack.deleteBatch(keys: keys)
         }
     }
 

@@ -1,3 +1,5 @@
+import UsherBPF
+
 /// One BPF_PROG_TEST_RUN of the benchmark: what the last iteration decided and left, and how
 /// long the iterations took.
 public struct BenchRun: Hashable, Sendable {

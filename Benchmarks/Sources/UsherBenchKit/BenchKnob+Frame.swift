@@ -1,5 +1,6 @@
-import CLibBPF
+import CUsherBench
 import Foundation
+import UsherBPF
 
 extension BenchKnob {
     /// Checks a frame and how iterations vary its flow against what usher_bench.c can hold,
@@ -17,11 +18,9 @@ extension BenchKnob {
             throw BPFError(call: caller, subject: "flow variation",
                            message: "at most 2 fields of 1, 2 or 4 bytes, inside the \(frame.count)-byte frame")
         }
-        var padded = frame + [UInt8](repeating: 0, count: maxFrame - frame.count)
-        var zero: UInt32 = 0
-        guard bpf_map_update_elem(frameMap.fd, &zero, &padded, UInt64(BPF_ANY)) == 0 else {
-            throw BPFError.call("bpf_map_update_elem", on: "map \(BenchName.frame)", errno: errno)
-        }
+        var stored = usher_bench_frame()
+        withUnsafeMutableBytes(of: &stored.bytes) { $0.copyBytes(from: frame) } // the rest stays 0
+        try frameMap.update(UInt32(0), stored)
         try knobs.updateArray(values(length: frame.count, variation: variation, checksumOffset: checksumOffset))
     }
 }

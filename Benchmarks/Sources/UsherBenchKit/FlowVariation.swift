@@ -1,4 +1,6 @@
-/// How the benchmark wrapper (`BPF/usher_bench.c`) gives each test-run iteration a flow of its
+import UsherBPF
+
+/// How the benchmark wrapper (`Benchmarks/BPF/usher_bench.c`) gives each test-run iteration a flow of its
 /// own: iteration i has the flow index `idx = (i * stride) % modulus` (no modulus when it is 0),
 /// and each field gets `base + ((idx >> shift) & mask)` written big-endian at its offset.
 /// `apply(to:iteration:)` computes here exactly what the kernel writes, so the harness knows
