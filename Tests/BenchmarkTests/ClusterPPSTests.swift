@@ -49,6 +49,7 @@ struct ClusterPPSTests {
             #expect(result.sharedRows?.map(\.balancers) == [1, 2, 3])
             #expect(result.pinning.filter { $0.contains("held to 12% of its CPU") }.count == 3)
             #expect(text.contains("**Without quotas**"))
+            #expect(text.contains("which the first table stands in for"))
             if let (root, _) = CPUQuota.controller() {
                 let groups = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0.hasPrefix("usher-bench-") }
                 #expect(groups.isEmpty, "quota groups left: \(groups)")

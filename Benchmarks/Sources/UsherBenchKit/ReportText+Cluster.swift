@@ -175,7 +175,8 @@ extension ReportText {
                 + "traffic, leave \(balancerCores) for the balancers; a second or third balancer on the same core adds a next "
                 + "hop but no cycles, so 3 cannot beat 2" + (balancerCores == 1 ? " (nor 2 beat 1)" : "")
                 + "; a core per balancer and enough for the traffic (the router's one receive queue included) are "
-                + "what the figure needs to grow with the nodes")
+                + "what the figure needs to grow with the nodes"
+                + (r.budgetPercent == nil ? "" : ", which the first table stands in for with an equal share of a core each"))
         }
         return notes.isEmpty ? "" : "**Reading.** " + notes.map { $0.prefix(1).uppercased() + $0.dropFirst() }
             .joined(separator: ". ") + ".\n\n"
