@@ -15,7 +15,7 @@ import Foundation
 ///   user-space tasks, and for kernel threads on kernels before 6.18.
 /// `remove()` (also run by `deinit`) moves what is left back to the root and deletes the group.
 public final class CPUQuota {
-    public enum Scheduler: String, Sendable { case realtime, fair }
+    public enum Scheduler: String, Codable, Sendable { case realtime, fair }
 
     public let path: String
     public let percent: Double
@@ -82,20 +82,6 @@ public final class CPUQuota {
     /// under `scheduler` (SCHED_FIFO for `.realtime`, SCHED_OTHER for `.fair`).
     public func add(pid: Int32) throws {
         try Self.write("\(pid)", to: "\(path)/\(v2 ? "cgroup.procs" : "tasks")")
-    }
-
-    /// CPU time the group's tasks spent, from the controller's own accounting.
-    public var usageSeconds: Double? {
-        if v2 {
-            guard let text = try? String(contentsOfFile: "\(path)/cpu.stat", encoding: .utf8) else { return nil }
-            for line in text.split(separator: "\n") where line.hasPrefix("usage_usec ") {
-                return Double(line.dropFirst("usage_usec ".count)).map { $0 / 1e6 }
-            }
-            return nil
-        }
-        // cpuacct.usage sits beside cpu's files only when the two share a mount; absent otherwise.
-        return (try? String(contentsOfFile: "\(path)/cpuacct.usage", encoding: .utf8))
-            .flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }.map { $0 / 1e9 }
     }
 
     /// Moves the group's tasks back to the root and deletes it. Idempotent.

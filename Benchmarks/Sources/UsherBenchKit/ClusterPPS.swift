@@ -81,7 +81,7 @@ public struct ClusterPPS {
                 quotas = try mode.map { percent in
                     try lab.balancers.map { try CPUQuota(name: "usher-bench-\(lab.tag)-lb\($0)", percent: percent) }
                 } ?? []
-                if let quota = quotas.first { result.budgetScheduler = quota.scheduler.rawValue }
+                if let quota = quotas.first { result.budgetScheduler = quota.scheduler }
                 let pinning = try pin(lab, sourceCpus: sourceCpus, balancerCpus: balancerCpus, quotas: quotas)
                 if mode == budget { result.pinning = pinning } else { result.sharedPinning = pinning }
                 for size in sizes {

@@ -87,8 +87,8 @@ public struct ClusterPPSResult: Codable, Sendable {
     public var pinning: [String]
     /// Each balancer's share of its CPU (a quota, percent) in `rows`; nil: no quota.
     public var budgetPercent: Double?
-    /// Which bandwidth limit held the quota (`CPUQuota.Scheduler`: realtime or fair).
-    public var budgetScheduler: String?
+    /// Which bandwidth limit held the quota.
+    public var budgetScheduler: CPUQuota.Scheduler?
     public var rows: [Row] = []
     /// With quotas: the same sizes run without them, the balancers sharing their CPU whole.
     public var sharedRows: [Row]?

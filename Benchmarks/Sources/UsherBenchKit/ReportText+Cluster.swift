@@ -31,7 +31,7 @@ extension ReportText {
                 out += "There are not enough cores for one per balancer and one for the traffic, so each balancer gets a CPU "
                 out += "of its own another way: "
             }
-            if r.budgetScheduler == CPUQuota.Scheduler.fair.rawValue {
+            if r.budgetScheduler == .fair {
                 out += String(format: "its thread (SCHED_OTHER) is held to %.0f%% of its CPU by a CFS quota (a cgroup per "
                     + "balancer, 100 ms periods). ", budget)
             } else {
