@@ -285,12 +285,13 @@ def main():
         threading.Thread(target=server.serve_forever, daemon=True).start()
     for sock in udp:
         threading.Thread(target=serve_udp, args=(sock, args.name), daemon=True).start()
+    # Every log line is already flushed: on SIGTERM/SIGINT there is nothing left to save. Set
+    # before the ready file, so that a stop right after a start cannot find Python's default.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
     if args.ready:
         open(args.ready, "w").close()
 
-    # Every log line is already flushed: on SIGTERM/SIGINT there is nothing left to save.
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
     while True:
         signal.pause()
 
