@@ -12,8 +12,9 @@
         N request/response exchanges, each from its own UDP port (a new flow each), 3 tries of
         --timeout each; an answer counts only if it comes from HOST:P. Prints
         {"requests", "ok", "failed", "by_real", "seen": [[real, client, local, local_port]: n], "errors"}
-    lab-client.py hold HOST [--port P] --connections N
-        opens N TCP connections and holds them all open at once, then sends one GET / on each;
+    lab-client.py hold HOST [--port P] --connections N [--pause-file PATH]
+        opens N TCP connections and holds them all open at once (with --pause-file, idle until
+        PATH exists; PATH.open says when all are open), then sends one GET / on each;
         prints {"connections", "established", "open_at_once", "ok", "failed", "by_body", "errors",
         "connect_seconds", "seconds"}
     lab-client.py transfer HOST [--port P] --bytes N
@@ -237,6 +238,13 @@ def run_hold(args):
     connect_seconds = time.monotonic() - start
     for sock in [s for s, v in state.items() if v == "connecting"]:
         fail(sock, "connect: no answer before the deadline")
+    if args.pause_file:
+        # Open and idle until the caller says go (PATH exists): PATH.open tells it they are open.
+        with open(args.pause_file + ".open", "w") as ready:
+            json.dump({"established": established}, ready)
+        while not os.path.exists(args.pause_file) and time.monotonic() < deadline:
+            for key, _ in sel.select(timeout=0.2):
+                fail(key.fileobj, "closed by the server while idle")
     # 2. Every connection still open sends its request; read until the server closes.
     request = f"GET / HTTP/1.1\r\nHost: {args.host}\r\nConnection: close\r\n\r\n".encode()
     for sock in [s for s, v in state.items() if v == "open"]:
@@ -357,6 +365,7 @@ def main():
     hold.add_argument("--pace", type=int, default=256, help="handshakes in flight at most")
     hold.add_argument("--deadline", type=float, default=60.0, help="seconds for the whole run")
     hold.add_argument("--source-port", type=int, help="connection i uses source port N+i")
+    hold.add_argument("--pause-file", help="once all are open, write PATH.open and wait for PATH before the requests")
     transfer = sub.add_parser("transfer", help="an upload and a download, checked byte for byte")
     transfer.add_argument("host")
     transfer.add_argument("--port", type=int, default=80)

@@ -248,6 +248,10 @@ class Lab:
     def stats(self):
         return json.loads(self.usher("stats", "--json").stdout)
 
+    def flows(self, *filters, limit=100000):
+        """`usher flows --json` on the balancer: {"flows": [...], "shown", "total"}."""
+        return json.loads(self.usher("flows", "--json", "--limit", limit, *filters).stdout)
+
     def source_ports(self, count):
         first = self.next_port
         self.next_port += count
