@@ -18,21 +18,33 @@ public enum BenchCommand {
             FileHandle.standardError.write(Data((usage + "\n").utf8))
             return 64
         }
-        var options: [String: String] = [:]
-        var rest = arguments.dropFirst()
-        while let flag = rest.first {
-            rest = rest.dropFirst()
-            guard flag.hasPrefix("--"), let value = rest.first else {
-                FileHandle.standardError.write(Data("usher-bench: \(flag) needs a value\n\(usage)\n".utf8))
+        if ["--help", "-h", "help"].contains(part) {
+            print(usage)
+            return 0
+        }
+        do {
+            var options = try BenchOptions(arguments.dropFirst())
+            let command = options.string("command") ?? "usher-bench " + arguments.joined(separator: " ")
+            guard let run = try prepare(part, &options, command: command) else {
+                FileHandle.standardError.write(Data("usher-bench: unknown part '\(part)'\n\(usage)\n".utf8))
                 return 64
             }
-            options[String(flag.dropFirst(2))] = value
-            rest = rest.dropFirst()
+            try options.checkAllUsed(by: part)
+            try run()
+            return 0
+        } catch let error as BenchOptions.UsageError {
+            FileHandle.standardError.write(Data("usher-bench \(part): \(error)\n\(usage)\n".utf8))
+            return 64
+        } catch {
+            FileHandle.standardError.write(Data("usher-bench \(part): \(error)\n".utf8))
+            return 1
         }
-        let out = options["out"] ?? "Docs/bench/results"
-        let command = options["command"] ?? "usher-bench " + arguments.joined(separator: " ")
-        let rounds = options["rounds"].flatMap { Int($0) }
-        let iterations = options["iterations"].flatMap { UInt32($0) }
+    }
+
+    /// Reads the part's options (a usage error for a bad one) and returns what runs it; nil for
+    /// an unknown part.
+    private static func prepare(_ part: String, _ options: inout BenchOptions, command: String) throws -> (() throws -> Void)? {
+        let out = options.string("out") ?? "Docs/bench/results"
         let started = Date(), machine = Machine.current()
         func finish<B: Codable & Sendable>(_ body: B) throws {
             let result = PartResult(part: part, command: command, started: started,
@@ -40,76 +52,82 @@ public enum BenchCommand {
             try result.write(to: out)
             Progress.say("\(part): results in \(out)/\(part).json")
         }
-        do {
-            switch part {
-            case "xdp-cost":
-                var bench = XDPCost()
-                if let rounds { bench.rounds = rounds }
-                if let iterations { bench.iterations = iterations }
-                try finish(try bench.run())
-            case "flows":
-                var bench = FlowScale()
-                if let rounds { bench.rounds = rounds }
-                if let iterations { bench.iterations = iterations }
-                if let sizes = options["tables"] {
-                    bench.tableSizes = sizes.split(separator: ",").compactMap { UInt32($0) }
-                }
-                try finish(try bench.run())
-            case "control-plane":
-                var bench = ControlPlane()
-                if let rounds { bench.rounds = rounds }
-                if let services = options["services"].flatMap({ Int($0) }) { bench.services = services }
-                try finish(try bench.run())
-            case "lab-pps":
-                var bench = LabPPS()
-                if let rounds { bench.rounds = rounds }
-                if let frames = options["frames"].flatMap({ UInt32($0) }) { bench.framesPerRun = frames }
-                if let flows = options["flows"].flatMap({ UInt32($0) }) { bench.flows = flows }
-                if let seconds = options["seconds"].flatMap({ Double($0) }) { bench.secondsPerRun = seconds }
-                bench.tag = options["tag"]
-                try finish(try bench.run())
-            case "cluster":
-                var bench = ClusterPPS()
-                if let rounds { bench.rounds = rounds }
-                if let frames = options["frames"].flatMap({ UInt32($0) }) { bench.framesPerRun = frames }
-                if let flows = options["flows"].flatMap({ UInt32($0) }) { bench.flows = flows }
-                if let seconds = options["seconds"].flatMap({ Double($0) }) { bench.secondsPerRun = seconds }
-                if let budget = options["balancer-budget"] {
-                    guard let percent = Double(budget), percent > 0, percent <= 100 else {
-                        FileHandle.standardError.write(Data("usher-bench: --balancer-budget '\(budget)': give a percentage of one CPU, more than 0 and at most 100\n".utf8))
-                        return 64
-                    }
-                    bench.budgetPercent = percent
-                }
-                bench.tag = options["tag"]
-                try finish(try bench.run())
-            case "proxy":
-                var bench = ProxyBench()
-                if let rounds { bench.rounds = rounds }
-                if let seconds = options["seconds"].flatMap({ Int($0) }) { bench.seconds = seconds }
-                if let connections = options["connections"].flatMap({ Int($0) }) { bench.connections = connections }
-                if let usher = options["usher"] { bench.usher = usher }
-                try finish(try bench.run())
-            case "health":
-                var bench = HealthBench()
-                if let targets = options["targets"].flatMap({ Int($0) }) { bench.targets = targets }
-                if let seconds = options["seconds"].flatMap({ Double($0) }) { bench.seconds = seconds }
-                try finish(try bench.run())
-            case "report":
-                let doc = options["doc"] ?? "Docs/BENCHMARKS.md"
+        let seconds = "a number of seconds above 0, at most 3600"
+        switch part {
+        case "xdp-cost":
+            var bench = XDPCost()
+            if let rounds = try options.integer("rounds", 1...1000, as: Int.self) { bench.rounds = rounds }
+            if let iterations = try options.integer("iterations", 1...UInt32.max) { bench.iterations = iterations }
+            return { try finish(try bench.run()) }
+        case "flows":
+            var bench = FlowScale()
+            if let rounds = try options.integer("rounds", 1...1000, as: Int.self) { bench.rounds = rounds }
+            if let iterations = try options.integer("iterations", 1...UInt32.max) { bench.iterations = iterations }
+            if let sizes = try options.integers("tables", UInt32(1)...UInt32(1 << 26)) { bench.tableSizes = sizes }
+            return { try finish(try bench.run()) }
+        case "control-plane":
+            var bench = ControlPlane()
+            if let rounds = try options.integer("rounds", 1...1000, as: Int.self) { bench.rounds = rounds }
+            if let services = try options.integer("services", 1...100_000, as: Int.self) { bench.services = services }
+            return { try finish(try bench.run()) }
+        case "lab-pps":
+            var bench = LabPPS()
+            try readLabRun(&bench, &options)
+            return { try finish(try bench.run()) }
+        case "cluster":
+            var bench = ClusterPPS()
+            try readLabRun(&bench, &options)
+            if let percent = try options.number("balancer-budget", 0.001...100,
+                                                what: "a percentage of one CPU, more than 0 and at most 100") {
+                bench.budgetPercent = percent
+            }
+            return { try finish(try bench.run()) }
+        case "proxy":
+            var bench = ProxyBench()
+            if let rounds = try options.integer("rounds", 1...1000, as: Int.self) { bench.rounds = rounds }
+            if let value = try options.integer("seconds", 1...3600, as: Int.self) { bench.seconds = value }
+            if let connections = try options.integer("connections", 1...100_000, as: Int.self) { bench.connections = connections }
+            if let usher = options.string("usher") { bench.usher = usher }
+            return { try finish(try bench.run()) }
+        case "health":
+            var bench = HealthBench()
+            if let targets = try options.integer("targets", 1...1_000_000, as: Int.self) { bench.targets = targets }
+            if let value = try options.number("seconds", 0.001...3600, what: seconds) { bench.seconds = value }
+            return { try finish(try bench.run()) }
+        case "report":
+            let doc = options.string("doc") ?? "Docs/BENCHMARKS.md"
+            return {
                 let plotDirectory = (URL(fileURLWithPath: doc).deletingLastPathComponent().path) + "/bench"
                 let written = try Plots.write(resultsDirectory: out, to: plotDirectory)
                 Progress.say("report: plots \(written.map { "\($0).svg" }.joined(separator: ", ")) in \(plotDirectory)")
                 try Report(resultsDirectory: out, command: command).markdown().write(toFile: doc, atomically: true, encoding: .utf8)
                 Progress.say("report: wrote \(doc)")
-            default:
-                FileHandle.standardError.write(Data("usher-bench: unknown part '\(part)'\n\(usage)\n".utf8))
-                return 64
             }
-            return 0
-        } catch {
-            FileHandle.standardError.write(Data("usher-bench \(part): \(error)\n".utf8))
-            return 1
+        default:
+            return nil
         }
     }
+
+    /// The options of the parts that run traffic through a lab of namespaces.
+    private static func readLabRun<Run: LabRunSettings>(_ run: inout Run, _ options: inout BenchOptions) throws {
+        if let rounds = try options.integer("rounds", 1...1000, as: Int.self) { run.rounds = rounds }
+        if let frames = try options.integer("frames", 1...UInt32.max) { run.framesPerRun = frames }
+        if let flows = try options.integer("flows", 1...UInt32.max) { run.flows = flows }
+        if let value = try options.number("seconds", 0.001...3600, what: "a number of seconds above 0, at most 3600") {
+            run.secondsPerRun = value
+        }
+        run.tag = options.string("tag")
+    }
 }
+
+/// What lab-pps and cluster share: rounds of a frame count and a time limit over a number of flows.
+protocol LabRunSettings {
+    var rounds: Int { get set }
+    var framesPerRun: UInt32 { get set }
+    var flows: UInt32 { get set }
+    var secondsPerRun: Double { get set }
+    var tag: String? { get set }
+}
+
+extension LabPPS: LabRunSettings {}
+extension ClusterPPS: LabRunSettings {}
