@@ -27,9 +27,11 @@ SEC("xdp")
 int usher_balance(struct xdp_md *ctx)
 {
 	struct usher_packet pkt = {};
-	const struct usher_service *svc;
+	const struct usher_service *svc = NULL;
 	const struct usher_real *real;
-	__u32 reason, real_id = USHER_NO_REAL;
+	struct usher_flow *flow = NULL;
+	__u32 reason, dst_flags, real_id = USHER_NO_REAL;
+	bool looked = false;
 	enum usher_path path;
 
 	/* Parse: a whole TCP or UDP packet over IPv4 or IPv6, or an ICMP message. Then fix the
@@ -41,8 +43,21 @@ int usher_balance(struct xdp_md *ctx)
 	if (path != USHER_PATH_L4)
 		return usher_verdict(&pkt, pkt.pass_reason);
 
-	/* Classify: through the address filter, a virtual service or a NAT flow's reply? */
-	svc = usher_classify(&pkt, &path);
+	/* Classify. A TCP packet to a dsr VIP that opens no connection is first looked up as a
+	 * tracked flow: the service its entry names, if the packet's VIP still has it, spares the
+	 * VIP's hash lookup (most packets are of established flows). Not UDP, whose flows are
+	 * often one packet: a miss looked up first costs more than the VIP's lookup saves
+	 * (Docs/ARCHITECTURE.md, "Established flows first"). Else through the address filter: a
+	 * virtual service or a NAT flow's reply? */
+	dst_flags = usher_addr_flags(pkt.flow.dst, pkt.flow.family);
+	if ((dst_flags & USHER_ADDR_F_DSR) && pkt.flow.proto == IPPROTO_TCP && !usher_tcp_opens(&pkt)) {
+		flow = bpf_map_lookup_elem(&usher_ct_v2, &pkt.flow);
+		looked = true;
+		if (flow)
+			svc = usher_lookup_flow_service(&pkt, flow->service_id);
+	}
+	if (!svc)
+		svc = usher_classify(&pkt, dst_flags, &path);
 	if (!svc) {
 		if (path == USHER_PATH_NAT_REPLY)
 			return usher_verdict(&pkt, usher_nat_reply(ctx, &pkt));
@@ -56,8 +71,10 @@ int usher_balance(struct xdp_md *ctx)
 	if (svc->mode != USHER_MODE_DSR_L2 && svc->mode != USHER_MODE_DSR_IPIP)
 		return usher_verdict(&pkt, USHER_STAT_PASS_UNSUPPORTED);
 
-	/* Look up and choose: the flow's tracked real, else Maglev's pick. */
-	real = usher_choose_real(&pkt, svc, &real_id);
+	/* Look up (unless done above) and choose: the flow's tracked real, else Maglev's pick. */
+	if (!looked)
+		flow = bpf_map_lookup_elem(&usher_ct_v2, &pkt.flow);
+	real = usher_choose_real(&pkt, svc, flow, &real_id);
 	if (!real) {
 		usher_count_no_real(svc->id);
 		return usher_verdict(&pkt, USHER_STAT_DROP_NO_REAL);

@@ -61,7 +61,8 @@ static __always_inline void usher_place(struct usher_packet *pkt, const struct u
 	pl->real = pl->stays ? pl->tracked : usher_lookup_real(pkt->slot, pl->real_id);
 }
 
-/* Returns the real server for the packet's flow (usher_place) and its id in *real_id; NULL if
+/* Returns the real server for the packet's flow (usher_place), whose entry in usher_ct_v2 the
+ * caller looked up (`flow`, NULL: untracked), and its id in *real_id; NULL if
  * the service has no real to pick (the tracked entry is left as it was). Maglev's pick is
  * tracked unless the packet is a bare SYN of an untracked tuple. Counts the flow event:
  * USHER_STAT_CT_HIT for the tracked real (also a SYN that Maglev gives the tracked real: the
@@ -71,9 +72,9 @@ static __always_inline void usher_place(struct usher_packet *pkt, const struct u
  * entry made; its SYN was the new flow), _CT_RESCHEDULED for a tracked flow whose real left the
  * service. */
 static __always_inline const struct usher_real *
-usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, __u32 *real_id)
+usher_choose_real(struct usher_packet *pkt, const struct usher_service *svc, struct usher_flow *flow,
+		  __u32 *real_id)
 {
-	struct usher_flow *flow = bpf_map_lookup_elem(&usher_ct_v2, &pkt->flow);
 	__u64 now = usher_now_ns(); /* coarse CLOCK_MONOTONIC: clock.h */
 	bool opens = usher_tcp_opens(pkt);
 	struct usher_placement pl;

@@ -205,16 +205,6 @@ static __always_inline bool usher_icmp_rewrite(struct xdp_md *ctx, const struct 
 	return true;
 }
 
-/* Whether two addresses (16-byte fields, IPv4 zero-padded) are equal. */
-static __always_inline bool usher_addr_eq(const __u8 *a, const __u8 *b)
-{
-	__u32 x[4], y[4];
-
-	__builtin_memcpy(x, a, 16);
-	__builtin_memcpy(y, b, 16);
-	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]));
-}
-
 /* Translates an ICMP error about a nat/gateway flow towards the side that sent the quoted
  * packet's original; returns TX/REDIRECT (counted NAT_ICMP too), or USHER_STAT_PASS_NOT_L4
  * for anything else, untouched. */

@@ -25,6 +25,16 @@ static __always_inline __u8 usher_running_slot(const __u32 *zero)
 	return gen ? USHER_GEN_SLOT(gen->number) : 0;
 }
 
+/* Whether two addresses (16-byte fields, IPv4 zero-padded) are equal. */
+static __always_inline bool usher_addr_eq(const __u8 *a, const __u8 *b)
+{
+	__u32 x[4], y[4];
+
+	__builtin_memcpy(x, a, 16);
+	__builtin_memcpy(y, b, 16);
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]));
+}
+
 /* Returns the USHER_ADDR_F_* of the address filter's slot for addr (0: no VIP, SNAT address
  * or gateway real there); one array read. */
 static __always_inline __u32 usher_addr_flags(const __u8 *addr, __u8 family)
@@ -61,14 +71,37 @@ usher_lookup_service(const struct usher_flow_key *flow, __u32 dst_flags, __u8 sl
 	return bpf_map_lookup_elem(&usher_vips_v2, &key);
 }
 
-/* Classifies a parsed packet through the address filter; returns its service in the packet's
- * generation (pkt->slot), or NULL with *path USHER_PATH_NAT_REPLY (look it up in
- * usher_natrev_v1) or USHER_PATH_PASS (pkt->pass_reason USHER_STAT_PASS_NOT_VIP). */
-static __always_inline const struct usher_service *usher_classify(struct usher_packet *pkt,
+/* Returns the dsr service `service_id` of the generation pkt->slot if it is exactly the one
+ * usher_lookup_service would find for this packet, else NULL: its key is the packet's
+ * destination, protocol and port (an every-port service is not taken: an exact-port service
+ * of the VIP may have been added since the flow began). The tracked flow's service without the
+ * VIP's hash lookup: one array read and a compare. */
+static __always_inline const struct usher_service *
+usher_lookup_flow_service(const struct usher_packet *pkt, __u32 service_id)
+{
+	const struct usher_service_entry *entry;
+	__u32 index;
+
+	if (service_id >= USHER_MAX_SERVICES)
+		return NULL;
+	index = USHER_SERVICE_INDEX(pkt->slot, service_id);
+	entry = bpf_map_lookup_elem(&usher_svcs_v1, &index);
+	if (!entry || entry->key.port != pkt->flow.dport || entry->key.proto != pkt->flow.proto ||
+	    entry->key.family != pkt->flow.family || !usher_addr_eq(entry->key.addr, pkt->flow.dst))
+		return NULL;
+	if (entry->svc.mode != USHER_MODE_DSR_L2 && entry->svc.mode != USHER_MODE_DSR_IPIP)
+		return NULL;
+	return &entry->svc;
+}
+
+/* Classifies a parsed packet by what the address filter says of its destination (dst_flags,
+ * usher_addr_flags); returns its service in the packet's generation (pkt->slot), or NULL with
+ * *path USHER_PATH_NAT_REPLY (look it up in usher_natrev_v1) or USHER_PATH_PASS
+ * (pkt->pass_reason USHER_STAT_PASS_NOT_VIP). */
+static __always_inline const struct usher_service *usher_classify(struct usher_packet *pkt, __u32 dst_flags,
 								   enum usher_path *path)
 {
 	const struct usher_flow_key *flow = &pkt->flow;
-	__u32 dst_flags = usher_addr_flags(flow->dst, flow->family);
 	const struct usher_service *svc = NULL;
 
 	if (dst_flags & (USHER_ADDR_F_VIP_PORT | USHER_ADDR_F_VIP_ALL))

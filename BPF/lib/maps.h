@@ -63,6 +63,16 @@ struct {
 	__array(values, struct usher_maglev_table);
 } usher_maglev_v2 SEC(".maps");
 
+/* Each generation's services by id (struct usher_service_entry): what a tracked dsr flow's
+ * entry names, checked against the packet's VIP (lookup.h, usher_lookup_flow_service). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct usher_service_entry);
+	__uint(max_entries, USHER_GENERATIONS * USHER_MAX_SERVICES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_svcs_v1 SEC(".maps");
+
 /* Connection tracking: the real each client flow was sent to, least recently used evicted.
  * One common LRU (flags 0): each CPU takes free entries from a local list that the kernel
  * refills in batches, so a first packet's insert rarely touches the shared list; with

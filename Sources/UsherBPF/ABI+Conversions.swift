@@ -5,6 +5,7 @@ import UsherCore
 package enum MapName {
     static let generation = "usher_gen_v1"
     static let vips = "usher_vips_v2"
+    static let services = "usher_svcs_v1"
     static let reals = "usher_reals_v3"
     static let maglev = "usher_maglev_v2"
     package static let conntrack = "usher_ct_v2"
@@ -17,7 +18,7 @@ package enum MapName {
     static let natFlows = "usher_nat_v1"
     static let natReplies = "usher_natrev_v1"
     static let all = [
-        generation, vips, reals, maglev, conntrack, global, stats, serviceStats, realStats,
+        generation, vips, services, reals, maglev, conntrack, global, stats, serviceStats, realStats,
         addresses, snatPools, natFlows, natReplies,
     ]
 }

@@ -12,6 +12,7 @@ struct AddressFilter: Equatable {
     init(_ config: BalancerConfig) {
         for service in config.services {
             add(service.vip, service.port == 0 ? USHER_ADDR_F_VIP_ALL : USHER_ADDR_F_VIP_PORT)
+            if service.mode == .dsrL2 || service.mode == .dsrIPIP { add(service.vip, USHER_ADDR_F_DSR) }
             if service.mode == .gateway {
                 for real in service.reals { add(real.address, USHER_ADDR_F_GW_REAL) }
             }

@@ -57,6 +57,7 @@ public final class Dataplane {
 struct DataplaneMaps {
     let generation: MapFD
     let vips: MapFD
+    let services: MapFD
     let reals: MapFD
     let maglev: MapFD
     let conntrack: MapFD
@@ -72,6 +73,7 @@ struct DataplaneMaps {
     init(_ object: BPFObject) throws {
         generation = try object.mapFD(named: MapName.generation)
         vips = try object.mapFD(named: MapName.vips)
+        services = try object.mapFD(named: MapName.services)
         reals = try object.mapFD(named: MapName.reals)
         maglev = try object.mapFD(named: MapName.maglev)
         conntrack = try object.mapFD(named: MapName.conntrack)

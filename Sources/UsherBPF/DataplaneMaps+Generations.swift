@@ -108,10 +108,35 @@ extension DataplaneMaps {
             slotted.slot = UInt8(slot)
             try vips.update(slotted, value)
         }
+        try writeServices(next.vips, slot: slot)
         try switchGeneration(to: number)
         // The slot just left takes the same inner maps, so that each table exists once: the
         // tables only the old generation used are freed now rather than at the next apply.
         try writeTables(next.tables, slot: 1 - slot)
+    }
+
+    /// Makes usher_svcs_v1's slot `slot` hold exactly the services of `vips` by id, each with its
+    /// key: one batch of the entries that differ (a removed service's entry zeroed).
+    private func writeServices(_ vips: [(usher_vip_key, usher_service)], slot: UInt32) throws {
+        let base = slot * UInt32(USHER_MAX_SERVICES)
+        let held = try services.arrayEntries(as: usher_service_entry.self, start: Int(base), count: Int(USHER_MAX_SERVICES))
+        var wanted: [UInt32: usher_service_entry] = [:]
+        for (key, value) in vips where value.id < UInt32(USHER_MAX_SERVICES) {
+            var entry = zeroed(usher_service_entry.self)
+            entry.key = key
+            entry.svc = value
+            wanted[value.id] = entry
+        }
+        let empty = zeroed(usher_service_entry.self)
+        var keys: [UInt32] = [], values: [usher_service_entry] = []
+        for (id, value) in held.enumerated() {
+            let next = wanted[UInt32(id)] ?? empty
+            if !sameBytes(value, next) {
+                keys.append(base + UInt32(id))
+                values.append(next)
+            }
+        }
+        try services.updateBatch(keys: keys, values: values)
     }
 
     /// Makes the outer Maglev slots of generation slot `slot` hold `tables` (by service id): one

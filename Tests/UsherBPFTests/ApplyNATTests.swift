@@ -103,11 +103,11 @@ struct ApplyNATTests {
         #expect(try real("gw", Self.realB).port == UInt16(5353).bigEndian)
         #expect(try real("web", Self.realA).port == 0, "dsr reals answer from the VIP's port")
 
-        // The filter: VIPs by kind, the used pools' addresses, the gateway's reals; nothing else.
+        // The filter: VIPs by kind (and dsr), the used pools' addresses, the gateway's reals; nothing else.
         let wanted = Self.filter([
             (Self.vip, USHER_ADDR_F_VIP_PORT), (ip("203.0.113.21"), USHER_ADDR_F_VIP_ALL), (Self.vip6, USHER_ADDR_F_VIP_PORT),
             (ip("203.0.113.22"), USHER_ADDR_F_VIP_PORT), (Self.snatA, USHER_ADDR_F_SNAT), (Self.snatB, USHER_ADDR_F_SNAT),
-            (Self.snat6, USHER_ADDR_F_SNAT), (Self.realB, USHER_ADDR_F_GW_REAL),
+            (Self.snat6, USHER_ADDR_F_SNAT), (Self.realB, USHER_ADDR_F_GW_REAL), (Self.vip, USHER_ADDR_F_DSR),
         ])
         #expect(try Self.liveFilter(dp) == wanted)
 
@@ -130,7 +130,8 @@ struct ApplyNATTests {
         let third = try dp.apply(plain, previous: again, resolver: FixedResolver())
         #expect(third.snatPools.isEmpty)
         #expect(try dp.maps.snatPools.entries(as: (UInt32, usher_snat_pool).self).isEmpty)
-        #expect(try Self.liveFilter(dp) == Self.filter([(Self.vip, USHER_ADDR_F_VIP_PORT), (ip("203.0.113.22"), USHER_ADDR_F_VIP_PORT)]))
+        #expect(try Self.liveFilter(dp) == Self.filter([(Self.vip, USHER_ADDR_F_VIP_PORT), (Self.vip, USHER_ADDR_F_DSR),
+                                                         (ip("203.0.113.22"), USHER_ADDR_F_VIP_PORT)]))
         let after = try #require(try dp.maps.global.lookup(UInt32(0), as: usher_global.self))
         #expect(after.flags & UInt32(USHER_GLOBAL_F_NAT) == 0)
     }

@@ -30,6 +30,7 @@ struct LayoutTests {
         ]),
         Layout("usher_generation", usher_generation.self, ["number": \.number, "pad": \.pad]),
         Layout("usher_service", usher_service.self, ["id": \.id, "mode": \.mode, "flags": \.flags, "snat_pool": \.snat_pool]),
+        Layout("usher_service_entry", usher_service_entry.self, ["key": \.key, "svc": \.svc]),
         Layout("usher_real", usher_real.self, [
             "addr": \.addr, "family": \.family, "flags": \.flags, "dst_mac": \.dst_mac, "src_mac": \.src_mac,
             "service_id": \.service_id, "ifindex": \.ifindex, "port": \.port, "pad": \.pad,

@@ -41,6 +41,8 @@
  * usher_maglev_v2, in a generation's slot. Ids are the same in both slots. */
 #define USHER_REAL_INDEX(slot, real_id) ((slot) * USHER_MAX_REALS + (real_id))
 #define USHER_MAGLEV_INDEX(slot, service_id) ((slot) * USHER_MAX_SERVICES + (service_id))
+/* Index of a service id's entry in usher_svcs_v1 in a generation's slot. */
+#define USHER_SERVICE_INDEX(slot, service_id) ((slot) * USHER_MAX_SERVICES + (service_id))
 
 /* Seed of the flow hash (jhash_3words). The same on every balancer, so that balancers behind
  * ECMP pick the same real for a flow. */
@@ -78,6 +80,7 @@
 #define USHER_ADDR_F_VIP_ALL 0x02  /* a VIP with an every-port service */
 #define USHER_ADDR_F_SNAT 0x04     /* a SNAT pool address: replies of nat flows come to it */
 #define USHER_ADDR_F_GW_REAL 0x08  /* a real of a gateway service: its replies come from it */
+#define USHER_ADDR_F_DSR 0x10      /* a VIP with a dsr service: a packet's tracked flow is looked up first */
 
 /* Slot of an address in usher_addrs_v1: the folded address (as in the flow hash: the address
  * bytes read as little-endian u32 words, XORed for IPv6) times 0x9E3779B1, top 16 bits. */
@@ -106,6 +109,15 @@ struct usher_service {
 	__u8 mode;       /* USHER_MODE_* */
 	__u8 flags;      /* USHER_SVC_F_* */
 	__u16 snat_pool; /* mode nat: key of its pool in usher_snat_v1; else 0 */
+};
+
+/* Value of usher_svcs_v1, indexed by USHER_SERVICE_INDEX(slot, service id): each service of a
+ * generation by id, with its usher_vips_v2 key (slot 0), so that a tracked flow's service is
+ * found by the id its entry holds and checked against the packet's VIP without the hash lookup.
+ * A zero entry (key.family 0) holds no service. */
+struct usher_service_entry {
+	struct usher_vip_key key;
+	struct usher_service svc;
 };
 
 /*
@@ -281,6 +293,7 @@ struct usher_real_stats {
 _Static_assert(sizeof(struct usher_vip_key) == 24, "usher_vip_key layout");
 _Static_assert(sizeof(struct usher_generation) == 8, "usher_generation layout");
 _Static_assert(sizeof(struct usher_service) == 8, "usher_service layout");
+_Static_assert(sizeof(struct usher_service_entry) == 32, "usher_service_entry layout");
 _Static_assert(sizeof(struct usher_real) == 40, "usher_real layout");
 _Static_assert(sizeof(struct usher_flow_key) == 40, "usher_flow_key layout");
 _Static_assert(sizeof(struct usher_flow) == 16, "usher_flow layout");
