@@ -151,4 +151,50 @@ import UsherCore
         #expect(!c.isActive, "closed 5 s after the last response")
         #expect(try output(c).isEmpty)
     }
+
+    /// The guard tells the timeout handler by a call: no user event crosses the handlers in
+    /// between (three did per request), and the timers behave as before.
+    @Test func theGuardCallsTheTimeoutHandlerNoEventCrossesThePipeline() throws {
+        let channel = EmbeddedChannel(loop: loop)
+        let events = OutboundEventRecorder()
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(ConnectionTimeoutHandler(headerTimeout: .seconds(2), idleTimeout: .seconds(5)))
+        try sync.addHandler(events)
+        try FrontPipeline.addHTTP1Codec(sync, limits: limits)
+        try sync.addHandler(RequestGuardHandler(limits: limits))
+        try channel.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 80)).wait()
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+        loop.advanceTime(by: .seconds(30)) // serving: neither timer runs
+        #expect(channel.isActive)
+        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok,
+                                                                                 headers: ["content-length": "0"])))
+        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        #expect(events.count == 0)
+        loop.advanceTime(by: .seconds(5))
+        #expect(!channel.isActive, "the idle timeout ran from the response's end")
+    }
+
+    /// Without a guard that found it, the handler still takes the events.
+    @Test func theEventsStillWork() throws {
+        let channel = EmbeddedChannel(loop: loop)
+        try channel.pipeline.syncOperations.addHandler(ConnectionTimeoutHandler(headerTimeout: .seconds(2), idleTimeout: .seconds(5)))
+        try channel.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 80)).wait()
+        channel.pipeline.triggerUserOutboundEvent(ConnectionTimeoutEvent.headReceived, promise: nil)
+        loop.advanceTime(by: .seconds(30))
+        #expect(channel.isActive)
+        channel.pipeline.triggerUserOutboundEvent(ConnectionTimeoutEvent.responseCompleted, promise: nil)
+        loop.advanceTime(by: .seconds(5))
+        #expect(!channel.isActive)
+    }
+}
+
+/// Counts the outbound user events that pass it.
+final class OutboundEventRecorder: ChannelOutboundHandler {
+    typealias OutboundIn = NIOAny
+    var count = 0
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        count += 1
+        context.triggerUserOutboundEvent(event, promise: promise)
+    }
 }

@@ -49,6 +49,31 @@ import Testing
         #expect(headers["host"] == ["a"] && headers["content-length"] == ["5"])
     }
 
+    /// `Connection` lists as RFC 9110 §5.6.1 writes them: spaces and tabs around elements,
+    /// empty elements, several Connection fields; the elements are removed, nothing else.
+    @Test func connectionListsInEveryShape() {
+        var headers: HTTPHeaders = ["Host": "a", "Connection": " ,X-A ,\tx-b\t,, keep-alive", "connection": "X-C",
+                                    "X-A": "1", "x-B": "2", "X-C": "3", "X-D": "4", "Keep-Alive": "timeout=5"]
+        ForwardingHeaders.removeHopByHop(&headers)
+        #expect(headers.map(\.name) == ["Host", "X-D"])
+
+        var elements: [Substring] = []
+        ForwardingHeaders.forEachListElement(of: " a, ,b\t,c ,") { elements.append($0) }
+        #expect(elements == ["a", "b", "c"])
+        elements = []
+        ForwardingHeaders.forEachListElement(of: "") { elements.append($0) }
+        #expect(elements.isEmpty)
+    }
+
+    /// The forward head keeps every field and its order when nothing hop-by-hop is in it.
+    @Test func removeIfPresentLeavesOtherFieldsAndOrder() {
+        var headers: HTTPHeaders = ["Host": "a", "Expect": "100-continue", "Accept": "*/*"]
+        ForwardingHeaders.removeIfPresent("expect", from: &headers)
+        #expect(headers.map(\.name) == ["Host", "Accept"])
+        ForwardingHeaders.removeIfPresent("expect", from: &headers)
+        #expect(headers.map(\.name) == ["Host", "Accept"])
+    }
+
     @Test func asciiCaseComparison() {
         #expect(ForwardingHeaders.equalsIgnoringASCIICase("Transfer-Encoding", "transfer-encoding"))
         #expect(ForwardingHeaders.equalsIgnoringASCIICase("te", "te"))

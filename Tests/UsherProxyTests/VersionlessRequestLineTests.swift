@@ -15,9 +15,13 @@ import Testing
         ("after blank lines", ["\r\n\r\nGET /\r\n"], true),
         ("in absolute form", ["GET http://a.example/x\r\n"], true),
         ("with fields after it", ["GET /\r\nHost: a\r\n\r\n"], true),
+        ("in asterisk form", ["OPTIONS *\r\n"], true),
+        ("after a blank line read alone", ["\r\n", "GET /\r\n"], true),
+        ("split between its CR and LF", ["GET /\r", "\n"], true),
         ("a whole request", ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"], false),
         ("a request line split before its version", ["GET /x", " HTTP/1.1\r\nHost: a\r\n\r\n"], false),
         ("a head dribbled line by line", ["GET /x HTTP/1.1\r\n", "Host: a\r\n", "X-A: b /c\r\n", "\r\n"], false),
+        ("a request line split within its version", ["GET /x HTT", "P/1.1\r\nHost: a\r\n\r\n"], false),
     ]
 
     @Test(arguments: cases)

@@ -2,8 +2,10 @@ import NIOCore
 
 /// Runs a connection's header and idle timers (see `ConnectionTimeoutState`). Sits first in
 /// the pipeline, below the HTTP/1 parser, so it sees every byte that arrives; the request guard
-/// tells it (outbound user events) when a head is complete, when a request has ended and when a
-/// response is finished. Also answers a request line without an HTTP version with 400 at once
+/// tells it when a head is complete, when a request has ended and when a response is finished:
+/// by calling `received(_:)` (found once, when the guard is added) rather than by outbound user
+/// events, which crossed every handler between the two, three times per request. The events
+/// are still understood, for a pipeline where the guard did not find this handler. Also answers a request line without an HTTP version with 400 at once
 /// (`VersionlessLineCheck`), which the parser would leave unanswered until the header timeout.
 final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -38,7 +40,11 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
         self.onVersionlessLine = onVersionlessLine
     }
 
+    /// This handler's context while it is in a pipeline, for `received(_:)`.
+    private var context: ChannelHandlerContext?
+
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         if context.channel.isActive { perform(state.opened(), context: context) }
     }
 
@@ -48,6 +54,7 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         stopTimer()
     }
 
@@ -73,6 +80,17 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
             context.triggerUserOutboundEvent(event, promise: promise)
             return
         }
+        received(event, context: context)
+        promise?.succeed(())
+    }
+
+    /// What the request guard tells of the exchange on this connection. Call on its event loop.
+    func received(_ event: ConnectionTimeoutEvent) {
+        guard let context else { return }
+        received(event, context: context)
+    }
+
+    private func received(_ event: ConnectionTimeoutEvent, context: ChannelHandlerContext) {
         switch event {
         case .headReceived:
             lineCheck.headReceived()
@@ -80,7 +98,6 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
         case .requestEnded: lineCheck.requestEnded()
         case .responseCompleted: perform(state.responseCompleted(), context: context)
         }
-        promise?.succeed(())
     }
 
     /// 400 and close, reading nothing more: HTTP/0.9 is not served.

@@ -47,6 +47,11 @@ enum FrontPipeline {
     /// answers parser errors) and with the head limits as the parser's backstop: the guard
     /// answers 414/431 exactly for heads under it; above it the parser stops reading (431).
     ///
+    /// Without NIO's outbound header validator (a handler every response part, flush and
+    /// event crossed, and a scan of every field): a response head is one the real server's
+    /// parser (llhttp, strict: token names, no control characters in values) accepted, plus
+    /// fields the proxy writes from validated config and its own values.
+    ///
     /// The (empty) upgrade configuration is there for one effect: the parser then hands on the
     /// bytes it holds past an upgrade request when it leaves the pipeline, which the WebSocket
     /// tunnel and the parser restart after a refused upgrade need. NIO's upgrade handler, having
@@ -61,6 +66,6 @@ enum FrontPipeline {
         try sync.configureHTTPServerPipeline(
             position: position, withPipeliningAssistance: true,
             withServerUpgrade: (upgraders: [], completionHandler: { _ in }), withErrorHandling: false,
-            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
+            withOutboundHeaderValidation: false, withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
     }
 }

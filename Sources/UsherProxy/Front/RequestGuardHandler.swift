@@ -33,8 +33,26 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.bodyClock = RequestBodyClock(timeout: .nanoseconds(Int64(limits.bodyTimeoutSeconds * 1e9)), minRate: limits.minBodyRate)
     }
 
+    /// The connection's timeout handler, told of each head, request end and response end by a
+    /// call; nil on an HTTP/2 stream (none there) or in a pipeline without one, where the
+    /// guard sends outbound user events instead.
+    private var timeouts: ConnectionTimeoutHandler?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        timeouts = try? context.pipeline.syncOperations.handler(type: ConnectionTimeoutHandler.self)
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
+        timeouts = nil
         stopBodyTimer()
+    }
+
+    private func tellTimeouts(_ event: ConnectionTimeoutEvent, context: ChannelHandlerContext) {
+        if let timeouts {
+            timeouts.received(event)
+        } else {
+            context.triggerUserOutboundEvent(event, promise: nil)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -48,7 +66,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(let head):
             currentHead = head
-            context.triggerUserOutboundEvent(ConnectionTimeoutEvent.headReceived, promise: nil)
+            tellTimeouts(.headReceived, context: context)
             action = state.head(head)
             if action == .forward { bodyClock.headPassed() }
         case .body(let buffer):
@@ -57,7 +75,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             action = state.end()
             bodyClock.ended()
-            context.triggerUserOutboundEvent(ConnectionTimeoutEvent.requestEnded, promise: nil)
+            tellTimeouts(.requestEnded, context: context)
         }
         switch action {
         case .forward:
@@ -125,7 +143,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             state.responseEndWritten()
             context.write(data, promise: promise)
-            context.triggerUserOutboundEvent(ConnectionTimeoutEvent.responseCompleted, promise: nil)
+            tellTimeouts(.responseCompleted, context: context)
             return
         default: break
         }

@@ -75,9 +75,10 @@ struct RequestHeadValidator: Sendable {
             return .failure(r)
         }
         if version == (1, 1) {
-            let hosts = head.headers["host"]
-            guard hosts.count == 1 else {
-                return .failure(.init(status: .badRequest, reason: hosts.isEmpty ? "no Host header" : "more than one Host header"))
+            // Counted, not collected: `headers["host"]` makes an array on every request.
+            let hosts = head.headers.lazy.filter { ForwardingHeaders.equalsIgnoringASCIICase($0.name, "host") }.count
+            guard hosts == 1 else {
+                return .failure(.init(status: .badRequest, reason: hosts == 0 ? "no Host header" : "more than one Host header"))
             }
         }
         return framing(head)

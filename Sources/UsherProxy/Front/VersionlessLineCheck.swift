@@ -10,9 +10,13 @@
 /// header timeout still applies. A versionless line is `token SP target` with no ` HTTP/`:
 /// never a header line (a field name is followed by `:`), so a 400 is right even if the
 /// parser did hold some bytes.
+///
+/// A line that arrives whole in one read (the usual case) is looked at where it lies: no copy.
 struct VersionlessLineCheck {
-    /// The first line of the request being received, while it is being checked.
-    private var line: [UInt8]?
+    /// The first line of the request being received is being checked.
+    private var checking = false
+    /// Its bytes so far, when it spans reads (kept empty otherwise).
+    private var line: [UInt8] = []
     /// The last bytes read, to know whether they ended with a blank line.
     private var tail: (UInt8, UInt8, UInt8) = (0, 0, 0)
     /// The parser holds no part of a head: nothing was read yet, or the last read ended
@@ -34,33 +38,52 @@ struct VersionlessLineCheck {
     /// head received has been answered in full. Returns true for a versionless request line.
     mutating func received(_ bytes: UnsafeRawBufferPointer, noResponseOutstanding: Bool) -> Bool {
         defer { remember(bytes) }
-        if line == nil, aligned, noResponseOutstanding, !requestOpen { line = [] }
-        guard line != nil else { return false }
+        if !checking, aligned, noResponseOutstanding, !requestOpen { checking = true }
+        guard checking else { return false }
+        let cr = UInt8(ascii: "\r")
         var start = 0
         while let lf = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            line!.append(contentsOf: bytes[start..<lf])
-            if line!.last == UInt8(ascii: "\r") { line!.removeLast() }
-            if line!.isEmpty {
-                // Blank lines before a request line are skipped (RFC 9112 §2.2).
+            if line.isEmpty {
+                // The whole line is in this read.
+                let end = lf > start && bytes[lf - 1] == cr ? lf - 1 : lf
+                if end == start {
+                    // Blank lines before a request line are skipped (RFC 9112 §2.2).
+                    start = lf + 1
+                    continue
+                }
+                checking = false
+                return Self.isVersionless(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+            }
+            line.append(contentsOf: bytes[start..<lf])
+            if line.last == cr { line.removeLast() }
+            if line.isEmpty {
                 start = lf + 1
                 continue
             }
-            let versionless = Self.isVersionless(line!)
-            line = nil
-            return versionless
+            checking = false
+            defer { line.removeAll(keepingCapacity: true) }
+            return line.withUnsafeBytes(Self.isVersionless)
         }
-        line!.append(contentsOf: bytes[start...])
-        if line!.count > maxLineBytes { line = nil }
+        line.append(contentsOf: bytes[start...])
+        if line.count > maxLineBytes {
+            checking = false
+            line = []
+        }
         return false
     }
 
     /// `token SP target` (origin, absolute or asterisk form), no HTTP version after it.
-    static func isVersionless(_ line: [UInt8]) -> Bool {
-        let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-        guard parts.count == 2, let method = parts.first, let target = parts.last, !method.isEmpty, !target.isEmpty,
-              method.allSatisfy(HTTPCharacters.isTokenByte) else { return false }
-        return target.first == UInt8(ascii: "/") || target.elementsEqual("*".utf8)
-            || (target.firstRange(of: Array("://".utf8)) != nil && HTTPCharacters.isTokenByte(target.first!))
+    static func isVersionless(_ line: UnsafeRawBufferPointer) -> Bool {
+        let space = UInt8(ascii: " ")
+        guard let gap = line.firstIndex(of: space), !line[(gap + 1)...].contains(space) else { return false }
+        let method = line[..<gap], target = line[(gap + 1)...]
+        guard let first = target.first, !method.isEmpty, method.allSatisfy(HTTPCharacters.isTokenByte) else { return false }
+        if first == UInt8(ascii: "/") || (target.count == 1 && first == UInt8(ascii: "*")) { return true }
+        let (colon, slash) = (UInt8(ascii: ":"), UInt8(ascii: "/"))
+        let hasScheme = target.indices.contains { i in
+            i + 3 <= target.endIndex && target[i] == colon && target[i + 1] == slash && target[i + 2] == slash
+        }
+        return hasScheme && HTTPCharacters.isTokenByte(first)
     }
 
     private mutating func remember(_ bytes: UnsafeRawBufferPointer) {

@@ -14,18 +14,45 @@ enum ForwardingHeaders {
     /// `Transfer-Encoding` is hop-by-hop and set again by the proxy where a body is chunked.
     static let endToEnd = ["host", "content-length"]
 
+    /// Allocates nothing unless a field goes (then the one copy of the shared field list that
+    /// any change makes) or `Connection` names a field longer than a small string.
     static func removeHopByHop(_ headers: inout HTTPHeaders) {
         // Most requests carry none of these: one pass over the names, no removal scans.
-        guard headers.contains(where: { field in hopByHop.contains { equalsIgnoringASCIICase(field.name, $0) } }) else { return }
-        let named = headers[canonicalForm: "connection"]
-        for name in named where !name.isEmpty && !endToEnd.contains(where: { equalsIgnoringASCIICase(String(name), $0) }) {
-            headers.remove(name: String(name))
+        guard headers.contains(where: { field in isHopByHop(field.name) }) else { return }
+        var named: [String] = []
+        for field in headers where equalsIgnoringASCIICase(field.name, "connection") {
+            forEachListElement(of: field.value) { name in
+                if !isHopByHop(name), !endToEnd.contains(where: { equalsIgnoringASCIICase(name, $0) }) { named.append(String(name)) }
+            }
         }
-        for name in hopByHop { headers.remove(name: name) }
+        for name in named { removeIfPresent(name, from: &headers) }
+        for name in hopByHop { removeIfPresent(name, from: &headers) }
+    }
+
+    static func isHopByHop<S: StringProtocol>(_ name: S) -> Bool {
+        hopByHop.contains { equalsIgnoringASCIICase(name, $0) }
+    }
+
+    /// `HTTPHeaders.remove(name:)` copies a shared field list even when no field has the name:
+    /// look first.
+    static func removeIfPresent(_ name: String, from headers: inout HTTPHeaders) {
+        if headers.contains(name: name) { headers.remove(name: name) }
+    }
+
+    /// The elements of a comma-separated list (RFC 9110 §5.6.1), without surrounding spaces
+    /// and tabs, empty ones skipped; as slices of `value`, nothing allocated.
+    static func forEachListElement(of value: String, _ body: (Substring) -> Void) {
+        var rest = Substring(value)
+        while !rest.isEmpty {
+            let comma = rest.utf8.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+            let element = rest[..<comma].trimmingHTTPWhitespace()
+            if !element.isEmpty { body(element) }
+            rest = comma == rest.endIndex ? rest[comma...] : rest[rest.utf8.index(after: comma)...]
+        }
     }
 
     /// `name` is `lowercase` but for ASCII case (`lowercase` is lowercase ASCII).
-    static func equalsIgnoringASCIICase(_ name: String, _ lowercase: String) -> Bool {
+    static func equalsIgnoringASCIICase<S: StringProtocol>(_ name: S, _ lowercase: String) -> Bool {
         guard name.utf8.count == lowercase.utf8.count else { return false }
         return zip(name.utf8, lowercase.utf8).allSatisfy { a, b in a == b || (a >= 0x41 && a <= 0x5A && a | 0x20 == b) }
     }

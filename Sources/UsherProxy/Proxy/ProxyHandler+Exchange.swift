@@ -49,7 +49,7 @@ extension ProxyHandler {
     func makeForwardHead(_ ex: Exchange) -> HTTPRequestHead {
         var headers = ex.head.headers
         ForwardingHeaders.removeHopByHop(&headers)
-        headers.remove(name: "expect")
+        ForwardingHeaders.removeIfPresent("expect", from: &headers)
         if ex.head.version.major >= 2 || ex.head.uri.first != "/" && ex.head.uri != "*" {
             // Absolute-form target or HTTP/2 :authority: the authority becomes Host.
             let authority = ex.target.port.map { "\(ex.target.host):\($0)" } ?? String(ex.target.host)

@@ -70,7 +70,8 @@ extension ProxyHandler {
             head.headers.add(name: "set-cookie", value: "\(name)=\(member.cookieID); Path=/; HttpOnly\(secure)")
         }
         if ex.head.version.major == 1 {
-            head.version = ex.head.version
+            // Assigned only if it differs: the head's storage is shared, a write copies it.
+            if head.version != ex.head.version { head.version = ex.head.version }
             if !ex.clientKeepAlive {
                 head.headers.replaceOrAdd(name: "connection", value: "close")
             } else if ex.head.version.minor == 0 {

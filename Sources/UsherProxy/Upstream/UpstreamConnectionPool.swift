@@ -7,11 +7,17 @@ import NIOCore
 /// A connection idle for `idleTimeout` is closed by the proxy (one timer per loop sweeps the
 /// oldest ones, none per connection); one the real server closed first leaves the pool as soon
 /// as the loop sees it close.
+///
+/// Taking and giving back allocate nothing: each member's list is an object of its own, found
+/// by a plain dictionary read and changed in place (a dictionary entry changed through its
+/// subscript cost three allocations per request), and a connection's close hook is set once,
+/// at its first release, not at every one.
 final class UpstreamConnectionPool {
     let maximumIdlePerMember: Int
     let idleTimeout: TimeAmount
     private let loop: EventLoop
-    private var idle: [ObjectIdentifier: [UpstreamConnection]] = [:]
+    /// Per member; a list stays once made (a pool has few members), possibly empty.
+    private var idle: [ObjectIdentifier: IdleList] = [:]
     private var sweep: Scheduled<Void>?
 
     init(loop: EventLoop, maximumIdlePerMember: Int, idleTimeout: TimeAmount) {
@@ -23,13 +29,11 @@ final class UpstreamConnectionPool {
     /// The most recently used idle connection to `member` that is still open and not past
     /// its idle timeout, if any.
     func take(for member: PoolMemberRuntime) -> UpstreamConnection? {
-        let key = ObjectIdentifier(member)
+        guard let list = idle[ObjectIdentifier(member)] else { return nil }
         let now = loop.now
-        while let c = idle[key]?.popLast() {
-            if c.channel.isActive, now - c.idleSince < idleTimeout {
-                c.handler.onClose = nil
-                return c
-            }
+        while let c = list.connections.popLast() {
+            // Its close hook stays: once taken, it finds nothing of it to remove.
+            if c.channel.isActive, now - c.idleSince < idleTimeout { return c }
             c.handler.onClose = nil
             c.close()
         }
@@ -40,26 +44,35 @@ final class UpstreamConnectionPool {
     /// already has enough idle connections.
     func release(_ connection: UpstreamConnection) {
         let key = ObjectIdentifier(connection.member)
-        guard connection.channel.isActive, idle[key, default: []].count < maximumIdlePerMember else {
+        let list = idle[key] ?? makeList(key)
+        guard connection.channel.isActive, list.connections.count < maximumIdlePerMember else {
             connection.close()
             return
         }
         connection.handler.delegate = nil
         connection.idleSince = loop.now
-        connection.handler.onClose = { [weak self, weak connection] in
-            guard let self, let connection else { return }
-            self.idle[key]?.removeAll { $0 === connection }
+        if connection.handler.onClose == nil {
+            connection.handler.onClose = { [weak self, weak connection] in
+                guard let self, let connection else { return }
+                self.idle[key]?.connections.removeAll { $0 === connection }
+            }
         }
-        idle[key, default: []].append(connection)
+        list.connections.append(connection)
         if sweep == nil { scheduleSweep(at: connection.idleSince + idleTimeout) }
     }
 
-    var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
+    private func makeList(_ key: ObjectIdentifier) -> IdleList {
+        let list = IdleList()
+        idle[key] = list
+        return list
+    }
+
+    var idleCount: Int { idle.values.reduce(0) { $0 + $1.connections.count } }
 
     func closeAll() {
         sweep?.cancel()
         sweep = nil
-        let all = idle.values.flatMap { $0 }
+        let all = idle.values.flatMap { $0.connections }
         idle.removeAll()
         for c in all {
             c.handler.onClose = nil
@@ -79,22 +92,25 @@ final class UpstreamConnectionPool {
     private func closeExpired() {
         let now = loop.now
         var next: NIODeadline?
-        for key in Array(idle.keys) {
-            guard var list = idle[key] else { continue }
+        for list in idle.values {
             var expired = 0
-            while expired < list.count, now - list[expired].idleSince >= idleTimeout { expired += 1 }
-            let gone = list[..<expired]
-            list.removeFirst(expired)
-            idle[key] = list.isEmpty ? nil : list
+            while expired < list.connections.count, now - list.connections[expired].idleSince >= idleTimeout { expired += 1 }
+            let gone = list.connections[..<expired]
+            list.connections.removeFirst(expired)
             for c in gone {
                 c.handler.onClose = nil
                 c.close()
             }
-            if let oldest = list.first {
+            if let oldest = list.connections.first {
                 let at = oldest.idleSince + idleTimeout
                 next = next.map { min($0, at) } ?? at
             }
         }
         if let next { scheduleSweep(at: next) }
     }
+}
+
+/// One member's idle connections, most recently used last.
+private final class IdleList {
+    var connections: [UpstreamConnection] = []
 }

@@ -34,7 +34,11 @@ struct UpstreamConnector: Sendable {
                     }
                     try sync.addHandler(UpstreamReadMeter())
                     // Bytes behind a 101 are handed on when the codec leaves (see `TunnelSplice`).
-                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
+                    // No outbound header validator (a handler and a scan of every field per
+                    // request): what goes out is a head `RequestHeadValidator` passed (field
+                    // names tokens, values without control characters) plus fields the proxy
+                    // writes from validated config, addresses and that head's own values.
+                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
                     try sync.addHandler(UpstreamHandler())
                 }
             }
