@@ -6,13 +6,15 @@
 For every service of the lab (facts.json): N HTTP requests (one TCP connection each), or 30
 UDP exchanges for a UDP service, from the client; then a table of how they spread over the real
 servers, what each real saw (source address → the address and port it answered on), and a
-2 MB upload and download through the nat service whose real sits behind a 1280-byte link.
+2 MB upload and download through the nat service whose real sits behind a 1280-byte link;
+and a SYN flood of twice the flow table against 100 idle connections, which all survive.
 """
 import argparse
 import collections
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 TOOLS = Path(__file__).resolve().parent
@@ -119,6 +121,51 @@ def run_pmtu(facts):
         print(f"  {'':<12} ICMP errors translated by the balancer (nat_icmp): {moved}")
 
 
+def run_syn_flood(facts, held=100):
+    """Idle connections to web-l2, then twice the flow table's size in spoofed SYNs from the
+    router (Tests/EndToEnd/test_syn_flood.py): a SYN makes no entry, so every connection stays."""
+    vip = next(s["vip"] for s in facts["services"] if s["name"] == "web-l2")
+    pause = Path(facts["dir"]) / "demo-flood-hold"
+    argv = ["nsenter", f"--net=/run/netns/{facts['name']}-client", "--", PYTHON, str(TOOLS / "lab-client.py"), "hold", vip,
+            "--connections", str(held), "--source-port", "12000", "--deadline", "120", "--pause-file", str(pause)]
+    holder = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):
+            if Path(f"{pause}.open").exists() or holder.poll() is not None:
+                break
+            time.sleep(0.1)
+        shown = subprocess.run(["bpftool", "--json", "map", "show", "pinned", f"{facts['pin_dir']}/usher_ct_v2"],
+                               capture_output=True, text=True, timeout=30)
+        capacity = json.loads(shown.stdout)["max_entries"]
+        count = capacity * 2
+        router = [f"--net=/run/netns/{facts['name']}-router", "--"]
+        subprocess.run(["nsenter", *router, "ip", "route", "replace", "blackhole", "192.0.2.128/25"], check=True)
+        tracked = lambda: json.loads(usher(facts, "flows", "--json", "--limit", "1").stdout)["total"]
+        before_tracked, before_new = tracked(), usher_counter(facts, "ct_new")
+        print(f"  {held} connections to web-l2 ({vip}) open and idle; {before_tracked} flows tracked; "
+              f"the flow table holds {capacity:,}")
+        flood = subprocess.run(
+            ["nsenter", *router, PYTHON, str(TOOLS / "lab-synflood.py"), "--interface", "br0",
+             "--src-mac", facts["hosts"]["router"]["interfaces"]["br0"]["mac"],
+             "--dst-mac", facts["hosts"]["lb"]["interfaces"]["eth0"]["mac"], "--vip", vip, "--port", "80",
+             "--sources", "192.0.2.128/25", "--count", str(count), "--deadline", "90"],
+            capture_output=True, text=True, timeout=120)
+        sent = json.loads(flood.stdout or "{}")
+        print(f"  {sent.get('sent', 0):,} spoofed SYNs, each from its own source, in {sent.get('seconds')} s; "
+              f"the balancer saw {usher_counter(facts, 'ct_new') - before_new:,} as new flows; {tracked()} flows tracked after")
+    finally:
+        pause.touch()
+        try:
+            out, _ = holder.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            holder.kill()
+            out, _ = holder.communicate()
+    result = json.loads(out.strip().splitlines()[-1]) if out.strip() else {"ok": 0, "errors": {"no output": 1}}
+    print(f"  then a request on each idle connection: {result['ok']} of {held} answered, by real: "
+          f"{result.get('by_body')} {result.get('errors') or ''}")
+    return result["ok"] == held
+
+
 def usher_counter(facts, name):
     done = usher(facts, "stats", "--json")
     try:
@@ -145,8 +192,10 @@ def main():
     print_seen(rows)
     banner("path MTU: real4 sits behind router2's 1280-byte link; the client sends 1500-byte packets")
     run_pmtu(facts)
+    banner("a SYN flood against established connections (a bare SYN makes no flow entry)")
+    flood_ok = run_syn_flood(facts)
     failed = sum(1 for _, result, _, _ in rows if result.get("failed") != 0)
-    return 1 if failed else 0
+    return 1 if failed or not flood_ok else 0
 
 
 if __name__ == "__main__":
