@@ -64,7 +64,10 @@ public enum ConfigLoader {
         }
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            // The basic resolver: a plain scalar is text (the reader converts each field itself),
+            // so no scalar goes through Yams' regular expressions for ints, floats, bools and
+            // timestamps — a third of the time of reading 1000 services × 100 reals.
+            root = try Yams.compose(yaml: yaml, .basic)
         } catch {
             throw ConfigErrors(errors: [YAMLSyntaxError.describe(error, yaml: yaml, file: file)])
         }
