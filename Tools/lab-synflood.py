@@ -10,6 +10,7 @@ checksums). Source i is address (i mod N) of the --sources prefix and port 1024 
 --count sources are all distinct (up to N x 64,511). Prints one JSON line: sent, seconds, rate.
 """
 import argparse
+import errno
 import ipaddress
 import json
 import socket
@@ -80,7 +81,7 @@ def main():
             except BlockingIOError:
                 time.sleep(0.0005)
             except OSError as error:
-                if error.errno != 105:  # ENOBUFS: the queue is full for a moment
+                if error.errno != errno.ENOBUFS:  # the queue is full for a moment
                     raise
                 time.sleep(0.0005)
         sent += 1
