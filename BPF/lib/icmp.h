@@ -7,7 +7,7 @@
  *
  * The quoted packet is one the balancer sent: to a real (src = SNAT address, dst = real), or to
  * a client (a reply: src = VIP, dst = client). Its tuple reversed is the key of the flow's
- * usher_natrev_v1 entry in the first case, of its usher_nat_v1 entry in the second. The quote
+ * usher_natrev_v2 entry in the first case, of its usher_nat_v2 entry in the second. The quote
  * is rewritten into what the other side sent, and the outer header addressed to that side;
  * no header is added or removed, so MTU fields stay as the router wrote them.
  */
@@ -226,7 +226,7 @@ static __attribute__((noinline)) __u32 usher_nat_icmp(struct xdp_md *ctx, struct
 	/* The outer source is kept unless it was the quote's destination (the end host itself
 	 * answered), which is then the address that host's peer knows it by. */
 	__builtin_memcpy(outer.src, pkt->flow.src, sizeof(outer.src));
-	e = bpf_map_lookup_elem(&usher_natrev_v1, &q.reversed);
+	e = bpf_map_lookup_elem(&usher_natrev_v2, &q.reversed);
 	if (e) {
 		/* About a packet sent to a real: to the client, as if about the client's packet. */
 		__builtin_memcpy(inner.src, e->client.src, sizeof(inner.src));
@@ -241,7 +241,7 @@ static __attribute__((noinline)) __u32 usher_nat_icmp(struct xdp_md *ctx, struct
 		ifindex = e->ifindex;
 	} else {
 		/* About a reply sent to a client: to the real, as if about the real's reply. */
-		f = bpf_map_lookup_elem(&usher_nat_v1, &q.reversed);
+		f = bpf_map_lookup_elem(&usher_nat_v2, &q.reversed);
 		if (!f)
 			return USHER_STAT_PASS_NOT_L4;
 		real = usher_lookup_real(pkt->slot, f->real_id);

@@ -96,7 +96,7 @@ usher_lookup_flow_service(const struct usher_packet *pkt, __u32 service_id)
 
 /* Classifies a parsed packet by what the address filter says of its destination (dst_flags,
  * usher_addr_flags); returns its service in the packet's generation (pkt->slot), or NULL with
- * *path USHER_PATH_NAT_REPLY (look it up in usher_natrev_v1) or USHER_PATH_PASS
+ * *path USHER_PATH_NAT_REPLY (look it up in usher_natrev_v2) or USHER_PATH_PASS
  * (pkt->pass_reason USHER_STAT_PASS_NOT_VIP). */
 static __always_inline const struct usher_service *usher_classify(struct usher_packet *pkt, __u32 dst_flags,
 								   enum usher_path *path)

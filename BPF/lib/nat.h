@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * nat and gateway modes. Forward (client -> real): the flow's translation from usher_nat_v1,
+ * nat and gateway modes. Forward (client -> real): the flow's translation from usher_nat_v2,
  * or for a new flow a real by Maglev and a reply tuple reserved by snat.h; then destination :=
  * the real's address and port, and (nat) source := the SNAT address and port. Reply (real ->
- * client): the usher_natrev_v1 entry of the reply tuple rewrites it back (source := VIP:port,
+ * client): the usher_natrev_v2 entry of the reply tuple rewrites it back (source := VIP:port,
  * destination := client) and sends it out of the interface, to the MAC, the client's packets
  * came from ("auto last hop"). Checksums are updated incrementally (csum.h); TTL and hop limit
  * are left alone (the balancer is not a router hop for the flow).
@@ -133,10 +133,10 @@ static __always_inline void usher_nat_release(const struct usher_nat_flow *flow,
 	reply.dport = flow->snat_port;
 	reply.proto = pkt->flow.proto;
 	reply.family = pkt->flow.family;
-	held = bpf_map_lookup_elem(&usher_natrev_v1, &reply);
+	held = bpf_map_lookup_elem(&usher_natrev_v2, &reply);
 	if (held && usher_flow_key_eq(&held->client, &pkt->flow))
-		bpf_map_delete_elem(&usher_natrev_v1, &reply);
-	bpf_map_delete_elem(&usher_nat_v1, &pkt->flow);
+		bpf_map_delete_elem(&usher_natrev_v2, &reply);
+	bpf_map_delete_elem(&usher_nat_v2, &pkt->flow);
 }
 
 /* A new nat/gateway flow (or one whose real left the service: rescheduled) on the real of the
@@ -197,7 +197,7 @@ static __always_inline bool usher_nat_new_flow(struct xdp_md *ctx, struct usher_
 	flow.service_id = svc->id;
 	flow.state = usher_nat_state(0, pkt->tcp_flags, false);
 	flow.last_seen_ns = now;
-	bpf_map_update_elem(&usher_nat_v1, &pkt->flow, &flow, BPF_ANY);
+	bpf_map_update_elem(&usher_nat_v2, &pkt->flow, &flow, BPF_ANY);
 	if (rescheduled) {
 		usher_count(pkt, USHER_STAT_CT_RESCHEDULED);
 	} else {
@@ -220,7 +220,7 @@ static __always_inline bool usher_nat_new_flow(struct xdp_md *ctx, struct usher_
 static __attribute__((noinline)) __u32 usher_nat_forward(struct xdp_md *ctx, struct usher_packet *pkt,
 					       const struct usher_service *svc)
 {
-	struct usher_nat_flow *flow = bpf_map_lookup_elem(&usher_nat_v1, &pkt->flow);
+	struct usher_nat_flow *flow = bpf_map_lookup_elem(&usher_nat_v2, &pkt->flow);
 	__u64 now = usher_now_ns();
 	struct usher_nat_rewrite rw = {};
 	struct usher_placement pl;
@@ -260,7 +260,7 @@ static __attribute__((noinline)) __u32 usher_nat_forward(struct xdp_md *ctx, str
  * back to its client; returns TX/REDIRECT, or USHER_STAT_PASS_NO_FLOW if no flow owns it. */
 static __attribute__((noinline)) __u32 usher_nat_reply(struct xdp_md *ctx, struct usher_packet *pkt)
 {
-	struct usher_nat_reply *e = bpf_map_lookup_elem(&usher_natrev_v1, &pkt->flow);
+	struct usher_nat_reply *e = bpf_map_lookup_elem(&usher_natrev_v2, &pkt->flow);
 	struct usher_nat_rewrite rw = {};
 	__u8 flags = pkt->tcp_flags, state;
 	__u32 reason;

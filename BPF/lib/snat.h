@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * SNAT port reservation for new nat and gateway flows. A flow owns its reply tuple (the
- * usher_natrev_v1 key: real address and port, SNAT address and port) from the moment its entry
+ * usher_natrev_v2 key: real address and port, SNAT address and port) from the moment its entry
  * is inserted with BPF_NOEXIST; no other table records which ports are taken.
  *
  * nat: each CPU only ever tries its own share of every pool address's ports (abi.h,
@@ -98,13 +98,13 @@ static __always_inline bool usher_snat_claim(struct usher_snat_probe *p)
 	__u64 last, timeout;
 	__u8 state;
 
-	if (!bpf_map_update_elem(&usher_natrev_v1, &p->key, &p->entry, BPF_NOEXIST))
+	if (!bpf_map_update_elem(&usher_natrev_v2, &p->key, &p->entry, BPF_NOEXIST))
 		return true;
-	held = bpf_map_lookup_elem(&usher_natrev_v1, &p->key);
+	held = bpf_map_lookup_elem(&usher_natrev_v2, &p->key);
 	if (!held) /* freed since (evicted, or flushed) */
-		return !bpf_map_update_elem(&usher_natrev_v1, &p->key, &p->entry, BPF_NOEXIST);
+		return !bpf_map_update_elem(&usher_natrev_v2, &p->key, &p->entry, BPF_NOEXIST);
 	if (!usher_flow_key_eq(&held->client, &p->entry.client)) {
-		owner = bpf_map_lookup_elem(&usher_nat_v1, &held->client);
+		owner = bpf_map_lookup_elem(&usher_nat_v2, &held->client);
 		if (owner && usher_nat_points_at(owner, &p->key, held)) {
 			last = held->last_seen_ns > owner->last_seen_ns ? held->last_seen_ns :
 									  owner->last_seen_ns;
@@ -114,11 +114,11 @@ static __always_inline bool usher_snat_claim(struct usher_snat_probe *p)
 					  p->closed_ns : p->idle_ns;
 			if (last >= p->now || p->now - last <= timeout)
 				return false; /* in use */
-			bpf_map_delete_elem(&usher_nat_v1, &held->client);
+			bpf_map_delete_elem(&usher_nat_v2, &held->client);
 		}
 		p->reclaimed = 1;
 	}
-	return !bpf_map_update_elem(&usher_natrev_v1, &p->key, &p->entry, BPF_ANY);
+	return !bpf_map_update_elem(&usher_natrev_v2, &p->key, &p->entry, BPF_ANY);
 }
 
 /* bpf_loop() callback: tries candidate i; returns 1 (stop) once one is claimed. */

@@ -15,8 +15,8 @@ package enum MapName {
     static let realStats = "usher_rstats_v1"
     static let addresses = "usher_addrs_v1"
     static let snatPools = "usher_snat_v1"
-    static let natFlows = "usher_nat_v1"
-    static let natReplies = "usher_natrev_v1"
+    package static let natFlows = "usher_nat_v2"
+    package static let natReplies = "usher_natrev_v2"
     static let all = [
         generation, vips, services, reals, maglev, conntrack, global, stats, serviceStats, realStats,
         addresses, snatPools, natFlows, natReplies,

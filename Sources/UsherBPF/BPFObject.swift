@@ -132,11 +132,13 @@ package final class BPFObject {
 
 extension BPFObject {
     /// Binds map `mapName` (before `load()`) to a new map of its own type, key and value, of
-    /// `entries` elements made with `flags`, never pinned, instead of the pinned one: the
-    /// benchmark's private tables. The returned fd must outlive the object's use of the map.
-    package func bindNewMap(named mapName: String, entries: UInt32, flags: UInt32) throws -> OwnedFD {
+    /// `entries` elements made with `flags` (by default those of its definition), never pinned,
+    /// instead of the pinned one: the benchmark's private tables. The returned fd must outlive
+    /// the object's use of the map.
+    package func bindNewMap(named mapName: String, entries: UInt32? = nil, flags: UInt32? = nil) throws -> OwnedFD {
         let map = try map(named: mapName)
         let keySize = bpf_map__key_size(map), valueSize = bpf_map__value_size(map)
+        let entries = entries ?? bpf_map__max_entries(map), flags = flags ?? bpf_map__map_flags(map)
         // The same name: libbpf renames the map after the fd it reuses.
         let fd = withLibbpfOptions(bpf_map_create_opts.self) { opts in
             opts.pointee.map_flags = flags

@@ -31,8 +31,8 @@ extension Dataplane {
         return dump
     }
 
-    /// Empties the flow tables: usher_ct_v2 (dsr) and both NAT maps (usher_nat_v1,
-    /// usher_natrev_v1, which frees every SNAT port); returns how many flows were removed (dsr
+    /// Empties the flow tables: usher_ct_v2 (dsr) and both NAT maps (usher_nat_v2,
+    /// usher_natrev_v2, which frees every SNAT port); returns how many flows were removed (dsr
     /// flows plus nat/gateway flows, each counted once). Flows the data plane adds meanwhile
     /// may stay; each walk is bounded by twice its map's size.
     public func flushFlows() throws -> Int {

@@ -3,7 +3,7 @@ import UsherCore
 
 extension Dataplane {
     /// Deletes the tracked flows of the given (service, real) memberships: their entries of
-    /// usher_ct_v2 (dsr) and usher_nat_v1/usher_natrev_v1 (nat, gateway; which frees their SNAT
+    /// usher_ct_v2 (dsr) and usher_nat_v2/usher_natrev_v2 (nat, gateway; which frees their SNAT
     /// ports), so the next packet of each such flow is scheduled again. Returns how many flows
     /// were removed (a nat flow counted once). One walk of each map.
     public func dropFlows(realIDs: Set<UInt32>) throws -> Int {

@@ -18,7 +18,7 @@ enum FlowWrite {
 }
 
 /// Flow-state sync on the tables (Docs/ARCHITECTURE.md, "Flow-state sync"): whole-map batch
-/// reads of usher_ct_v2, usher_nat_v1 and usher_natrev_v1 that keep the entries changed since a
+/// reads of usher_ct_v2, usher_nat_v2 and usher_natrev_v2 that keep the entries changed since a
 /// time, and single writes of received flows under `FlowMerge`'s rule.
 extension Dataplane {
     /// Every flow whose last packet (either way) is at or after `since` (local monotonic ns);
@@ -71,7 +71,7 @@ extension Dataplane {
     }
 
     /// Writes one received flow if `FlowMerge` says so: a tracked flow's usher_ct_v2 entry; a
-    /// nat flow's usher_natrev_v1 entry (which reserves its SNAT port), then its usher_nat_v1 entry.
+    /// nat flow's usher_natrev_v2 entry (which reserves its SNAT port), then its usher_nat_v2 entry.
     func writeFlow(_ record: FlowRecord, now: UInt64, index: inout FlowSyncIndex) throws -> FlowWrite {
         let key = Self.flowKey(record, from: record.client, record.clientPort, to: record.vip, record.vipPort)
         guard let service = index.service(vip: record.vip, port: record.servicePort, proto: record.proto, family: record.family),

@@ -3,8 +3,8 @@ import Foundation
 import UsherCore
 
 extension Dataplane {
-    /// Every tracked flow of usher_ct_v2 (dsr) and usher_nat_v1 (nat/gateway, joined with its
-    /// usher_natrev_v1 entry), at most `limit`; `total` counts all entries read.
+    /// Every tracked flow of usher_ct_v2 (dsr) and usher_nat_v2 (nat/gateway, joined with its
+    /// usher_natrev_v2 entry), at most `limit`; `total` counts all entries read.
     /// Flows are listed dsr first, each kind in the kernel's order; service names come from
     /// `names` (the state the last apply returned) when given.
     public func trackedFlows(limit: Int, names: DataplaneState? = nil) throws -> (flows: [TrackedFlow], total: Int) {
@@ -25,13 +25,13 @@ extension Dataplane {
         return (flows + nat.map(\.flow), dsr.count + natTotal)
     }
 
-    /// The nat/gateway flows of usher_nat_v1 only, with their real ids (for `maps dump`).
+    /// The nat/gateway flows of usher_nat_v2 only, with their real ids (for `maps dump`).
     func trackedFlowsNATOnly(limit: Int) throws -> (flows: [(flow: TrackedFlow, realID: UInt32)], total: Int) {
         try natTrackedFlows(limit: max(0, limit), context: FlowContext(self, names: nil))
     }
 
-    /// Up to `limit` entries of usher_nat_v1 joined with their usher_natrev_v1 entries, and the
-    /// number of entries of usher_nat_v1.
+    /// Up to `limit` entries of usher_nat_v2 joined with their usher_natrev_v2 entries, and the
+    /// number of entries of usher_nat_v2.
     private func natTrackedFlows(limit: Int, context: FlowContext) throws
         -> (flows: [(flow: TrackedFlow, realID: UInt32)], total: Int) {
         let nat = try maps.natFlows.entries(as: (usher_flow_key, usher_nat_flow).self)
@@ -66,7 +66,7 @@ extension Dataplane {
         return (flows, nat.count)
     }
 
-    /// SNAT ports in use per pool address: number of usher_natrev_v1 entries whose dst is it.
+    /// SNAT ports in use per pool address: number of usher_natrev_v2 entries whose dst is it.
     /// Gateway flows (whose "SNAT" address is the client's own) are not counted.
     public func snatPortsInUse() throws -> [IPAddress: Int] {
         var counts: [IPAddress: Int] = [:]

@@ -25,7 +25,7 @@ extension Dataplane {
             snat: count(USHER_ADDR_F_SNAT), gatewayReal: count(USHER_ADDR_F_GW_REAL))
     }
 
-    /// Up to `limit` entries of usher_nat_v1, with the state both sides sent.
+    /// Up to `limit` entries of usher_nat_v2, with the state both sides sent.
     func natFlowsDump(limit: Int, realAddresses: [UInt32: IPAddress]) throws -> MapsDump.NATFlows {
         let (all, _) = try trackedFlowsNATOnly(limit: limit + 1)
         let flows = all.prefix(limit).map { flow, realID in

@@ -39,6 +39,7 @@ public final class Dataplane {
         try object.load()
         self.object = object
         maps = try DataplaneMaps(object)
+        try carryOverRetiredMaps()
     }
 
     /// Whether Usher's maps are pinned in `directory` (something was applied there).

@@ -91,7 +91,7 @@ public struct MapsDump: Hashable, Codable, Sendable {
         public var addresses: [IPAddress]
         /// `1024-65535`.
         public var ports: String
-        /// usher_natrev_v1 entries (ports in use) per address, in the order of `addresses`.
+        /// usher_natrev_v2 entries (ports in use) per address, in the order of `addresses`.
         public var portsInUse: [Int]
     }
 
@@ -105,7 +105,7 @@ public struct MapsDump: Hashable, Codable, Sendable {
         public var gatewayReal: Int
     }
 
-    /// The nat/gateway flows of usher_nat_v1 (with their reply sides, usher_natrev_v1).
+    /// The nat/gateway flows of usher_nat_v2 (with their reply sides, usher_natrev_v2).
     public struct NATFlows: Hashable, Codable, Sendable {
         public var flows: [NATFlow]
         public var limit: Int

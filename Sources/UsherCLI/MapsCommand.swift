@@ -94,7 +94,7 @@ struct MapsCommand: ParsableCommand {
                            "\(flow.idleSeconds)s"])
             }
             let more = dump.nat.truncated ? " (first \(dump.nat.limit) shown)" : ""
-            out.append("usher_nat_v1 + usher_natrev_v1\(more):")
+            out.append("usher_nat_v2 + usher_natrev_v2\(more):")
             out.append(dump.nat.flows.isEmpty ? "  (empty)" : flows.render())
             out.append("")
             return out

@@ -1,5 +1,5 @@
 """Reads the NAT flow tables as the program sees them (bpftool with BTF, on the pinned maps):
-usher_natrev_v1 (a reply tuple per claimed SNAT port) and usher_nat_v1 (a client tuple per
+usher_natrev_v2 (a reply tuple per claimed SNAT port) and usher_nat_v2 (a client tuple per
 flow). The fixtures use them to show what a packet did or did not write."""
 
 import ipaddress
@@ -25,18 +25,18 @@ def tuple_of(key):
 
 
 def reply_tuples(usher):
-    """{(real, real_port, snat address, snat port, proto): client tuple} of usher_natrev_v1."""
+    """{(real, real_port, snat address, snat port, proto): client tuple} of usher_natrev_v2."""
     out = {}
-    for entry in usher.read_map("usher_natrev_v1"):
+    for entry in usher.read_map("usher_natrev_v2"):
         real, real_port, snat, snat_port, proto = tuple_of(entry["key"])
         out[(real, real_port, snat, snat_port, proto)] = tuple_of(entry["value"]["client"])
     return out
 
 
 def client_tuples(usher):
-    """{client tuple (client, port, vip, port, proto): (snat address, snat port)} of usher_nat_v1."""
+    """{client tuple (client, port, vip, port, proto): (snat address, snat port)} of usher_nat_v2."""
     out = {}
-    for entry in usher.read_map("usher_nat_v1"):
+    for entry in usher.read_map("usher_nat_v2"):
         key = tuple_of(entry["key"])
         value = entry["value"]
         family = entry["key"]["family"]

@@ -119,7 +119,7 @@ def test_hundreds_of_flows_get_the_predicted_distinct_ports(usher):
     held = nat_maps.reply_tuples(usher)
     predicted = {(f.real, 8080, f.snat, f.snat_port, "tcp"): (f.client, f.client_port, VIP, 80, "tcp")
                  for flows in plan.values() for f in flows}
-    assert held == predicted, "usher_natrev_v1 must hold exactly the predicted reply tuples"
+    assert held == predicted, "usher_natrev_v2 must hold exactly the predicted reply tuples"
 
     # Replies to a sample (every 25th flow of each CPU, run on the other CPU: a reply's
     # translation does not depend on where it runs) reach their own clients.

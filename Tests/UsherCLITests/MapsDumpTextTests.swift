@@ -50,7 +50,7 @@ struct MapsDumpTextTests {
                 "\(text)")
         // VIP:port slots for the four VIPs, one SNAT slot per pool address, one gateway real.
         #expect(text.contains("usher_addrs_v1: 7 slots in use: vip-port 4, vip-all 0, snat 2, gateway-real 1\n"), "\(text)")
-        #expect(Self.table(text, after: "usher_nat_v1 + usher_natrev_v1:") == ["  (empty)"], "\(text)")
+        #expect(Self.table(text, after: "usher_nat_v2 + usher_natrev_v2:") == ["  (empty)"], "\(text)")
         #expect(text.contains("usher_global_v2: nat on, "), "\(text)")
         #expect(text.contains(" CPUs, timeouts tcp idle 600s, tcp closed 60s, udp idle 60s"), "\(text)")
     }

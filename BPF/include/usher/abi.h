@@ -20,7 +20,7 @@
 #define USHER_MAX_SERVICES 4096
 #define USHER_MAX_REALS 131072
 #define USHER_CONNTRACK_DEFAULT_ENTRIES 1048576
-#define USHER_NAT_DEFAULT_ENTRIES 1048576 /* each of usher_nat_v1 and usher_natrev_v1 */
+#define USHER_NAT_DEFAULT_ENTRIES 1048576 /* each of usher_nat_v2 and usher_natrev_v2 */
 #define USHER_MAX_SNAT_POOLS 256
 #define USHER_SNAT_MAX_ADDRS 16    /* addresses in one SNAT pool */
 #define USHER_NAT_PROBES 32        /* SNAT ports tried for a new flow before it counts as exhausted */
@@ -198,7 +198,7 @@ struct usher_snat_pool {
 /* Key of usher_addrs_v1 is the slot (USHER_ADDR_SLOT); its value a __u32 of USHER_ADDR_F_*. */
 
 /*
- * Value of usher_nat_v1, keyed by the flow as the client sent it (struct usher_flow_key): how its
+ * Value of usher_nat_v2, keyed by the flow as the client sent it (struct usher_flow_key): how its
  * packets are rewritten on their way to the real. For gateway flows the "SNAT" address and port
  * are the client's own, so both modes share one path.
  */
@@ -214,13 +214,13 @@ struct usher_nat_flow {
 };
 
 /*
- * Value of usher_natrev_v1, keyed by a reply as the real sends it (struct usher_flow_key with
+ * Value of usher_natrev_v2, keyed by a reply as the real sends it (struct usher_flow_key with
  * src = real, dst = SNAT address (gateway: the client), sport = real port, dport = SNAT port):
  * how the reply is rewritten and where it goes. Replies leave by the interface and to the MAC
  * the client's packets came from ("auto last hop"), from the MAC they were sent to.
  */
 struct usher_nat_reply {
-	struct usher_flow_key client; /* the flow as the client sent it: key of its usher_nat_v1 */
+	struct usher_flow_key client; /* the flow as the client sent it: key of its usher_nat_v2 */
 	__u64 last_seen_ns;           /* as usher_nat_flow's, for the reply direction */
 	__u32 real_id;
 	__u32 service_id;
