@@ -1,3 +1,4 @@
+import CUsherABI
 import Testing
 @testable import UsherBenchKit
 import UsherBPF
@@ -7,7 +8,7 @@ import UsherTestSupport
 /// Part 1's NAT paths: the frames they feed (checksums a NAT path updates incrementally), the
 /// config they need, and, against the kernel, that each is measured on the path it names.
 struct XDPCostNATFrameTests {
-    static let natIDs = ["first-nat", "established-nat", "reply-nat", "established-gateway", "reply-gateway"]
+    static let natIDs = ["first-nat", "established-nat", "reply-nat", "first-gateway", "established-gateway", "reply-gateway"]
 
     @Test("the nat and gateway services and their SNAT pools pass the validator (the L7 service has no pools: XDP only passes it)")
     func configIsValid() {
@@ -72,7 +73,7 @@ struct XDPCostNATRunTests {
         let lab = try WrapperTests.Lab()
         let cost = XDPCost(rounds: 1, iterations: 2000)
         let cases = Self.natCases(family)
-        #expect(cases.count == 5)
+        #expect(cases.count == 6)
         for c in cases {
             let measured = try cost.setUp(c, bench: lab.bench, dataplane: lab.dataplane, state: lab.state)
             let (run, _) = try cost.measure(measured, bench: lab.bench, dataplane: lab.dataplane, iterations: 2000, first: 0)
@@ -93,6 +94,26 @@ struct XDPCostNATRunTests {
                 #expect(c.flow == .newEveryIteration, "\(c.id)")
             }
         }
+    }
+
+    @Test("the aged NAT cases run on private tables that were filled from every CPU and emptied: their flows land there, none in the data plane's")
+    func agedNATTables() throws {
+        let lab = try WrapperTests.Lab()
+        let aged = XDPCostCases.cases.filter { $0.table?.nat == true }
+        #expect(Set(aged.map(\.id)) == ["first-nat-v4-aged", "first-gateway-v4-aged"])
+        var cost = XDPCost(rounds: 1, iterations: 1000)
+        cost.cases = aged
+        let tables = try cost.privateTables(bench: lab.bench, dataplane: lab.dataplane, state: lab.state)
+        let table = try #require(aged.first?.table)
+        let bench = try #require(tables[table])
+        #expect(try bench.natFlows.entries(as: (usher_flow_key, usher_nat_flow).self).isEmpty, "emptied after ageing")
+        for c in aged {
+            let (run, _) = try cost.measure(c, bench: bench, dataplane: lab.dataplane, iterations: 1000, first: 0)
+            #expect(run.verdict == .tx, "\(c.id)")
+        }
+        #expect(try bench.natFlows.entries(as: (usher_flow_key, usher_nat_flow).self).count == 2000)
+        #expect(try bench.natReplies.entries(as: (usher_flow_key, usher_nat_reply).self).count == 2000)
+        #expect(try lab.bench.natFlows.entries(as: (usher_flow_key, usher_nat_flow).self).isEmpty, "the data plane's tables are untouched")
     }
 
     @Test("a reply case whose output is not addressed as expected is refused")

@@ -35,6 +35,48 @@ extension XDPBench {
         }
     }
 
+    /// Ages the balancer's NAT tables as `ageConntrack` ages the flow table: each filled to
+    /// capacity from every CPU in turn (keys of flows no case uses, values empty), then emptied.
+    /// Meant for private tables (`privateNAT`): the pinned ones would lose their flows.
+    public func ageNAT() throws {
+        let cpus = try BPFSystem.possibleCPUs()
+        let capacity = UInt32(USHER_NAT_DEFAULT_ENTRIES)
+        let perCPU = min(capacity, UInt32((1 << 24) / max(cpus, 1)))
+        try CPUAffinity.forEach(cpus: cpus) { cpu in
+            var start = UInt32(cpu) * perCPU
+            while start < UInt32(cpu + 1) * perCPU {
+                let keys = (start..<min(start + 65536, UInt32(cpu + 1) * perCPU)).map(Self.agingKey)
+                try natFlows.updateBatch(keys: keys, values: Array(repeating: usher_nat_flow(), count: keys.count))
+                try natReplies.updateBatch(keys: keys, values: Array(repeating: usher_nat_reply(), count: keys.count))
+                start += UInt32(keys.count)
+            }
+        }
+        try Self.empty(natFlows, as: usher_nat_flow.self)
+        try Self.empty(natReplies, as: usher_nat_reply.self)
+    }
+
+    /// Flow `index` (< 2^24) of the ageing flows: TCP from 192.0.2.(index >> 16), port
+    /// index & 0xffff, to 203.0.113.1:80. They never meet a packet: the tables are emptied first.
+    static func agingKey(_ index: UInt32) -> usher_flow_key {
+        var key = usher_flow_key()
+        withUnsafeMutableBytes(of: &key.src) { $0[0] = 192; $0[1] = 0; $0[2] = 2; $0[3] = UInt8(index >> 16 & 0xff) }
+        withUnsafeMutableBytes(of: &key.dst) { $0[0] = 203; $0[1] = 0; $0[2] = 113; $0[3] = 1 }
+        key.sport = UInt16(index & 0xffff).bigEndian
+        key.dport = UInt16(80).bigEndian
+        key.proto = 6
+        key.family = 4
+        return key
+    }
+
+    /// Removes every entry of `map` (keyed by flows), in the kernel's iteration order.
+    static func empty<V: BitwiseCopyable>(_ map: MapFD, as _: V.Type) throws {
+        while true {
+            let keys: [usher_flow_key] = try map.entries(as: (usher_flow_key, V).self, limit: 65536).map(\.0)
+            if keys.isEmpty { return }
+            try map.deleteBatch(keys: keys)
+        }
+    }
+
     /// How many of the `count` flows `trackFlows(of:variation:count:serviceID:realIDs:)` wrote
     /// (same arguments) are still tracked on the real it gave them.
     public func countTracked(of frame: [UInt8], variation: FlowVariation, count: UInt32,

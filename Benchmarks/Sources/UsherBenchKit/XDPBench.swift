@@ -13,7 +13,10 @@ public final class XDPBench {
     private let floorObject: BPFObject
     private let balancer: BPFObject
     private let privateConntrack: OwnedFD?
+    private let privateNATTables: [OwnedFD]
     let conntrack: MapFD
+    /// The balancer's NAT tables, forward and reply (its own when `privateNAT`).
+    let natFlows: MapFD, natReplies: MapFD
     private let knobs: MapFD
     private let frameMap: MapFD
     private let iterations: MapFD
@@ -28,8 +31,11 @@ public final class XDPBench {
 
     /// Loads the wrapper, the floor and the balancer (against `dataplane`'s pinned maps; with a
     /// private LRU table of `conntrackEntries` flows instead of the pinned one when given, made
-    /// with `conntrackFlags`: 0 for one common LRU list, BPF_F_NO_COMMON_LRU for one per CPU).
-    public init(dataplane: Dataplane, conntrackEntries: UInt32? = nil, conntrackFlags: UInt32 = 0) throws {
+    /// with `conntrackFlags`: 0 for one common LRU list, BPF_F_NO_COMMON_LRU for one per CPU;
+    /// with private NAT tables, forward and reply, of the pinned ones' size and flags when
+    /// `privateNAT`).
+    public init(dataplane: Dataplane, conntrackEntries: UInt32? = nil, conntrackFlags: UInt32 = 0,
+                privateNAT: Bool = false) throws {
         bench = try BenchObject.open(BenchName.object, programs: [BenchName.wrap, BenchName.empty, BenchName.probe])
         try bench.load()
         floorObject = try BenchObject.open(BenchName.floorObject, programs: [BenchName.floor])
@@ -43,8 +49,18 @@ public final class XDPBench {
             privateConntrack = nil
             conntrackCapacity = UInt32(USHER_CONNTRACK_DEFAULT_ENTRIES)
         }
+        if privateNAT {
+            // Never pinned: the data plane's NAT tables (and the SNAT ports they hold) stay as
+            // they are. Their size and flags are the definition's, which the pinned ones have.
+            let object = balancer
+            privateNATTables = try [MapName.natFlows, MapName.natReplies].map { try object.bindNewMap(named: $0) }
+        } else {
+            privateNATTables = []
+        }
         try balancer.load()
         conntrack = try balancer.mapFD(named: MapName.conntrack)
+        natFlows = try balancer.mapFD(named: MapName.natFlows)
+        natReplies = try balancer.mapFD(named: MapName.natReplies)
         knobs = try bench.mapFD(named: BenchName.knobs)
         frameMap = try bench.mapFD(named: BenchName.frame)
         iterations = try bench.mapFD(named: BenchName.iterations)

@@ -31,8 +31,8 @@ public struct XDPCost {
         // First packets insert flows: few enough that no table fills (part 2 measures a full
         // table), and never the same twice; nat ones reserve SNAT ports, few enough that the
         // pool's share of the CPU stays mostly free. A dsr SYN inserts nothing (conntrack.h),
-        // so it takes no share of a table.
-        let inserting = cases.filter { $0.flow == .newEveryIteration && !$0.isBareSYN }
+        // so it takes no share of a table, nor does a nat or gateway flow (its own tables).
+        let inserting = cases.filter { $0.flow == .newEveryIteration && !$0.isBareSYN && $0.path == .firstPacket }
         let firstPackets = Dictionary(grouping: inserting, by: \.table).values.map(\.count).max() ?? 1
         let newFlowIterations = min(iterations, UInt32(Double(bench.conntrackCapacity) * 0.8) / UInt32(rounds * max(firstPackets, 1)),
                                     XDPCostCases.natFlowsPerRound(rounds: rounds, cpus: XDPCostCases.possibleCPUs()))
@@ -71,7 +71,8 @@ public struct XDPCost {
     }
 
     /// A balancer with a private connection-tracking table of the data plane's size for every
-    /// table the cases name, each aged when its state says so (XDPBench.ageConntrack).
+    /// table the cases name, or private NAT tables, each aged when its state says so
+    /// (XDPBench.ageConntrack, ageNAT).
     func privateTables(bench: XDPBench, dataplane: Dataplane, state: DataplaneState) throws -> [XDPCostCase.Table: XDPBench] {
         let product = try bench.conntrackFlags
         var out: [XDPCostCase.Table: XDPBench] = [:]
@@ -81,6 +82,15 @@ public struct XDPCost {
         }
         let realIDs = XDPCostCases.reals4.compactMap { state.realID(service: key, address: $0) }
         for table in cases.compactMap(\.table) where out[table] == nil {
+            if table.nat == true {
+                let natBench = try XDPBench(dataplane: dataplane, privateNAT: true)
+                if table.state == .aged {
+                    Progress.say("xdp-cost: ageing private NAT tables (each filled to capacity from every CPU, then emptied)")
+                    try natBench.ageNAT()
+                }
+                out[table] = natBench
+                continue
+            }
             let tableBench = try XDPBench(dataplane: dataplane, conntrackEntries: bench.conntrackCapacity,
                                           conntrackFlags: table.flags(product: product))
             if table.state == .aged {

@@ -4,11 +4,12 @@ import UsherCore
 /// One path through the XDP program, measured per packet (Docs/BENCHMARKS.md, part 1).
 public struct XDPCostCase: Sendable {
     /// The kind of path, for the targets: established DSR ≤ 2.5× the floor, non-VIP ≤ 1.5×,
-    /// first packet (any mode) ≤ 6×. NAT forward (an established nat/gateway flow) and NAT reply
-    /// (a real's answer translated back to the client) have no target of their own.
+    /// first packet of a DSR flow ≤ 6×, of a nat or gateway flow (two inserts) ≤ 12×. NAT
+    /// forward (an established nat/gateway flow) and NAT reply (a real's answer translated back
+    /// to the client) have no target of their own.
     public enum Path: String, Codable, Sendable {
         case floor, nonVIP = "non-vip", firstPacket = "first-packet", established, drained, l7Pass = "l7-pass", noReal = "no-real"
-        case natForward = "nat-forward", natReply = "nat-reply"
+        case natFirstPacket = "nat-first-packet", natForward = "nat-forward", natReply = "nat-reply"
     }
 
     /// Which flow each iteration carries.
@@ -54,10 +55,14 @@ public struct XDPCostCase: Sendable {
 
         public var lru: LRU
         public var state: State
+        /// true: the NAT tables (forward and reply), private, of the product's flags (`lru` is
+        /// .product); nil: the connection-tracking table.
+        public var nat: Bool?
 
-        public init(lru: LRU, state: State) {
+        public init(lru: LRU, state: State, nat: Bool? = nil) {
             self.lru = lru
             self.state = state
+            self.nat = nat
         }
 
         /// The map flags of the table for kind `lru`, given the product's.

@@ -56,18 +56,30 @@ extension XDPCostCases {
         return max(count, 1)
     }
 
-    /// For each mode: the first packet of a nat flow (a SNAT port reserved), an established
-    /// flow (translated towards the real) and the real's reply (translated back to the client).
+    /// The first packet of a nat flow (a SNAT port reserved) or of a gateway flow (the client's
+    /// own port taken), both entries made, in the data plane's tables or in private ones in
+    /// `table`'s state.
+    static func natFirstPacket(_ mode: String, family: Int, table: XDPCostCase.Table? = nil) -> XDPCostCase {
+        let v = "IPv\(family)"
+        let key = mode == "nat" ? (family == 4 ? nat4 : nat6) : (family == 4 ? gateway4 : gateway6)
+        let what = mode == "nat" ? "SNAT port reserved" : "client's port taken"
+        let aged = table?.state == .aged
+        return XDPCostCase(id: "first-\(mode)-v\(family)\(aged ? "-aged" : "")",
+                           title: "first packet of a flow, \(mode): \(what)\(aged ? ", aged tables" : "") (\(v))",
+                           path: .natFirstPacket, family: family,
+                           frame: BenchFrames.tcp(from: family == 4 ? newClients4 : newClients6, 0, to: key.vip, key.port),
+                           flow: .newEveryIteration, verdict: .tx, reason: "tx", event: "ct_new", table: table)
+    }
+
+    /// For each mode: the first packet of a flow, an established flow (translated towards the
+    /// real) and the real's reply (translated back to the client).
     static func natCases(family: Int) -> [XDPCostCase] {
         let v = "IPv\(family)"
         let client = family == 4 ? client4 : client6
         var out: [XDPCostCase] = []
         let nat = family == 4 ? nat4 : nat6
-        out.append(XDPCostCase(id: "first-nat-v\(family)", title: "first packet of a flow, nat: SNAT port reserved (\(v))",
-                               path: .firstPacket, family: family,
-                               frame: BenchFrames.tcp(from: family == 4 ? newClients4 : newClients6, 0, to: nat.vip, nat.port),
-                               flow: .newEveryIteration, verdict: .tx, reason: "tx", event: "ct_new"))
         for (mode, key) in [("nat", nat), ("gateway", family == 4 ? gateway4 : gateway6)] {
+            out.append(natFirstPacket(mode, family: family))
             let frame = BenchFrames.tcp(from: client, 40000, to: key.vip, key.port)
             out.append(XDPCostCase(id: "established-\(mode)-v\(family)", title: "established flow, \(mode), to the real (\(v))",
                                    path: .natForward, family: family, frame: frame, setup: .warm,

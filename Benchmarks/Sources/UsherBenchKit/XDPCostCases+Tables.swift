@@ -2,7 +2,8 @@ import UsherCore
 
 /// Part 1's flow-table paths: the first packet of a DSR flow in the long-running state of the
 /// table (filled to capacity and emptied before: issue 10), and the flow-table candidates of
-/// the issue side by side in one run, fresh and aged, first packet and established (IPv4).
+/// the issue side by side in one run, fresh and aged, first packet and established (IPv4); the
+/// first packet of a nat and of a gateway flow with the NAT tables aged.
 extension XDPCostCases {
     /// The source of the flows that age a table: a client no measured case uses.
     static let agingClients4 = IPAddress("192.0.2.128")!
@@ -29,6 +30,9 @@ extension XDPCostCases {
                 }
             }
         }
+        // The NAT tables in the long-running state (private ones, aged; the data plane's stay fresh).
+        let agedNAT = XDPCostCase.Table(lru: .product, state: .aged, nat: true)
+        out += ["nat", "gateway"].map { natFirstPacket($0, family: 4, table: agedNAT) }
         return out
     }
 }

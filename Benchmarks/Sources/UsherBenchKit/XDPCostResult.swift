@@ -88,6 +88,7 @@ public struct XDPCostResult: Codable, Sendable {
         let limits: [(XDPCostCase.Path, String, Double)] = [
             (.established, "established flow in a DSR mode", 2.5), (.drained, "established flow in a DSR mode", 2.5),
             (.nonVIP, "non-VIP packet", 1.5), (.firstPacket, "first packet of a flow", 6),
+            (.natFirstPacket, "first packet of a nat or gateway flow", 12),
         ]
         let candidates = Set(cases.filter(\.candidate).map(\.id))
         targets = rows.compactMap { row in
