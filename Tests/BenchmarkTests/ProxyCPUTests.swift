@@ -73,6 +73,16 @@ struct ProxyCPUTests {
                                           proxyCore: shares[4]) == expected)
     }
 
+    @Test("which side was the bottleneck when everything shares both CPUs", arguments: [
+        // ours (proxy + wrk + reals, in cores), CPU 0 busy, CPU 1 busy
+        ([1.90, 0.96, 0.97], ProxyResult.Bottleneck.machine),
+        ([1.50, 0.95, 0.90], .sharedMachine),
+        ([1.20, 0.70, 0.55], .none),
+    ])
+    func bottleneckOnBothCores(shares: [Double], expected: ProxyResult.Bottleneck) {
+        #expect(ProxyResult.Bottleneck.onBothCores(ours: shares[0], cpu0: shares[1], cpu1: shares[2]) == expected)
+    }
+
     static func start(_ script: String) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")

@@ -42,6 +42,23 @@ struct ProxyPeersTests {
         for i in 0..<3 { #expect(yaml.contains("address: \(ProxyLab.realAddress(i))")) }
     }
 
+    @Test("with two workers each proxy's config and command say two, in files of their own beside the one-worker ones")
+    func twoWorkers() throws {
+        let dir = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var peers = ProxyPeers(directory: dir, reals: 3)
+        try peers.write()
+        peers.workers = 2
+        try peers.writeProxyConfigs()
+        try ProxyChecks(lab: nil, peers: peers).checkConfig(.usher)
+        #expect(peers.configPath(.usher).hasSuffix("/usher-2w.yaml") && peers.configPath(.nginx).hasSuffix("/nginx-proxy-2w.conf"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/usher.yaml"), "the one-worker config stays")
+        #expect(peers.command(.usher, usher: "/u").suffix(4) == ["--threads", "2", "--log-level", "warning"])
+        #expect(try String(contentsOfFile: peers.configPath(.haproxy), encoding: .utf8).contains("nbthread 2"))
+        let nginx = try String(contentsOfFile: peers.configPath(.nginx), encoding: .utf8)
+        #expect(nginx.contains("worker_processes 2;") && nginx.contains("nginx-proxy-2w.pid"))
+    }
+
     @Test("HAProxy's own check (haproxy -c) takes the generated config; a broken one is refused",
           .enabled(if: peersInstalled, requirement))
     func haproxyChecks() throws {

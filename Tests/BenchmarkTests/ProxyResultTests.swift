@@ -72,5 +72,42 @@ struct ProxyResultTests {
         #expect(text.contains("0.55× (0.50–0.60)"))
         let json = try String(contentsOfFile: dir + "/proxy.json", encoding: .utf8)
         #expect(json.contains("\"requests_per_second\""), "the plot writer's field")
+        #expect(!text.contains("Two workers on two cores"), "no two-core section without its runs")
+    }
+
+    @Test("two workers on two cores: requests/s and p99 against HAProxy's, in the JSON and the report")
+    func twoCores() throws {
+        var r = Self.result()
+        var two = ProxyResult.TwoCores(scenarios: [.httpKeepAlive])
+        two.rows = r.rows
+        two.ratios = r.ratios
+        two.targets = ProxyBench.twoCoreTargets(two.rows)
+        r.twoCores = two
+        let t = try #require(two.targets.first)
+        #expect(t.usherRequestsPerSecond == 35_000 && t.haproxyRequestsPerSecond == 65_000 && !t.requestsMet)
+        #expect(t.p99Met, "the same p99 (2 ms) is no worse")
+
+        let dir = NSTemporaryDirectory() + "usher-proxy-two-cores-test-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let written = PartResult(part: "proxy", command: "Tools/bench proxy", started: Date(), seconds: 60,
+                                 machine: Machine.current(), body: r)
+        try written.write(to: dir)
+        let read = try #require(PartResult<ProxyResult>.read(part: "proxy", from: dir))
+        #expect(read.body.twoCores?.targets.first?.haproxyRequestsPerSecond == 65_000)
+        let text = ProxyReport.section(read.body)
+        #expect(text.contains("### Two workers on two cores") && text.contains("`nbthread 2`"))
+        #expect(text.contains("HTTP, keep-alive: Usher 35000 requests/s, HAProxy 65000, **missed**; p99 2.00 against 2.00 ms, **met**"))
+    }
+
+    @Test("a proxy.json written before the two-core runs still reads")
+    func olderResultReads() throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        var object = try #require(try JSONSerialization.jsonObject(with: encoder.encode(Self.result())) as? [String: Any])
+        object["two_cores"] = nil
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let old = try decoder.decode(ProxyResult.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.twoCores == nil && old.rows.count == 3)
     }
 }

@@ -15,6 +15,8 @@ public struct ProxyBench {
     /// The `usher` executable (release build): by default next to this program.
     public var usher: String
     public var scenarios = ProxyResult.Scenario.allCases
+    /// The loads run again with two workers per proxy on both CPUs (those with a target).
+    public var twoCoreScenarios = ProxyResult.Scenario.allCases.filter(\.hasTarget)
 
     public init() {
         let here = URL(fileURLWithPath: CommandLine.arguments.first ?? "usher-bench").resolvingSymlinksInPath()
@@ -22,6 +24,8 @@ public struct ProxyBench {
     }
 
     static let proxyCPU = 1, clientCPU = 0
+    /// Both CPUs, as taskset writes them: the two-core runs.
+    static let bothCPUs = "0,1"
 
     public func run() throws -> ProxyResult {
         try checkTools()
@@ -56,35 +60,11 @@ public struct ProxyBench {
             for scenario in scenarios { _ = try load.measure(kind, pid: proxyPids[kind]!, scenario, seconds: 1, round: 0) }
         }
 
-        var samples: [ProxyResult.Scenario: [ProxyPeers.Kind: [ProxyResult.Sample]]] = [:]
-        let kinds = ProxyPeers.Kind.allCases
-        for round in 1...rounds {
-            for scenario in scenarios {
-                // Each round starts with another proxy, so that none always runs first.
-                for k in 0..<kinds.count {
-                    let kind = kinds[(k + round) % kinds.count]
-                    let sample = try load.measure(kind, pid: proxyPids[kind]!, scenario, seconds: seconds, round: round)
-                    try checkAlive(lab, proxyPids, realPids)
-                    Progress.say("proxy: round \(round)/\(rounds) \(scenario.rawValue) \(kind.rawValue): "
-                        + String(format: "%.0f req/s, p99 %.2f ms, proxy %.0f%% wrk %.0f%% reals %.0f%% of a core (CPU0 %.0f%%, CPU1 %.0f%% busy) → %@",
-                                 sample.wrk.requestsPerSecond, sample.wrk.p99Ms, sample.proxyCpu * 100, sample.wrkCpu * 100,
-                                 sample.realsCpu * 100, sample.cpu0Busy * 100, sample.cpu1Busy * 100, sample.bottleneck.rawValue))
-                    samples[scenario, default: [:]][kind, default: []].append(sample)
-                }
-            }
-        }
-        for scenario in scenarios {
-            for kind in kinds {
-                if let row = Self.row(scenario, kind, samples[scenario]?[kind] ?? []) { result.rows.append(row) }
-            }
-            for peer in [ProxyPeers.Kind.haproxy, .nginx] {
-                if let ratio = Self.ratio(scenario, peer, samples[scenario] ?? [:]) { result.ratios.append(ratio) }
-            }
-        }
+        (result.rows, result.ratios) = try measureRounds(load, scenarios: scenarios, proxyPids: proxyPids, realPids: realPids)
         result.targets = Self.targets(result.rows)
         let counter = ProxySyscalls(load: load, seconds: seconds)
         for scenario in scenarios where scenario == .httpKeepAlive || scenario == .tlsKeepAlive {
-            for kind in kinds {
+            for kind in ProxyPeers.Kind.allCases {
                 if let count = try counter.perRequest(kind, pid: proxyPids[kind]!, scenario) { result.syscalls.append(count) }
             }
         }
@@ -96,7 +76,76 @@ public struct ProxyBench {
                 if let profile = try profiler.profile(pid: pid, scenario: scenario) { result.profiles.append(profile) }
             }
         }
+        if !twoCoreScenarios.isEmpty {
+            result.twoCores = try runTwoCores(lab: lab, peers: peers, onePerCore: proxyPids, realPids: realPids)
+        }
         return result
+    }
+
+    /// Every round of `scenarios` against every proxy, a different proxy first each round; the
+    /// rows and Usher's ratios to the peers.
+    func measureRounds(_ load: ProxyLoad, scenarios: [ProxyResult.Scenario], proxyPids: [ProxyPeers.Kind: Int32],
+                       realPids: [Int32]) throws -> ([ProxyResult.Row], [ProxyResult.Ratio]) {
+        var samples: [ProxyResult.Scenario: [ProxyPeers.Kind: [ProxyResult.Sample]]] = [:]
+        let kinds = ProxyPeers.Kind.allCases
+        let lab = load.lab
+        for round in 1...rounds {
+            for scenario in scenarios {
+                // Each round starts with another proxy, so that none always runs first.
+                for k in 0..<kinds.count {
+                    let kind = kinds[(k + round) % kinds.count]
+                    let sample = try load.measure(kind, pid: proxyPids[kind]!, scenario, seconds: seconds, round: round)
+                    try checkAlive(lab, proxyPids, realPids)
+                    Progress.say("proxy: \(load.bothCores ? "two cores, " : "")round \(round)/\(rounds) \(scenario.rawValue) \(kind.rawValue): "
+                        + String(format: "%.0f req/s, p99 %.2f ms, proxy %.0f%% wrk %.0f%% reals %.0f%% of a core (CPU0 %.0f%%, CPU1 %.0f%% busy) → %@",
+                                 sample.wrk.requestsPerSecond, sample.wrk.p99Ms, sample.proxyCpu * 100, sample.wrkCpu * 100,
+                                 sample.realsCpu * 100, sample.cpu0Busy * 100, sample.cpu1Busy * 100, sample.bottleneck.rawValue))
+                    samples[scenario, default: [:]][kind, default: []].append(sample)
+                }
+            }
+        }
+        var rows: [ProxyResult.Row] = [], ratios: [ProxyResult.Ratio] = []
+        for scenario in scenarios {
+            for kind in kinds {
+                if let row = Self.row(scenario, kind, samples[scenario]?[kind] ?? []) { rows.append(row) }
+            }
+            for peer in [ProxyPeers.Kind.haproxy, .nginx] {
+                if let ratio = Self.ratio(scenario, peer, samples[scenario] ?? [:]) { ratios.append(ratio) }
+            }
+        }
+        return (rows, ratios)
+    }
+
+    /// The two-core runs: the one-worker proxies stopped, the reals let onto both CPUs, each
+    /// proxy started again with two workers on both CPUs, wrk with two threads there too.
+    func runTwoCores(lab: ProxyLab, peers onePerCore: ProxyPeers, onePerCore proxies: [ProxyPeers.Kind: Int32],
+                     realPids: [Int32]) throws -> ProxyResult.TwoCores {
+        Progress.say("proxy: two workers per proxy on CPUs \(Self.bothCPUs), wrk and the reals there too")
+        for pid in proxies.values { lab.stop(pid) }
+        for pid in realPids {
+            let (status, output) = try ProxyLab.run(["/usr/bin/taskset", "-a", "-p", "-c", Self.bothCPUs, "\(pid)"], timeout: 10)
+            guard status == 0 else { throw BenchCheckError(description: "proxy: taskset on real server \(pid) failed: \(output)") }
+        }
+        var peers = onePerCore
+        peers.workers = 2
+        try peers.writeProxyConfigs()
+        var proxyPids: [ProxyPeers.Kind: Int32] = [:]
+        for kind in ProxyPeers.Kind.allCases {
+            try ProxyChecks(lab: lab, peers: peers).checkConfig(kind)
+            let log = "\(kind.rawValue)\(peers.tag).log"
+            let pid = try lab.start(peers.command(kind, usher: usher), cpus: Self.bothCPUs, log: log)
+            proxyPids[kind] = pid
+            try waitForListener(lab, pid: pid, url: "http://\(ProxyLab.vip):\(peers.httpPort(kind))/", log: log)
+        }
+        var load = ProxyLoad(lab: lab, peers: peers, connections: connections, realPids: realPids)
+        load.bothCores = true
+        for kind in ProxyPeers.Kind.allCases {
+            for scenario in twoCoreScenarios { _ = try load.measure(kind, pid: proxyPids[kind]!, scenario, seconds: 1, round: 0) }
+        }
+        var out = ProxyResult.TwoCores(scenarios: twoCoreScenarios)
+        (out.rows, out.ratios) = try measureRounds(load, scenarios: twoCoreScenarios, proxyPids: proxyPids, realPids: realPids)
+        out.targets = Self.twoCoreTargets(out.rows)
+        return out
     }
 
     // MARK: - Starting and watching the programs
@@ -172,6 +221,18 @@ public struct ProxyBench {
               let perCPU = Summary(pairs.map { $0.requestsPerProxyCpuSecond / max($1.requestsPerProxyCpuSecond, 1e-9) })
         else { return nil }
         return .init(scenario: scenario, peer: peer, requestsPerSecond: rps, requestsPerProxyCpuSecond: perCPU)
+    }
+
+    static func twoCoreTargets(_ rows: [ProxyResult.Row]) -> [ProxyResult.TwoCoreTarget] {
+        ProxyResult.Scenario.allCases.compactMap { scenario in
+            guard let ours = rows.first(where: { $0.scenario == scenario && $0.proxy == .usher }),
+                  let theirs = rows.first(where: { $0.scenario == scenario && $0.proxy == .haproxy }) else { return nil }
+            return .init(scenario: scenario, usherRequestsPerSecond: ours.requestsPerSecond.median,
+                         haproxyRequestsPerSecond: theirs.requestsPerSecond.median, usherP99Ms: ours.p99Ms.median,
+                         haproxyP99Ms: theirs.p99Ms.median,
+                         requestsMet: ours.requestsPerSecond.median >= theirs.requestsPerSecond.median,
+                         p99Met: ours.p99Ms.median <= theirs.p99Ms.median)
+        }
     }
 
     static func targets(_ rows: [ProxyResult.Row]) -> [ProxyResult.Target] {

@@ -51,14 +51,25 @@ public final class ProxyLab: @unchecked Sendable {
 
     /// The arguments that run `args` inside the namespace, pinned to `cpu` when given.
     public func inside(_ args: [String], cpu: Int? = nil) -> [String] {
-        ["/usr/bin/nsenter", "--net=/run/netns/\(name)", "--"] + (cpu.map { ["/usr/bin/taskset", "-c", "\($0)"] } ?? []) + args
+        inside(args, cpus: cpu.map { "\($0)" })
+    }
+
+    /// The arguments that run `args` inside the namespace, held to the CPU list `cpus`
+    /// (taskset's form: "1", "0,1") when given.
+    public func inside(_ args: [String], cpus: String?) -> [String] {
+        ["/usr/bin/nsenter", "--net=/run/netns/\(name)", "--"] + (cpus.map { ["/usr/bin/taskset", "-c", $0] } ?? []) + args
     }
 
     /// Starts a long-running program in the namespace on `cpu`; its output goes to `log`
     /// (in the lab's folder). nsenter and taskset exec it: the pid is the program's.
     public func start(_ args: [String], cpu: Int, log: String) throws -> Int32 {
+        try start(args, cpus: "\(cpu)", log: log)
+    }
+
+    /// Starts a long-running program in the namespace on the CPU list `cpus`, as `start(_:cpu:log:)`.
+    public func start(_ args: [String], cpus: String, log: String) throws -> Int32 {
         let process = Process()
-        let argv = Self.resetSignals + inside(args, cpu: cpu)
+        let argv = Self.resetSignals + inside(args, cpus: cpus)
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())
         _ = FileManager.default.createFile(atPath: directory + "/" + log, contents: nil)
@@ -87,6 +98,23 @@ public final class ProxyLab: @unchecked Sendable {
     @discardableResult
     public func command(_ args: [String], cpu: Int? = nil, timeout: Double = 30) throws -> (status: Int32, output: String) {
         try Self.run(inside(args, cpu: cpu), timeout: timeout)
+    }
+
+    /// Runs a short command in the namespace on the CPU list `cpus`, as `command(_:cpu:timeout:)`.
+    @discardableResult
+    public func command(_ args: [String], cpus: String, timeout: Double = 30) throws -> (status: Int32, output: String) {
+        try Self.run(inside(args, cpus: cpus), timeout: timeout)
+    }
+
+    /// Stops a program `start` started (SIGTERM, then SIGKILL after 5 s) and waits for its end.
+    public func stop(_ pid: Int32) {
+        guard let process = lock.withLock({ processes[pid] }) else { return }
+        kill(pid, SIGTERM)
+        let deadline = monotonicNanoseconds() + 5_000_000_000
+        while process.isRunning, monotonicNanoseconds() < deadline { usleep(20_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
+        process.waitUntilExit()
+        lock.withLock { processes[pid] = nil }
     }
 
     /// Stops every started program (SIGTERM, then SIGKILL to what is left of each process

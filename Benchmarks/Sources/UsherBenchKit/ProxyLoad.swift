@@ -9,15 +9,18 @@ struct ProxyLoad {
     let peers: ProxyPeers
     let connections: Int
     let realPids: [Int32]
+    /// Everything on both CPUs (the two-core runs: wrk with two threads, proxies with two
+    /// workers) instead of wrk and the reals on CPU 0 and the proxy on CPU 1.
+    var bothCores = false
 
     func url(_ kind: ProxyPeers.Kind, _ scenario: ProxyResult.Scenario) -> String {
         scenario.tls ? "https://\(ProxyLab.vip):\(peers.httpsPort(kind))/" : "http://\(ProxyLab.vip):\(peers.httpPort(kind))/"
     }
 
-    /// wrk's arguments: one thread, `connections` connections, `Connection: close` for the
-    /// scenarios with a new connection (and TLS handshake) per request.
+    /// wrk's arguments: one thread (two on both cores), `connections` connections,
+    /// `Connection: close` for the scenarios with a new connection (and TLS handshake) per request.
     func wrkArguments(_ kind: ProxyPeers.Kind, _ scenario: ProxyResult.Scenario, seconds: Int) -> [String] {
-        ["wrk", "-t1", "-c\(connections)", "-d\(seconds)s", "--timeout", "5s", "--latency"]
+        ["wrk", "-t\(bothCores ? 2 : 1)", "-c\(connections)", "-d\(seconds)s", "--timeout", "5s", "--latency"]
             + (scenario.closes ? ["-H", "Connection: close"] : []) + [url(kind, scenario)]
     }
 
@@ -27,7 +30,8 @@ struct ProxyLoad {
         let busyBefore = ProxyCPU.busyPerCPU()
         let wrkBefore = ProxyCPU.reapedChildrenSeconds()
         let start = monotonicNanoseconds()
-        let (status, output) = try lab.command(wrkArguments(kind, scenario, seconds: seconds), cpu: ProxyBench.clientCPU,
+        let (status, output) = try lab.command(wrkArguments(kind, scenario, seconds: seconds),
+                                               cpus: bothCores ? ProxyBench.bothCPUs : "\(ProxyBench.clientCPU)",
                                                timeout: Double(seconds) + 30)
         let wall = Double(monotonicNanoseconds() - start) / 1e9
         let wrkCpu = ProxyCPU.reapedChildrenSeconds() - wrkBefore
@@ -42,8 +46,10 @@ struct ProxyLoad {
         let shares = (proxy: proxyCpu / wall, wrk: wrkCpu / wall, cpu0: busy(ProxyBench.clientCPU), cpu1: busy(ProxyBench.proxyCPU))
         return .init(round: round, wrk: wrk, wallSeconds: wall, proxyCpu: shares.proxy, wrkCpu: shares.wrk,
                      realsCpu: realsCpu / wall, cpu0Busy: shares.cpu0, cpu1Busy: shares.cpu1,
-                     bottleneck: .of(proxy: shares.proxy, wrk: shares.wrk, reals: realsCpu / wall, clientCore: shares.cpu0,
-                                     proxyCore: shares.cpu1),
+                     bottleneck: bothCores
+                        ? .onBothCores(ours: shares.proxy + shares.wrk + realsCpu / wall, cpu0: shares.cpu0, cpu1: shares.cpu1)
+                        : .of(proxy: shares.proxy, wrk: shares.wrk, reals: realsCpu / wall, clientCore: shares.cpu0,
+                              proxyCore: shares.cpu1),
                      requestsPerProxyCpuSecond: Double(wrk.requests) / max(proxyCpu, 0.01))
     }
 }

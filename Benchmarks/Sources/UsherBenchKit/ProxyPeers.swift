@@ -22,6 +22,9 @@ public struct ProxyPeers: Sendable {
 
     public var directory: String
     public var reals: Int
+    /// Worker threads (Usher's `--threads`, HAProxy's `nbthread`) or processes (nginx's
+    /// `worker_processes`) of each proxy: 1, or 2 for the two-core runs.
+    public var workers = 1
     /// The first port of the reals (each real has its own address, all on this port).
     public var realPort = 8080
 
@@ -39,16 +42,18 @@ public struct ProxyPeers: Sendable {
     /// HAProxy's `crt`: the certificate and its key in one file.
     public var bundle: String { directory + "/bench-bundle.pem" }
     public func configPath(_ kind: Kind) -> String {
-        directory + "/" + [Kind.usher: "usher.yaml", .haproxy: "haproxy.cfg", .nginx: "nginx-proxy.conf"][kind]!
+        directory + "/" + [Kind.usher: "usher\(tag).yaml", .haproxy: "haproxy\(tag).cfg", .nginx: "nginx-proxy\(tag).conf"][kind]!
     }
+    /// What the files of a proxy with more than one worker carry in their names.
+    var tag: String { workers > 1 ? "-\(workers)w" : "" }
     public func realConfigPath(_ i: Int) -> String { directory + "/nginx-real\(i + 1).conf" }
 
-    /// The command that runs a proxy in the foreground with one worker.
+    /// The command that runs a proxy in the foreground with `workers` workers.
     public func command(_ kind: Kind, usher: String) -> [String] {
         switch kind {
-        case .usher: [usher, "proxy", "-c", configPath(.usher), "--threads", "1", "--log-level", "warning"]
+        case .usher: [usher, "proxy", "-c", configPath(.usher), "--threads", "\(workers)", "--log-level", "warning"]
         case .haproxy: ["haproxy", "-db", "-f", configPath(.haproxy)]
-        case .nginx: ["nginx", "-p", directory, "-e", directory + "/nginx-proxy.error.log", "-c", configPath(.nginx)]
+        case .nginx: ["nginx", "-p", directory, "-e", directory + "/nginx-proxy\(tag).error.log", "-c", configPath(.nginx)]
         }
     }
 
@@ -67,12 +72,17 @@ public struct ProxyPeers: Sendable {
         guard status == 0 else { throw BenchCheckError(description: "proxy: openssl could not make the certificate: \(output)") }
         let pem = try String(contentsOfFile: certificate, encoding: .utf8) + String(contentsOfFile: key, encoding: .utf8)
         try pem.write(toFile: bundle, atomically: true, encoding: .utf8)
-        try usherConfig().write(toFile: configPath(.usher), atomically: true, encoding: .utf8)
-        try haproxyConfig().write(toFile: configPath(.haproxy), atomically: true, encoding: .utf8)
-        try nginxProxyConfig().write(toFile: configPath(.nginx), atomically: true, encoding: .utf8)
+        try writeProxyConfigs()
         for i in 0..<reals {
             try nginxRealConfig(i).write(toFile: realConfigPath(i), atomically: true, encoding: .utf8)
         }
+    }
+
+    /// Writes the three proxies' configs for `workers` workers.
+    public func writeProxyConfigs() throws {
+        try usherConfig().write(toFile: configPath(.usher), atomically: true, encoding: .utf8)
+        try haproxyConfig().write(toFile: configPath(.haproxy), atomically: true, encoding: .utf8)
+        try nginxProxyConfig().write(toFile: configPath(.nginx), atomically: true, encoding: .utf8)
     }
 
     // MARK: - The configs
@@ -116,7 +126,7 @@ public struct ProxyPeers: Sendable {
         return """
             # usher-bench proxy part: HAProxy's side of the same job.
             global
-                nbthread 1
+                nbthread \(workers)
                 maxconn 8000
                 ssl-default-bind-options ssl-min-ver TLSv1.3
 
@@ -151,9 +161,9 @@ public struct ProxyPeers: Sendable {
             # usher-bench proxy part: nginx's side of the same job.
             daemon off;
             user root;
-            worker_processes 1;
-            pid \(directory)/nginx-proxy.pid;
-            error_log \(directory)/nginx-proxy.error.log warn;
+            worker_processes \(workers);
+            pid \(directory)/nginx-proxy\(tag).pid;
+            error_log \(directory)/nginx-proxy\(tag).error.log warn;
             events { worker_connections 8000; }
             http {
                 access_log off;

@@ -13,15 +13,7 @@ enum ProxyReport {
     static func section(_ r: ProxyResult) -> String {
         var out = "## 5. The proxy tier\n\n"
         out += setup(r)
-        out += "| load | proxy | requests/s | p50 ms | p99 ms | requests per proxy CPU-second | proxy CPU | wrk CPU | reals CPU "
-        out += "| CPU 0 / CPU 1 busy | bottleneck (rounds) | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
-        for row in r.rows {
-            out += "| \(row.scenario.title) | \(row.proxy.title) | \(count(row.requestsPerSecond)) | \(Fmt.ms(row.p50Ms)) "
-            out += "| \(Fmt.ms(row.p99Ms)) | \(count(row.requestsPerProxyCpuSecond)) | \(percent(row.proxyCpu)) | \(percent(row.wrkCpu)) "
-            out += "| \(percent(row.realsCpu)) | \(Int((row.cpu0Busy.median * 100).rounded()))% / \(Int((row.cpu1Busy.median * 100).rounded()))% "
-            out += "| \(bottleneck(row.bottleneck)) (\(row.bottleneckRounds)/\(row.samples.count)) "
-            out += "| \(row.errors + row.non2xx == 0 ? "0" : "**\(row.errors) socket, \(row.non2xx) non-2xx**") |\n"
-        }
+        out += table(r.rows)
         out += "\nMedians over the rounds (min–max). CPU: share of one core over the run (proxy: its process tree; "
         out += "wrk: its own time; reals: all of them; CPU 0 / CPU 1 busy: every process on that CPU, ours and others', "
         out += "from /proc/stat). *Requests per proxy CPU-second* divides the requests by the proxy's CPU time: the "
@@ -31,22 +23,62 @@ enum ProxyReport {
         out += "reals) was ≥ 90% busy: the client side's limit; **shared machine** — other work than ours took a quarter "
         out += "of a core or more on CPU 0 or CPU 1: noise, the figure says little; **none** — nothing saturated "
         out += "(latency-bound).\n\n"
-        if !r.ratios.isEmpty {
-            out += "| load | Usher / HAProxy, requests/s | Usher / HAProxy, per proxy CPU-second | Usher / nginx, requests/s "
-            out += "| Usher / nginx, per proxy CPU-second |\n|---|---|---|---|---|\n"
-            for scenario in ProxyResult.Scenario.allCases {
-                let h = r.ratios.first { $0.scenario == scenario && $0.peer == .haproxy }
-                let n = r.ratios.first { $0.scenario == scenario && $0.peer == .nginx }
-                guard h != nil || n != nil else { continue }
-                out += "| \(scenario.title) | \(Fmt.ratio(h?.requestsPerSecond)) | \(Fmt.ratio(h?.requestsPerProxyCpuSecond)) "
-                out += "| \(Fmt.ratio(n?.requestsPerSecond)) | \(Fmt.ratio(n?.requestsPerProxyCpuSecond)) |\n"
-            }
-            out += "\nRatios are taken round by round (the three proxies of a round run back to back), then the median (min–max).\n\n"
-        }
+        out += ratios(r.ratios)
         out += targets(r)
+        out += twoCores(r)
         out += syscalls(r)
         out += profiles(r)
         return out + "\n"
+    }
+
+    /// A row per load and proxy.
+    static func table(_ rows: [ProxyResult.Row]) -> String {
+        var out = "| load | proxy | requests/s | p50 ms | p99 ms | requests per proxy CPU-second | proxy CPU | wrk CPU | reals CPU "
+        out += "| CPU 0 / CPU 1 busy | bottleneck (rounds) | errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        for row in rows {
+            out += "| \(row.scenario.title) | \(row.proxy.title) | \(count(row.requestsPerSecond)) | \(Fmt.ms(row.p50Ms)) "
+            out += "| \(Fmt.ms(row.p99Ms)) | \(count(row.requestsPerProxyCpuSecond)) | \(percent(row.proxyCpu)) | \(percent(row.wrkCpu)) "
+            out += "| \(percent(row.realsCpu)) | \(Int((row.cpu0Busy.median * 100).rounded()))% / \(Int((row.cpu1Busy.median * 100).rounded()))% "
+            out += "| \(bottleneck(row.bottleneck)) (\(row.bottleneckRounds)/\(row.samples.count)) "
+            out += "| \(row.errors + row.non2xx == 0 ? "0" : "**\(row.errors) socket, \(row.non2xx) non-2xx**") |\n"
+        }
+        return out
+    }
+
+    static func ratios(_ ratios: [ProxyResult.Ratio]) -> String {
+        guard !ratios.isEmpty else { return "" }
+        var out = "| load | Usher / HAProxy, requests/s | Usher / HAProxy, per proxy CPU-second | Usher / nginx, requests/s "
+        out += "| Usher / nginx, per proxy CPU-second |\n|---|---|---|---|---|\n"
+        for scenario in ProxyResult.Scenario.allCases {
+            let h = ratios.first { $0.scenario == scenario && $0.peer == .haproxy }
+            let n = ratios.first { $0.scenario == scenario && $0.peer == .nginx }
+            guard h != nil || n != nil else { continue }
+            out += "| \(scenario.title) | \(Fmt.ratio(h?.requestsPerSecond)) | \(Fmt.ratio(h?.requestsPerProxyCpuSecond)) "
+            out += "| \(Fmt.ratio(n?.requestsPerSecond)) | \(Fmt.ratio(n?.requestsPerProxyCpuSecond)) |\n"
+        }
+        return out + "\nRatios are taken round by round (the three proxies of a round run back to back), then the median (min–max).\n\n"
+    }
+
+    static func twoCores(_ r: ProxyResult) -> String {
+        guard let two = r.twoCores, !two.rows.isEmpty else { return "" }
+        var out = "### Two workers on two cores\n\n"
+        out += "The same proxies with two workers each (Usher `--threads 2`, HAProxy `nbthread 2`, nginx `worker_processes 2`), "
+        out += "started again on both CPUs, with wrk (two threads, \(r.connections) connections) and the reals on the same two: "
+        out += "the machine is shared, so a proxy that costs less per request leaves more of it to the client and the reals. "
+        out += "Same rounds and lengths as above. *Bottleneck* **machine**: both CPUs ≥ 90% busy with our programs.\n\n"
+        out += table(two.rows)
+        out += "\n" + ratios(two.ratios)
+        if !two.targets.isEmpty {
+            let met = two.targets.filter { $0.requestsMet && $0.p99Met }.count
+            out += "**Target** (with 2 threads on 2 cores at least HAProxy's `nbthread 2` in requests per second, and a p99 "
+            out += "at \(r.connections) connections no worse than HAProxy's): \(met) of \(two.targets.count) met. "
+            out += two.targets.map { t in
+                "\(t.scenario.title): Usher \(Int(t.usherRequestsPerSecond.rounded())) requests/s, HAProxy "
+                    + "\(Int(t.haproxyRequestsPerSecond.rounded())), **\(t.requestsMet ? "met" : "missed")**; p99 "
+                    + String(format: "%.2f against %.2f ms", t.usherP99Ms, t.haproxyP99Ms) + ", **\(t.p99Met ? "met" : "missed")**"
+            }.joined(separator: "; ") + ".\n\n"
+        }
+        return out
     }
 
     static func setup(_ r: ProxyResult) -> String {
@@ -133,6 +165,7 @@ enum ProxyReport {
         case .clientCore: "**client core** (client's limit)"
         case .sharedMachine: "shared machine (noise)"
         case .none: "none"
+        case .machine: "**machine** (both CPUs)"
         }
     }
 }

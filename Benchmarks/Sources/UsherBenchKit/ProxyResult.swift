@@ -36,6 +36,10 @@ public struct ProxyResult: Codable, Sendable {
         case sharedMachine = "shared-machine"
         /// Nothing saturated: latency-bound (connections × round trip).
         case none
+        /// Both CPUs ≥ 90% busy with our programs (the two-core runs, where the proxy, wrk and
+        /// the reals share them): the machine's limit, which the cheaper proxy leaves more of
+        /// to the others.
+        case machine
 
         /// From each side's share of a core over the run. `clientCore`/`proxyCore`: how busy
         /// CPU 0 and CPU 1 were with every process (ours and others').
@@ -44,6 +48,13 @@ public struct ProxyResult: Codable, Sendable {
             if wrk >= 0.85 { return .wrk }
             if clientCore - wrk - reals >= 0.25 || proxyCore - proxy >= 0.25 { return .sharedMachine }
             if clientCore >= 0.9 { return .clientCore }
+            return .none
+        }
+
+        /// For the two-core runs: `ours` is the proxy's, wrk's and the reals' CPU together (in cores).
+        public static func onBothCores(ours: Double, cpu0: Double, cpu1: Double) -> Bottleneck {
+            if cpu0 + cpu1 - ours >= 0.25 { return .sharedMachine }
+            if cpu0 >= 0.9 && cpu1 >= 0.9 { return .machine }
             return .none
         }
     }
@@ -149,4 +160,28 @@ public struct ProxyResult: Codable, Sendable {
     public var targets: [Target] = []
     public var syscalls: [SyscallCount] = []
     public var profiles: [Profile] = []
+    /// The same loads with two workers per proxy, everything sharing both CPUs (nil in results
+    /// of older runs).
+    public var twoCores: TwoCores?
+
+    /// Two workers on two cores: Usher's `--threads 2` against HAProxy's `nbthread 2` and
+    /// nginx's `worker_processes 2`, with wrk (two threads) and the reals on the same two CPUs.
+    public struct TwoCores: Codable, Sendable {
+        public var scenarios: [Scenario]
+        public var rows: [Row] = []
+        public var ratios: [Ratio] = []
+        public var targets: [TwoCoreTarget] = []
+    }
+
+    /// "With 2 threads on 2 cores at least HAProxy's `nbthread 2`; p99 latency at 50
+    /// connections no worse than HAProxy's": requests per second and p99, medians over rounds.
+    public struct TwoCoreTarget: Codable, Sendable {
+        public var scenario: Scenario
+        public var usherRequestsPerSecond: Double
+        public var haproxyRequestsPerSecond: Double
+        public var usherP99Ms: Double
+        public var haproxyP99Ms: Double
+        public var requestsMet: Bool
+        public var p99Met: Bool
+    }
 }
