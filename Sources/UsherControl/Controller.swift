@@ -148,7 +148,9 @@ public struct Controller: Sendable {
     }
 
     /// Attaches to interfaces the config lists and detaches from those it no longer lists. An
-    /// attach that fails puts back what was detached, so the balancer keeps its interfaces.
+    /// attach that fails puts back what was detached, so the balancer keeps its interfaces. A
+    /// balancer of another build (an upgrade) on an interface it keeps is replaced by this
+    /// build's, whose tables the control plane reads and writes (`replaceIfAnotherBuild`).
     private func reconcileAttachments(new: BalancerConfig, old: BalancerConfig?) throws {
         let dp = try dataplane()
         let wanted = Set(new.interfaces.map(\.name))
@@ -159,6 +161,9 @@ public struct Controller: Sendable {
             if try dp.detach(interface: interface.name) { detached.append(interface) }
         }
         let names = Set(attached.map(\.interface))
+        for interface in new.interfaces where names.contains(interface.name) {
+            _ = try dp.replaceIfAnotherBuild(interface: interface.name)
+        }
         for interface in new.interfaces where !names.contains(interface.name) {
             do {
                 _ = try dp.attach(interface: interface.name, mode: interface.xdpMode)

@@ -1,4 +1,5 @@
 import CLibBPF
+import CUsherABI
 import Foundation
 import Testing
 @testable import UsherBPF
@@ -93,19 +94,50 @@ struct AttachTests {
     }
 
     /// The ids of the maps a loaded program uses.
-    static func mapIDs(ofProgram id: UInt32) throws -> [UInt32] {
-        let fd = bpf_prog_get_fd_by_id(id)
-        guard fd >= 0 else { throw ShellError("no program \(id)") }
-        defer { close(fd) }
-        var ids = [UInt32](repeating: 0, count: 64)
-        var info = bpf_prog_info()
-        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-        let result = ids.withUnsafeMutableBufferPointer { buffer in
-            info.nr_map_ids = UInt32(buffer.count)
-            info.map_ids = UInt64(UInt(bitPattern: buffer.baseAddress))
-            return bpf_obj_get_info_by_fd(fd, &info, &length)
+    @Test("a balancer of another build (an older NAT table) is replaced in place by apply's check, and its NAT entries carried over")
+    func anotherBuildReplaced() throws {
+        let (ns, a, _) = try Self.lab()
+        defer { ns.remove() }
+        let pins = PinDir()
+        defer { pins.remove() }
+        let dp = try Dataplane(pinDirectory: pins.path)
+
+        // The older build: the same program, its forward NAT table its own usher_nat_v1.
+        let old = try dp.openProgramObject(ProgramName.balancer)
+        let oldNAT = withLibbpfOptions(bpf_map_create_opts.self) { opts in
+            opts.pointee.map_flags = UInt32(BPF_F_NO_COMMON_LRU)
+            return bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "usher_nat_v1", UInt32(MemoryLayout<usher_flow_key>.size),
+                                  UInt32(MemoryLayout<usher_nat_flow>.size), 4096, opts)
         }
-        guard result == 0 else { throw ShellError("bpf_obj_get_info_by_fd: \(result)") }
-        return Array(ids.prefix(Int(info.nr_map_ids)))
+        try #require(oldNAT >= 0, "bpf_map_create: errno \(errno)")
+        defer { close(oldNAT) }
+        let natMap = try old.map(named: "usher_nat_v2")
+        bpf_map__set_pin_path(natMap, nil)
+        try #require(bpf_map__reuse_fd(natMap, oldNAT) == 0)
+        try old.load()
+        var key = zeroed(usher_flow_key.self)
+        key.sport = UInt16(40000).bigEndian
+        key.family = 4
+        key.proto = 6
+        var flow = zeroed(usher_nat_flow.self)
+        flow.real_id = 7
+        try MapFD(fd: oldNAT, name: "usher_nat_v1").update(key, flow)
+        let programFD = try old.programFD(named: ProgramName.balancer)
+        try ns.run {
+            let result = withLibbpfOptions(bpf_xdp_attach_opts.self) { bpf_xdp_attach(Int32(if_nametoindex(a)), programFD, UInt32(XDP_FLAGS_DRV_MODE), $0) }
+            try #require(result == 0, "bpf_xdp_attach: \(result)")
+        }
+        let before = try #require(try ns.run { try dp.attachments() }.first)
+        #expect(try dp.foreignTables(ofProgram: before.programID).map(\.name) == ["usher_nat_v1"])
+
+        let replaced = try #require(try ns.run { try dp.replaceIfAnotherBuild(interface: a) }, "another build's balancer is replaced")
+        #expect(replaced.programID != before.programID && replaced.mode == .native)
+        #expect(try dp.foreignTables(ofProgram: replaced.programID).isEmpty, "the new one uses the pinned tables")
+        #expect(try dp.maps.natFlows.lookup(key, as: usher_nat_flow.self)?.real_id == 7, "the old table's flow carried over")
+        #expect(try ns.run { try dp.replaceIfAnotherBuild(interface: a) } == nil, "this build's is left alone")
+    }
+
+    static func mapIDs(ofProgram id: UInt32) throws -> [UInt32] {
+        try Dataplane.maps(ofProgram: id).map(\.id)
     }
 }
