@@ -37,7 +37,7 @@ struct NATTableTests {
         let count = capacity / 4 * 3
         let keys = Self.keys(count)
 
-        try OneCPU.run {
+        try CPUAffinity.forEach(cpus: 1) { _ in
             try dp.maps.natFlows.updateBatch(keys: keys, values: Array(repeating: zeroed(usher_nat_flow.self), count: count))
             try dp.maps.natReplies.updateBatch(keys: keys, values: Array(repeating: zeroed(usher_nat_reply.self), count: count))
         }
@@ -54,7 +54,7 @@ struct NATTableTests {
         try #require(fd >= 0, "bpf_map_create: errno \(errno)")
         let control = MapFD(fd: fd, name: "nat_control")
         defer { close(fd) }
-        try OneCPU.run {
+        try CPUAffinity.forEach(cpus: 1) { _ in
             try control.updateBatch(keys: keys, values: Array(repeating: zeroed(usher_nat_flow.self), count: count))
         }
         let kept = try control.entries(as: (usher_flow_key, usher_nat_flow).self).count
@@ -110,30 +110,5 @@ struct NATTableTests {
             #expect(!FileManager.default.fileExists(atPath: pins.path + "/" + name), "\(name) unpinned")
         }
         #expect(try dp.carryOverRetiredMaps().isEmpty, "once only")
-    }
-}
-
-/// Runs work with the calling thread held to one CPU (its first allowed), as traffic that RSS
-/// steers to one queue: sched_setaffinity, looked up at run time (Swift's Glibc does not import
-/// the GNU scheduling calls). The thread's CPUs are restored after.
-enum OneCPU {
-    private typealias Call = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
-
-    static func run(_ body: () throws -> Void) throws {
-        guard let getSymbol = dlsym(nil, "sched_getaffinity"), let setSymbol = dlsym(nil, "sched_setaffinity") else {
-            Issue.record("the C library has no sched_setaffinity")
-            return
-        }
-        let get = unsafeBitCast(getSymbol, to: Call.self), set = unsafeBitCast(setSymbol, to: Call.self)
-        let size = MemoryLayout<cpu_set_t>.size
-        var saved = cpu_set_t()
-        try #require(get(0, size, &saved) == 0, "sched_getaffinity: errno \(errno)")
-        defer { _ = set(0, size, &saved) }
-        let allowed = withUnsafeBytes(of: saved) { Array($0) }
-        let cpu = try #require((0..<size * 8).first { allowed[$0 / 8] & (1 << ($0 % 8)) != 0 })
-        var one = cpu_set_t()
-        withUnsafeMutableBytes(of: &one) { $0[cpu / 8] = 1 << (cpu % 8) }
-        try #require(set(0, size, &one) == 0, "sched_setaffinity: errno \(errno)")
-        try body()
     }
 }

@@ -27,12 +27,7 @@ extension XDPBench {
     /// Removes every entry of the balancer's connection-tracking table, in the kernel's
     /// iteration order (by hash bucket: scattered with respect to the order of the inserts).
     public func emptyConntrack() throws {
-        while true {
-            let keys: [usher_flow_key] = try conntrack.entries(as: (usher_flow_key, usher_flow).self, limit: 65536).map(\.0)
-            if keys.isEmpty { return }
-            // An entry evicted between the read and the delete is skipped; the next pass sees the rest.
-            try conntrack.deleteBatch(keys: keys)
-        }
+        try Self.empty(conntrack, as: usher_flow.self)
     }
 
     /// Ages the balancer's NAT tables as `ageConntrack` ages the flow table: each filled to
@@ -73,6 +68,7 @@ extension XDPBench {
         while true {
             let keys: [usher_flow_key] = try map.entries(as: (usher_flow_key, V).self, limit: 65536).map(\.0)
             if keys.isEmpty { return }
+            // An entry evicted between the read and the delete is skipped; the next pass sees the rest.
             try map.deleteBatch(keys: keys)
         }
     }
@@ -96,35 +92,5 @@ extension XDPBench {
     /// Entries in the balancer's connection-tracking table now.
     public func conntrackEntries() throws -> Int {
         try conntrack.entries(as: (usher_flow_key, usher_flow).self).count
-    }
-}
-
-/// Runs work on each CPU in turn by setting the calling thread's affinity (sched_setaffinity,
-/// looked up at run time: Swift's Glibc does not import the GNU scheduling calls).
-enum CPUAffinity {
-    private typealias Call = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
-
-    /// Calls `body` once on each of CPUs 0..<cpus that the thread may run on, then restores the
-    /// thread's affinity (also when `body` throws).
-    static func forEach(cpus: Int, _ body: (Int) throws -> Void) throws {
-        guard let getSymbol = dlsym(nil, "sched_getaffinity"), let setSymbol = dlsym(nil, "sched_setaffinity") else {
-            throw BPFError(call: "dlsym", subject: "sched_setaffinity", message: "the C library has no sched_setaffinity")
-        }
-        let get = unsafeBitCast(getSymbol, to: Call.self), set = unsafeBitCast(setSymbol, to: Call.self)
-        let size = MemoryLayout<cpu_set_t>.size
-        var saved = cpu_set_t()
-        guard get(0, size, &saved) == 0 else {
-            throw BPFError(call: "sched_getaffinity", subject: "this thread", errno: errno, message: "cannot read its CPUs")
-        }
-        defer { _ = set(0, size, &saved) }
-        let allowed = withUnsafeBytes(of: saved) { Array($0) }
-        for cpu in 0..<min(cpus, size * 8) where allowed[cpu / 8] & (1 << (cpu % 8)) != 0 {
-            var one = cpu_set_t()
-            withUnsafeMutableBytes(of: &one) { $0[cpu / 8] = 1 << (cpu % 8) }
-            guard set(0, size, &one) == 0 else {
-                throw BPFError(call: "sched_setaffinity", subject: "CPU \(cpu)", errno: errno, message: "cannot move this thread there")
-            }
-            try body(cpu)
-        }
     }
 }
