@@ -10,9 +10,23 @@ extension Dataplane {
     /// says which happened. Usher's own program already there is replaced atomically (an
     /// upgrade); another program alone on the interface is never replaced: that is an error
     /// naming it and how to remove it. If libxdp fails otherwise, `bpf_xdp_attach` is tried
-    /// (and `note` says so).
+    /// (and `note` says so). A balancer of another build there (an upgrade's old program, on
+    /// tables this build no longer writes) is replaced as `apply` replaces it
+    /// (`replaceIfAnotherBuild`), also under libxdp's dispatcher, where this build's own is
+    /// left as it is.
     public func attach(interface: String, mode: XDPMode, program: AttachProgram = .balancer) throws -> AttachmentInfo {
         let hook = try XDPHook(interface: interface)
+        try checkAttach(program, on: hook, mode: mode)
+        if program == .balancer, let info = try replaceIfAnotherBuild(on: hook) {
+            return info
+        }
+        return try attachChecked(program, on: hook, mode: mode)
+    }
+
+    /// Refuses an attach that would replace a program that is not Usher's, or change the mode
+    /// of Usher's on the hook.
+    private func checkAttach(_ program: AttachProgram, on hook: XDPHook, mode: XDPMode) throws {
+        let interface = hook.interface
         if !hook.viaDispatcher, let foreign = hook.foreignPrograms.first {
             throw BPFError(call: "attach", subject: "interface \(interface)",
                            message: "it already carries XDP program \(foreign.name) (id \(foreign.id)), which is not Usher's; " +
@@ -24,6 +38,12 @@ extension Dataplane {
                            message: "it carries \(ours.1.name) in \(current) mode; detach it first (`usher detach \(interface) --program \(ours.0.rawValue)`) " +
                                "to attach in \(mode) mode")
         }
+    }
+
+    /// Attaches `program` to the hook that `checkAttach` accepted: nothing more if it is there
+    /// under the dispatcher, in place of Usher's program alone on the hook, else anew.
+    func attachChecked(_ program: AttachProgram, on hook: XDPHook, mode: XDPMode) throws -> AttachmentInfo {
+        let interface = hook.interface
         if hook.viaDispatcher, let existing = hook.info(program, note: "already attached") {
             return existing
         }
@@ -114,7 +134,9 @@ extension Dataplane {
             } catch let error as BPFError where error.errno == ENODEV {
                 continue // the interface vanished meanwhile
             }
-            out += hook.usherPrograms.compactMap { hook.info($0.0) }
+            out += hook.usherPrograms.compactMap { program, found in
+                hook.info(program, note: program == .balancer ? anotherBuildNote(programID: found.id) : nil)
+            }
         }
         return out
     }
@@ -128,7 +150,7 @@ extension Dataplane {
 
     /// Replaces our program alone on the hook with a freshly loaded `program`, atomically
     /// (XDP_FLAGS_REPLACE: fails if someone else changed the hook meanwhile).
-    private func replace(_ old: XDPHook.Program, on hook: XDPHook, with program: AttachProgram, mode: XDPMode) throws -> AttachmentInfo {
+    func replace(_ old: XDPHook.Program, on hook: XDPHook, with program: AttachProgram, mode: XDPMode) throws -> AttachmentInfo {
         let object = try openAttachObject(program)
         try object.load()
         let oldFD = try XDPHook.programFD(id: old.id, interface: hook.interface)

@@ -64,7 +64,12 @@ extension Dataplane {
     /// old program's own NAT tables hold that they do not (entries made since the pins were
     /// carried over). Returns nil when the balancer there is this build's, or absent.
     public func replaceIfAnotherBuild(interface: String) throws -> AttachmentInfo? {
-        let hook = try XDPHook(interface: interface)
+        try replaceIfAnotherBuild(on: XDPHook(interface: interface))
+    }
+
+    /// `replaceIfAnotherBuild(interface:)` on a hook already read.
+    func replaceIfAnotherBuild(on hook: XDPHook) throws -> AttachmentInfo? {
+        let interface = hook.interface
         guard let mode = hook.mode, let ours = hook.usherPrograms.first(where: { $0.0 == .balancer })?.1 else { return nil }
         let foreign = try foreignTables(ofProgram: ours.id)
         guard !foreign.isEmpty else { return nil }
@@ -79,13 +84,22 @@ extension Dataplane {
         if hook.viaDispatcher {
             // libxdp's dispatcher has no in-place swap of one component: out, then in.
             try detach(interface: interface)
-            info = try attach(interface: interface, mode: mode)
+            info = try attachChecked(.balancer, on: XDPHook(interface: interface), mode: mode)
         } else {
-            info = try attach(interface: interface, mode: mode) // alone on the hook: XDP_FLAGS_REPLACE
+            info = try replace(ours, on: hook, with: .balancer, mode: mode) // XDP_FLAGS_REPLACE
         }
         for (which, fd) in retired {
             _ = try which.copy(MapFD(fd: fd.fd, name: which.rawValue), into: maps)
         }
         return info
+    }
+
+    /// What `usher status` says of balancer `programID` if it is another build's: which of its
+    /// tables are not this build's, and that the next apply or attach replaces it; nil for
+    /// this build's (or when its maps cannot be read: status says what it can).
+    func anotherBuildNote(programID: UInt32) -> String? {
+        guard let foreign = try? foreignTables(ofProgram: programID), !foreign.isEmpty else { return nil }
+        return "another build's balancer (its tables \(foreign.map(\.name).joined(separator: ", ")) are not this build's): " +
+            "`usher apply` or `usher attach` replaces it"
     }
 }

@@ -94,8 +94,13 @@ struct AttachTests {
     }
 
     /// The ids of the maps a loaded program uses.
-    @Test("a balancer of another build (an older NAT table) is replaced in place by apply's check, and its NAT entries carried over")
-    func anotherBuildReplaced() throws {
+    /// Who replaces another build's balancer: apply's check of the interfaces it keeps, or
+    /// `usher attach IFACE` run again after an upgrade.
+    enum Replacer: CaseIterable { case applyCheck, attach }
+
+    @Test("a balancer of another build (an older NAT table) is said so by status, replaced in place by apply's check or by attach, and its NAT entries carried over",
+          arguments: Replacer.allCases)
+    func anotherBuildReplaced(by replacer: Replacer) throws {
         let (ns, a, _) = try Self.lab()
         defer { ns.remove() }
         let pins = PinDir()
@@ -129,12 +134,21 @@ struct AttachTests {
         }
         let before = try #require(try ns.run { try dp.attachments() }.first)
         #expect(try dp.foreignTables(ofProgram: before.programID).map(\.name) == ["usher_nat_v1"])
+        #expect(before.note?.contains("another build's balancer (its tables usher_nat_v1 are not this build's)") == true,
+                "status says so: \(before)")
 
-        let replaced = try #require(try ns.run { try dp.replaceIfAnotherBuild(interface: a) }, "another build's balancer is replaced")
+        let replaced = try #require(try ns.run {
+            switch replacer {
+            case .applyCheck: try dp.replaceIfAnotherBuild(interface: a)
+            case .attach: try dp.attach(interface: a, mode: .native)
+            }
+        }, "another build's balancer is replaced")
+        #expect(replaced.note?.contains("replaced usher_balance (id \(before.programID)) in place") == true, "\(replaced)")
         #expect(replaced.programID != before.programID && replaced.mode == .native)
         #expect(try dp.foreignTables(ofProgram: replaced.programID).isEmpty, "the new one uses the pinned tables")
         #expect(try dp.maps.natFlows.lookup(key, as: usher_nat_flow.self)?.real_id == 7, "the old table's flow carried over")
         #expect(try ns.run { try dp.replaceIfAnotherBuild(interface: a) } == nil, "this build's is left alone")
+        #expect(try ns.run { try dp.attachments() }.first?.note == nil, "status has nothing to say of this build's")
     }
 
     static func mapIDs(ofProgram id: UInt32) throws -> [UInt32] {
