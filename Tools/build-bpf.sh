@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Compile every BPF/*.c into a BPF object and embed the objects, base64-encoded, in one Swift
 # source (enum EmbeddedBPFObjects). Run by the BPFObjects SwiftPM plugin; also usable by hand:
-#   Tools/build-bpf.sh CLANG BPF_DIR WORK_DIR OUTPUT.swift
+#   Tools/build-bpf.sh CLANG BPF_DIR WORK_DIR OUTPUT.swift [INCLUDE_BPF_DIR...]
+# Each INCLUDE_BPF_DIR (the product's BPF/, for Benchmarks/BPF) is searched after BPF_DIR's own
+# headers, as DIR/include and DIR.
 set -euo pipefail
 clang=$1 bpf_dir=$2 work=$3 out=$4
+shift 4
+extra=()
+for dir in "$@"; do extra+=(-I "$dir/include" -I "$dir"); done
 mkdir -p "$work/objects"
 multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 tmp="$out.tmp"
@@ -17,7 +22,7 @@ for src in "$bpf_dir"/*.c; do
   name=$(basename "$src" .c)
   obj="$work/objects/$name.o"
   "$clang" -O2 -g -target bpf -std=gnu11 -Wall -Werror \
-    -I "$bpf_dir/include" -I "$bpf_dir" -I "/usr/include/$multiarch" \
+    -I "$bpf_dir/include" -I "$bpf_dir" ${extra[@]+"${extra[@]}"} -I "/usr/include/$multiarch" \
     -c "$src" -o "$obj"
   printf '        "%s": "%s",\n' "$name" "$(base64 -w0 "$obj")" >> "$tmp"
 done

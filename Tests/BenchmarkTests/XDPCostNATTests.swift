@@ -116,6 +116,15 @@ struct XDPCostNATRunTests {
         #expect(try lab.bench.natFlows.entries(as: (usher_flow_key, usher_nat_flow).self).isEmpty, "the data plane's tables are untouched")
     }
 
+    @Test("an aged NAT table that was not full before it was emptied is refused: its first packets would be a fresh table's")
+    func unfilledAgeingRefused() throws {
+        #expect(throws: BenchCheckError.self) { try XDPCost.checkAged(0, "the NAT table", capacity: 4096) }
+        let error = #expect(throws: BenchCheckError.self) { try XDPCost.checkAged(2048, "the reply table", capacity: 4096) }
+        #expect(error?.description == "xdp-cost: ageing left the reply table at 2048 of 4096 entries before emptying it, not full")
+        try XDPCost.checkAged(4096, "the NAT table", capacity: 4096)
+        try XDPCost.checkAged(4060, "the NAT table", capacity: 4096) // a few left on CPUs' free lists
+    }
+
     @Test("a reply case whose output is not addressed as expected is refused")
     func wrongAddressingIsRefused() throws {
         let lab = try WrapperTests.Lab()

@@ -1,4 +1,5 @@
 import CUsherABI
+import CUsherBench
 import Foundation
 import UsherBPF
 
@@ -30,10 +31,53 @@ extension XDPBench {
         try Self.empty(conntrack, as: usher_flow.self)
     }
 
+    /// Fills the set-associative candidate's table (`setAssociative`): every way of every set
+    /// holds a flow no case uses, seen just now. The long-running state of such a table: it
+    /// is never emptied, and once it has run a while every set is full, so a new flow replaces
+    /// the way of its set seen least recently. Returns the ways written.
+    @discardableResult
+    public func fillSetAssociative() throws -> Int {
+        guard let table = setAssociativeTable else {
+            throw BPFError(call: "bench", subject: "set-associative table", message: "this bench runs the balancer, not the candidate")
+        }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let seen = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+        let ways = Int(USHER_CAND_SA_WAYS), sets = UInt32(USHER_CAND_SA_SETS)
+        func way(_ index: UInt32) -> usher_cand_sa_entry {
+            let key = Self.agingKey(index)
+            let words = withUnsafeBytes(of: key) { $0.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64, UInt64).self) }
+            // Any nonzero check word: no packet's flow is a filler's, so none matches it anyway.
+            return usher_cand_sa_entry(key: words, real_id: 0, service_id: 0, last_seen_ns: seen, check: 1, pad: 0)
+        }
+        var start: UInt32 = 0
+        while start < sets {
+            let keys = Array(start..<min(start + 4096, sets))
+            let values = keys.map { set in
+                let first = set * UInt32(ways)
+                return usher_cand_sa_set(way: (way(first), way(first + 1), way(first + 2), way(first + 3)))
+            }
+            try table.updateBatch(keys: keys, values: values)
+            start += UInt32(keys.count)
+        }
+        return Int(sets) * ways
+    }
+
+    /// How many ways of the set-associative candidate's table hold a flow (check word set).
+    public func setAssociativeHeld() throws -> Int {
+        guard let table = setAssociativeTable else { return 0 }
+        return try table.entries(as: (UInt32, usher_cand_sa_set).self).reduce(0) { held, entry in
+            let set = entry.1.way
+            return held + [set.0, set.1, set.2, set.3].filter { $0.check != 0 }.count
+        }
+    }
+
     /// Ages the balancer's NAT tables as `ageConntrack` ages the flow table: each filled to
     /// capacity from every CPU in turn (keys of flows no case uses, values empty), then emptied.
-    /// Meant for private tables (`privateNAT`): the pinned ones would lose their flows.
-    public func ageNAT() throws {
+    /// Meant for private tables (`privateNAT`): the pinned ones would lose their flows. Returns
+    /// how many entries each table held when full, before it was emptied.
+    @discardableResult
+    public func ageNAT() throws -> (flows: Int, replies: Int) {
         let cpus = try BPFSystem.possibleCPUs()
         let capacity = UInt32(USHER_NAT_DEFAULT_ENTRIES)
         let perCPU = min(capacity, UInt32((1 << 24) / max(cpus, 1)))
@@ -46,8 +90,7 @@ extension XDPBench {
                 start += UInt32(keys.count)
             }
         }
-        try Self.empty(natFlows, as: usher_nat_flow.self)
-        try Self.empty(natReplies, as: usher_nat_reply.self)
+        return (try Self.empty(natFlows, as: usher_nat_flow.self), try Self.empty(natReplies, as: usher_nat_reply.self))
     }
 
     /// Flow `index` (< 2^24) of the ageing flows: TCP from 192.0.2.(index >> 16), port
@@ -63,13 +106,17 @@ extension XDPBench {
         return key
     }
 
-    /// Removes every entry of `map` (keyed by flows), in the kernel's iteration order.
-    static func empty<V: BitwiseCopyable>(_ map: MapFD, as _: V.Type) throws {
+    /// Removes every entry of `map` (keyed by flows), in the kernel's iteration order; returns
+    /// how many it removed.
+    @discardableResult
+    static func empty<V: BitwiseCopyable>(_ map: MapFD, as _: V.Type) throws -> Int {
+        var removed = 0
         while true {
             let keys: [usher_flow_key] = try map.entries(as: (usher_flow_key, V).self, limit: 65536).map(\.0)
-            if keys.isEmpty { return }
+            if keys.isEmpty { return removed }
             // An entry evicted between the read and the delete is skipped; the next pass sees the rest.
             try map.deleteBatch(keys: keys)
+            removed += keys.count
         }
     }
 

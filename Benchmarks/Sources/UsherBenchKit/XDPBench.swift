@@ -14,6 +14,10 @@ public final class XDPBench {
     private let balancer: BPFObject
     private let privateConntrack: OwnedFD?
     private let privateNATTables: [OwnedFD]
+    /// The balancer's program: usher_balance, or the set-associative candidate's.
+    private let balancerProgram: String
+    /// The set-associative candidate's flow table (`setAssociative`), else nil.
+    let setAssociativeTable: MapFD?
     let conntrack: MapFD
     /// The balancer's NAT tables, forward and reply (its own when `privateNAT`).
     let natFlows: MapFD, natReplies: MapFD
@@ -33,14 +37,23 @@ public final class XDPBench {
     /// private LRU table of `conntrackEntries` flows instead of the pinned one when given, made
     /// with `conntrackFlags`: 0 for one common LRU list, BPF_F_NO_COMMON_LRU for one per CPU;
     /// with private NAT tables, forward and reply, of the pinned ones' size and flags when
-    /// `privateNAT`).
+    /// `privateNAT`). With `setAssociative`, the balancer is the flow-table candidate
+    /// usher_cand_sa (Benchmarks/BPF/usher_cand_sa.c), on the same pinned maps and a
+    /// set-associative table of its own.
     public init(dataplane: Dataplane, conntrackEntries: UInt32? = nil, conntrackFlags: UInt32 = 0,
-                privateNAT: Bool = false) throws {
+                privateNAT: Bool = false, setAssociative: Bool = false) throws {
         bench = try BenchObject.open(BenchName.object, programs: [BenchName.wrap, BenchName.empty, BenchName.probe])
         try bench.load()
         floorObject = try BenchObject.open(BenchName.floorObject, programs: [BenchName.floor])
         try floorObject.load()
-        balancer = try dataplane.openProgramObject(ProgramName.balancer)
+        if setAssociative {
+            balancerProgram = BenchName.setAssociative
+            balancer = try BenchObject.open(BenchName.setAssociativeObject, programs: [BenchName.setAssociative],
+                                            pinRoot: dataplane.pinDirectory)
+        } else {
+            balancerProgram = ProgramName.balancer
+            balancer = try dataplane.openProgramObject(ProgramName.balancer)
+        }
         if let entries = conntrackEntries {
             // Never pinned: the data plane's table stays as it is.
             privateConntrack = try balancer.bindNewMap(named: MapName.conntrack, entries: entries, flags: conntrackFlags)
@@ -58,6 +71,7 @@ public final class XDPBench {
             privateNATTables = []
         }
         try balancer.load()
+        setAssociativeTable = setAssociative ? try balancer.mapFD(named: BenchName.setAssociativeTable) : nil
         conntrack = try balancer.mapFD(named: MapName.conntrack)
         natFlows = try balancer.mapFD(named: MapName.natFlows)
         natReplies = try balancer.mapFD(named: MapName.natReplies)
@@ -137,7 +151,7 @@ public final class XDPBench {
 
     private func programFD(_ program: BenchTarget) throws -> Int32 {
         switch program {
-        case .balancer: return try balancer.programFD(named: ProgramName.balancer)
+        case .balancer: return try balancer.programFD(named: balancerProgram)
         case .floor: return try floorObject.programFD(named: BenchName.floor)
         case .empty: return try bench.programFD(named: BenchName.empty)
         case .probe: return try bench.programFD(named: BenchName.probe)

@@ -43,6 +43,10 @@ public struct XDPCostCase: Sendable {
             case perCPU = "no-common-lru"
             /// Flags 0: one common LRU list, free entries handed to CPUs in batches.
             case common = "common-lru"
+            /// Not an LRU hash: the set-associative array of the candidate usher_cand_sa
+            /// (Benchmarks/BPF/usher_cand_sa.c), 4 ways per set, as many entries. Its aged state
+            /// is full (XDPBench.fillSetAssociative): such a table is never emptied.
+            case setAssociative = "set-associative"
         }
 
         public enum State: String, Codable, Sendable {
@@ -70,7 +74,7 @@ public struct XDPCostCase: Sendable {
             switch lru {
             case .product: return product
             case .perCPU: return 2 // BPF_F_NO_COMMON_LRU
-            case .common: return 0
+            case .common, .setAssociative: return 0 // the candidate's LRU table is not used
             }
         }
     }

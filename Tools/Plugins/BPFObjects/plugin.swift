@@ -16,9 +16,14 @@ struct BPFObjects: BuildToolPlugin {
         let script = root.appending(path: "Tools/build-bpf.sh")
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedBPFObjects.swift")
         let clang = try context.tool(named: "clang").url
+        // The bench's programs may include the product's headers (BPF/include, BPF/lib): a
+        // flow-table candidate is the balancer with one piece changed.
+        let productDir = root.appending(path: "BPF")
+        let extraDirs = bpfDir.standardizedFileURL == productDir.standardizedFileURL ? [] : [productDir]
 
         var inputs: [URL] = [script]
-        if let walker = FileManager.default.enumerator(at: bpfDir, includingPropertiesForKeys: nil) {
+        for dir in [bpfDir] + extraDirs {
+            guard let walker = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil) else { continue }
             for case let url as URL in walker where ["c", "h"].contains(url.pathExtension) {
                 inputs.append(url)
             }
@@ -30,7 +35,7 @@ struct BPFObjects: BuildToolPlugin {
                 arguments: [
                     script.path, clang.path, bpfDir.path,
                     context.pluginWorkDirectoryURL.path, output.path,
-                ],
+                ] + extraDirs.map(\.path),
                 inputFiles: inputs,
                 outputFiles: [output]
             ),

@@ -46,4 +46,27 @@ _Static_assert(USHER_BENCH_FIELD1 == USHER_BENCH_FIELD0 + USHER_BENCH_FIELD_KNOB
 _Static_assert(USHER_BENCH_CSUM == USHER_BENCH_FIELD1 + USHER_BENCH_FIELD_KNOBS, "checksum knob");
 _Static_assert(sizeof(struct usher_bench_record) == 4 + USHER_BENCH_PROBE_BYTES, "usher_bench_record layout");
 
+/*
+ * The set-associative flow table of the flow-table candidate usher_cand_sa
+ * (Benchmarks/BPF/usher_cand_sa.c): one array shared by every CPU, a set of USHER_CAND_SA_WAYS
+ * entries per index, as many entries as the data plane's table (USHER_CONNTRACK_DEFAULT_ENTRIES).
+ */
+#define USHER_CAND_SA_WAYS 4
+#define USHER_CAND_SA_SETS (1048576 / USHER_CAND_SA_WAYS)
+
+/* One way: 64 bytes, one cache line. */
+struct usher_cand_sa_entry {
+	__u64 key[5];        /* a struct usher_flow_key (usher/abi.h), as five words */
+	__u32 real_id;
+	__u32 service_id;
+	__u64 last_seen_ns;  /* as usher_flow's; the oldest way of a full set is replaced */
+	__u32 check;         /* 0: empty; else usher_cand_sa_check() of the writer: a way another
+			      * CPU is writing at the same moment reads as another flow's */
+	__u32 pad;
+};
+
+struct usher_cand_sa_set {
+	struct usher_cand_sa_entry way[USHER_CAND_SA_WAYS];
+};
+
 #endif /* USHER_BENCH_H */
