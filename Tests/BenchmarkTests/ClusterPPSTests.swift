@@ -17,7 +17,7 @@ struct ClusterPPSTests {
     }
 
     @Test("1, 2 and 3 balancers: each in the route forwards its share by its own counters, the others nothing",
-          .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))
+          .enabled(if: LiveFrames.available, LiveFrames.requirement))
     func smallRun() throws {
         var bench = ClusterPPS()
         bench.rounds = 1

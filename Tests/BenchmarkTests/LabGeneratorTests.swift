@@ -48,6 +48,7 @@ struct LabGeneratorTests {
     }
 
     @Test("the generator sends exactly the frames asked for, and a receiver counts exactly those",
+          .enabled(if: LiveFrames.available, LiveFrames.requirement),
           arguments: [(UInt32(1), UInt32(64)), (10_007, 64), (3_000, 1)])
     func boundedCount(count: UInt32, batch: UInt32) throws {
         let pair = try Pair()
