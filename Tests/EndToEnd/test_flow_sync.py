@@ -99,8 +99,11 @@ def test_connections_survive_a_failover_with_sync(synclab, tmp_path):
     # lb1 is back on the segment: lb2 hears it again, a second appearance (answered with a full pass).
     assert wait_until(lambda: f"peers present: {LB['lb1']};" in lab.usher("lb2", "status").stdout, 5), \
         lab.usher("lb2", "status").stdout
-    sync = lab.status("lb2")["sync"]
-    assert sync["peers"][0]["appearances"] == 2 and sync["full_passes"] >= 2, sync
+    # The full pass that answers the appearance follows it: wait for both, not one reading.
+    def answered():
+        sync = lab.status("lb2")["sync"]
+        return sync["peers"][0]["appearances"] == 2 and sync["full_passes"] >= 2
+    assert wait_until(answered, 5), lab.status("lb2")["sync"]
     # lb1's sends failed while its link was down (its socket closed and was opened again); its
     # daemon kept running and syncs again.
     assert lab.daemons["lb1"].poll() is None, lab.daemon_log("lb1")
