@@ -79,7 +79,7 @@ extension Dataplane {
     }
 
     /// CLOCK_MONOTONIC now, the clock of the data plane's last_seen stamps.
-    static func monotonicNanoseconds() -> UInt64 {
+    package static func monotonicNanoseconds() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)

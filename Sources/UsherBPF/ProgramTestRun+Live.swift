@@ -33,9 +33,14 @@ extension ProgramTestRun {
             return (r, errno)
         }
         guard result == 0 else {
+            let errno = result < 0 ? -result : code
+            // Some kernels (or their sandboxes) refuse live frames outright while every other
+            // test run works: say so rather than point at the kernel's version.
+            let hint = errno == EPERM
+                ? "this kernel refuses live frames (BPF_F_TEST_XDP_LIVE_FRAMES) to this process; the lab's traffic generator cannot run here"
+                : "live frames need kernel 5.18 or later and an interface that can transmit XDP frames"
             throw BPFError.call("bpf_prog_test_run_opts", on: "program \(subject) (live frames out of \(interface))",
-                                errno: result < 0 ? -result : code,
-                                hint: "live frames need kernel 5.18 or later and an interface that can transmit XDP frames")
+                                errno: errno, hint: hint)
         }
         let ns = (Int64(end.tv_sec) - Int64(start.tv_sec)) * 1_000_000_000 + Int64(end.tv_nsec) - Int64(start.tv_nsec)
         return UInt64(max(ns, 0))

@@ -40,9 +40,7 @@ extension XDPBench {
         guard let table = setAssociativeTable else {
             throw BPFError(call: "bench", subject: "set-associative table", message: "this bench runs the balancer, not the candidate")
         }
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let seen = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+        let seen = Dataplane.monotonicNanoseconds()
         let ways = Int(USHER_CAND_SA_WAYS), sets = UInt32(USHER_CAND_SA_SETS)
         func way(_ index: UInt32) -> usher_cand_sa_entry {
             let key = Self.agingKey(index)

@@ -131,9 +131,7 @@ public final class XDPBench {
             throw BPFError(call: "bench", subject: "service id \(serviceID)", message: "no real to track flows to")
         }
         let layout = try FrameLayout(frame)
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let seen = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+        let seen = Dataplane.monotonicNanoseconds()
         let chunk: UInt32 = 65536
         var start = firstIndex
         while start < firstIndex + count {
