@@ -20,6 +20,7 @@
 
 #include "usher/abi.h"
 #include "usher/bench.h"
+#include "cand/way.h"
 #include "lib/clock.h"
 #include "lib/conntrack.h"
 #include "lib/encap.h"
@@ -42,23 +43,6 @@ struct {
 	__type(value, struct usher_cand_sa_set);
 	__uint(max_entries, USHER_CAND_SA_SETS);
 } usher_cand_sa SEC(".maps");
-
-/* The check word of a way holding (real_id, service_id) for the flow of hash `hash`: never 0. */
-static __always_inline __u32 usher_cand_sa_check(__u32 hash, __u32 real_id, __u32 service_id)
-{
-	return (hash ^ real_id ^ (service_id * 0x9E3779B1u)) | 1;
-}
-
-/* Whether the way holds the flow `key`: its five words and its check word. */
-static __always_inline bool usher_cand_sa_holds(const struct usher_cand_sa_entry *e, const struct usher_flow_key *key,
-						__u32 hash)
-{
-	const __u64 *k = (const __u64 *)key;
-
-	if (e->check != usher_cand_sa_check(hash, e->real_id, e->service_id))
-		return false;
-	return !((e->key[0] ^ k[0]) | (e->key[1] ^ k[1]) | (e->key[2] ^ k[2]) | (e->key[3] ^ k[3]) | (e->key[4] ^ k[4]));
-}
 
 /* The way of `set` holding the flow, or NULL. */
 static __always_inline struct usher_cand_sa_entry *usher_cand_sa_find(struct usher_cand_sa_set *set,
@@ -90,94 +74,54 @@ static __always_inline struct usher_cand_sa_entry *usher_cand_sa_victim(struct u
 	return victim;
 }
 
-/* Writes the flow's way: the key (if new), its real and service, seen now, then the check. */
-static __always_inline void usher_cand_sa_write(struct usher_cand_sa_entry *e, const struct usher_flow_key *key,
-						bool new_key, __u32 hash, __u32 real_id, __u32 service_id, __u64 now)
-{
-	if (new_key)
-		__builtin_memcpy(e->key, key, sizeof(e->key));
-	e->real_id = real_id;
-	e->service_id = service_id;
-	e->last_seen_ns = now;
-	e->check = usher_cand_sa_check(hash, real_id, service_id);
-}
-
 SEC("xdp")
 int usher_cand_sa_balance(struct xdp_md *ctx)
 {
 	struct usher_packet pkt = {};
-	const struct usher_service *svc = NULL;
+	const struct usher_service *svc;
 	struct usher_cand_sa_entry *flow = NULL;
 	struct usher_cand_sa_set *set = NULL;
 	struct usher_placement pl;
-	__u32 reason, dst_flags, hash = 0, index;
-	enum usher_path path;
+	__u32 dst_flags, hash = 0, index;
+	long flags;
 	bool opens;
+	int verdict;
 	__u64 now;
 
-	path = usher_parse(ctx, &pkt);
-	pkt.slot = usher_running_slot(&pkt.zero);
-	if (path != USHER_PATH_L4)
-		return usher_verdict(&pkt, path == USHER_PATH_PASS ? pkt.pass_reason : USHER_STAT_PASS_UNSUPPORTED);
+	flags = usher_cand_parse(ctx, &pkt, &opens, &verdict);
+	if (flags < 0)
+		return verdict;
+	dst_flags = flags;
 
 	/* The tracked flow first for a TCP packet to a dsr VIP that opens no connection, as the
 	 * balancer does; its set is read once either way. */
-	opens = usher_tcp_opens(&pkt);
-	dst_flags = usher_addr_flags(pkt.flow.dst, pkt.flow.family);
 	if (dst_flags & USHER_ADDR_F_DSR) {
 		hash = usher_flow_hash(&pkt.flow);
 		index = hash & (USHER_CAND_SA_SETS - 1);
 		set = bpf_map_lookup_elem(&usher_cand_sa, &index);
 		if (set)
 			flow = usher_cand_sa_find(set, &pkt.flow, hash);
-		if (flow && pkt.flow.proto == IPPROTO_TCP && !opens)
-			svc = usher_lookup_flow_service(&pkt, flow->service_id);
 	}
+	svc = usher_cand_service(&pkt, dst_flags, flow, opens, hash, set != NULL, &verdict);
 	if (!svc)
-		svc = usher_classify(&pkt, dst_flags, &path);
-	if (!svc)
-		return usher_verdict(&pkt, path == USHER_PATH_PASS ? pkt.pass_reason : USHER_STAT_PASS_UNSUPPORTED);
-	usher_count_service(svc->id, &pkt);
-	if ((svc->mode != USHER_MODE_DSR_L2 && svc->mode != USHER_MODE_DSR_IPIP) || !set)
-		return usher_verdict(&pkt, USHER_STAT_PASS_UNSUPPORTED);
-	if (!(svc->flags & USHER_SVC_F_SRC_HASH)) { /* Maglev's hash is the set's */
-		pkt.hash = hash;
-		pkt.has_hash = 1;
-	}
+		return verdict;
 
-	/* Place it (the balancer's rule) and keep the table by what was decided. */
-	usher_place(&pkt, svc, flow && flow->service_id == svc->id ? flow->real_id : USHER_NO_REAL, opens, &pl);
-	if (!pl.real) {
-		usher_count_no_real(svc->id);
-		return usher_verdict(&pkt, USHER_STAT_DROP_NO_REAL);
-	}
+	/* Place it (the balancer's rule), keep the table by what was decided, and send it. */
 	now = usher_now_ns();
-	if (flow && pl.stays) {
-		if (now > flow->last_seen_ns + USHER_CT_REFRESH_NS)
-			flow->last_seen_ns = now;
-		usher_count(&pkt, USHER_STAT_CT_HIT);
-	} else if (flow) {
+	switch (usher_cand_place(&pkt, svc, flow, opens, now, &pl)) {
+	case USHER_CAND_REFRESH:
+		flow->last_seen_ns = now;
+		break;
+	case USHER_CAND_REWRITE:
 		usher_cand_sa_write(flow, &pkt.flow, false, hash, pl.real_id, svc->id, now);
-		if (opens)
-			usher_count_new_flow(&pkt, svc->id, pl.real_id);
-		else
-			usher_count(&pkt, USHER_STAT_CT_RESCHEDULED);
-	} else if (opens) {
-		usher_count_new_flow(&pkt, svc->id, pl.real_id); /* no entry: the flow's next packet makes it */
-	} else {
+		break;
+	case USHER_CAND_INSERT:
 		usher_cand_sa_write(usher_cand_sa_victim(set), &pkt.flow, true, hash, pl.real_id, svc->id, now);
-		if (pkt.flow.proto == IPPROTO_TCP)
-			usher_count(&pkt, USHER_STAT_CT_CONFIRMED);
-		else
-			usher_count_new_flow(&pkt, svc->id, pl.real_id);
+		break;
+	case USHER_CAND_NOTHING:
+		break;
 	}
-
-	/* Rewrite, count and give the verdict, as the balancer does. */
-	if (svc->mode == USHER_MODE_DSR_IPIP && !usher_encap(ctx, &pkt, svc, pl.real))
-		return usher_verdict(&pkt, USHER_STAT_DROP_ENCAP);
-	reason = usher_forward(ctx, pl.real);
-	usher_count_real(pl.real_id, &pkt);
-	return usher_verdict(&pkt, reason);
+	return usher_cand_forward(ctx, &pkt, svc, &pl);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -10,19 +10,20 @@ import UsherTestSupport
 /// harness as the balancer is (verdict, frame byte for byte, counters) before its figures count.
 @Suite("Benchmark flow-table candidates", .serialized, .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))
 struct XDPCostCandidateTests {
-    @Test("the set-associative candidate runs the balancer's dsr path on a table of its own: its flows land there and none in the data plane's, and a full table stays full as new flows replace old ones")
-    func setAssociativeCandidate() throws {
+    @Test("a set-associative candidate runs the balancer's dsr path on tables of its own: its flows land there and none in the data plane's, and a full table stays full as new flows replace old ones",
+          arguments: [XDPCostCase.Table.LRU.setAssociative, .tagged])
+    func setAssociativeCandidate(_ lru: XDPCostCase.Table.LRU) throws {
         let lab = try WrapperTests.Lab()
-        let cases = XDPCostCases.cases.filter { $0.table?.lru == .setAssociative }
+        let cases = XDPCostCases.cases.filter { $0.table?.lru == lru }
         #expect(Set(cases.map(\.id)) == Set(["dsr-l2", "dsr-ipip"].flatMap { mode in
-            ["fresh", "aged"].flatMap { ["first-\(mode)-v4-\($0)-set-associative", "established-\(mode)-v4-\($0)-set-associative"] }
+            ["fresh", "aged"].flatMap { ["first-\(mode)-v4-\($0)-\(lru.rawValue)", "established-\(mode)-v4-\($0)-\(lru.rawValue)"] }
         }))
         var cost = XDPCost(rounds: 1, iterations: 1000)
         cost.cases = cases
         let tables = try cost.privateTables(bench: lab.bench, dataplane: lab.dataplane, state: lab.state)
-        let fresh = try #require(tables[.init(lru: .setAssociative, state: .fresh)])
-        let full = try #require(tables[.init(lru: .setAssociative, state: .aged)])
-        let capacity = Int(USHER_CAND_SA_SETS) * Int(USHER_CAND_SA_WAYS)
+        let fresh = try #require(tables[.init(lru: lru, state: .fresh)])
+        let full = try #require(tables[.init(lru: lru, state: .aged)])
+        let capacity = Int(USHER_CONNTRACK_DEFAULT_ENTRIES)
         #expect(try fresh.setAssociativeHeld() == 0)
         #expect(try full.setAssociativeHeld() == capacity, "filled: every way of every set")
 

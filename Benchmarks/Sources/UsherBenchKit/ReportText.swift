@@ -102,8 +102,10 @@ enum ReportText {
         var out = "Flow-table candidates, each a private table of the data plane's size in the same rounds: the LRU hash "
         out += "with per-CPU lists (no-common-lru) and with one common list (common-lru), run by the balancer; a "
         out += "set-associative array shared by every CPU, 4 ways of one cache line per set, run by the candidate program "
-        out += "usher_cand_sa (the balancer's dsr path with that table: Benchmarks/BPF/usher_cand_sa.c). *Aged*: an LRU "
-        out += "hash filled to capacity from every CPU, then emptied; the array full, every way holding another flow, "
+        out += "usher_cand_sa (the balancer's dsr path with that table: Benchmarks/BPF/usher_cand_sa.c); and one of 16 ways "
+        out += "per set behind one cache line of the set's tags and ages, whose ways are read only when their tag matches "
+        out += "(tagged-16-way, usher_cand_st.c). *Aged*: an LRU "
+        out += "hash filled to capacity from every CPU, then emptied; an array full, every way holding another flow, "
         out += "as such a table always is once it has run a while (a new flow replaces its set's least recently seen way):\n\n"
         out += "| path | ns per packet | own ns | ratio to floor |\n|---|---|---|---|\n"
         for row in rows {

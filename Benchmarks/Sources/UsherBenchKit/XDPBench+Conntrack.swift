@@ -31,42 +31,78 @@ extension XDPBench {
         try Self.empty(conntrack, as: usher_flow.self)
     }
 
-    /// Fills the set-associative candidate's table (`setAssociative`): every way of every set
-    /// holds a flow no case uses, seen just now. The long-running state of such a table: it
-    /// is never emptied, and once it has run a while every set is full, so a new flow replaces
-    /// the way of its set seen least recently. Returns the ways written.
+    /// Fills the flow-table candidate's tables (`candidate`): every way of every set holds a
+    /// flow no case uses, seen just now. The long-running state of such a table: it is never
+    /// emptied, and once it has run a while every set is full, so a new flow replaces the way of
+    /// its set seen least recently. Returns the ways written.
     @discardableResult
     public func fillSetAssociative() throws -> Int {
-        guard let table = setAssociativeTable else {
-            throw BPFError(call: "bench", subject: "set-associative table", message: "this bench runs the balancer, not the candidate")
+        guard let candidate else {
+            throw BPFError(call: "bench", subject: "set-associative table", message: "this bench runs the balancer, not a candidate")
         }
         let seen = Dataplane.monotonicNanoseconds()
-        let ways = Int(USHER_CAND_SA_WAYS), sets = UInt32(USHER_CAND_SA_SETS)
         func way(_ index: UInt32) -> usher_cand_sa_entry {
             let key = Self.agingKey(index)
             let words = withUnsafeBytes(of: key) { $0.loadUnaligned(as: (UInt64, UInt64, UInt64, UInt64, UInt64).self) }
             // Any nonzero check word: no packet's flow is a filler's, so none matches it anyway.
             return usher_cand_sa_entry(key: words, real_id: 0, service_id: 0, last_seen_ns: seen, check: 1, pad: 0)
         }
-        var start: UInt32 = 0
-        while start < sets {
-            let keys = Array(start..<min(start + 4096, sets))
-            let values = keys.map { set in
-                let first = set * UInt32(ways)
+        switch candidate {
+        case .fourWay:
+            let ways = UInt32(USHER_CAND_SA_WAYS)
+            try Self.fill(candidateTables[0], count: UInt32(USHER_CAND_SA_SETS)) { set in
+                let first = set * ways
                 return usher_cand_sa_set(way: (way(first), way(first + 1), way(first + 2), way(first + 3)))
             }
-            try table.updateBatch(keys: keys, values: values)
-            start += UInt32(keys.count)
+            return Int(USHER_CAND_SA_SETS) * Int(ways)
+        case .tagged:
+            let ways = UInt32(USHER_CAND_ST_WAYS)
+            try Self.fill(candidateTables[1], count: UInt32(USHER_CAND_ST_SETS) * ways, way)
+            // Tags spread as flows' are (a filler's tag matches a packet's as often as another
+            // flow's would: its way is then read and refused by its key), never 0 (empty).
+            let now = UInt16(truncatingIfNeeded: seen >> 30)
+            try Self.fill(candidateTables[0], count: UInt32(USHER_CAND_ST_SETS)) { set in
+                var tags = usher_cand_st_tags()
+                withUnsafeMutableBytes(of: &tags.tag) { raw in
+                    for i in 0..<Int(ways) {
+                        let mixed = (set &* ways &+ UInt32(i)) &* 0x9E37_79B1
+                        raw.storeBytes(of: UInt16(truncatingIfNeeded: mixed >> 16) | 1, toByteOffset: 2 * i, as: UInt16.self)
+                    }
+                }
+                withUnsafeMutableBytes(of: &tags.seen) { raw in
+                    for i in 0..<Int(ways) { raw.storeBytes(of: now, toByteOffset: 2 * i, as: UInt16.self) }
+                }
+                return tags
+            }
+            return Int(USHER_CAND_ST_SETS) * Int(ways)
         }
-        return Int(sets) * ways
     }
 
-    /// How many ways of the set-associative candidate's table hold a flow (check word set).
+    /// How many ways of the candidate's table hold a flow (4-way: check word set; tagged: tag set).
     public func setAssociativeHeld() throws -> Int {
-        guard let table = setAssociativeTable else { return 0 }
-        return try table.entries(as: (UInt32, usher_cand_sa_set).self).reduce(0) { held, entry in
-            let set = entry.1.way
-            return held + [set.0, set.1, set.2, set.3].filter { $0.check != 0 }.count
+        switch candidate {
+        case nil:
+            return 0
+        case .fourWay:
+            return try candidateTables[0].entries(as: (UInt32, usher_cand_sa_set).self).reduce(0) { held, entry in
+                withUnsafeBytes(of: entry.1.way) { raw in
+                    held + raw.bindMemory(to: usher_cand_sa_entry.self).filter { $0.check != 0 }.count
+                }
+            }
+        case .tagged:
+            return try candidateTables[0].entries(as: (UInt32, usher_cand_st_tags).self).reduce(0) { held, entry in
+                withUnsafeBytes(of: entry.1.tag) { raw in held + raw.bindMemory(to: UInt16.self).filter { $0 != 0 }.count }
+            }
+        }
+    }
+
+    /// Writes `value(i)` at index i of the array `map`, for i in 0..<count, in batches.
+    private static func fill<V: BitwiseCopyable>(_ map: MapFD, count: UInt32, _ value: (UInt32) -> V) throws {
+        var start: UInt32 = 0
+        while start < count {
+            let keys = Array(start..<min(start + 4096, count))
+            try map.updateBatch(keys: keys, values: keys.map(value))
+            start += UInt32(keys.count)
         }
     }
 

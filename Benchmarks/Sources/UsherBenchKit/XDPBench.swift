@@ -14,10 +14,12 @@ public final class XDPBench {
     private let balancer: BPFObject
     private let privateConntrack: OwnedFD?
     private let privateNATTables: [OwnedFD]
-    /// The balancer's program: usher_balance, or the set-associative candidate's.
+    /// The balancer's program: usher_balance, or a flow-table candidate's.
     private let balancerProgram: String
-    /// The set-associative candidate's flow table (`setAssociative`), else nil.
-    let setAssociativeTable: MapFD?
+    /// The flow-table candidate run in the balancer's place, else nil.
+    let candidate: Candidate?
+    /// The candidate's tables, in `Candidate.tables`' order; empty for the balancer.
+    let candidateTables: [MapFD]
     let conntrack: MapFD
     /// The balancer's NAT tables, forward and reply (its own when `privateNAT`).
     let natFlows: MapFD, natReplies: MapFD
@@ -37,19 +39,18 @@ public final class XDPBench {
     /// private LRU table of `conntrackEntries` flows instead of the pinned one when given, made
     /// with `conntrackFlags`: 0 for one common LRU list, BPF_F_NO_COMMON_LRU for one per CPU;
     /// with private NAT tables, forward and reply, of the pinned ones' size and flags when
-    /// `privateNAT`). With `setAssociative`, the balancer is the flow-table candidate
-    /// usher_cand_sa (Benchmarks/BPF/usher_cand_sa.c), on the same pinned maps and a
-    /// set-associative table of its own.
+    /// `privateNAT`). With a `candidate`, the balancer is that flow-table candidate program
+    /// (Benchmarks/BPF), on the same pinned maps and set-associative tables of its own.
     public init(dataplane: Dataplane, conntrackEntries: UInt32? = nil, conntrackFlags: UInt32 = 0,
-                privateNAT: Bool = false, setAssociative: Bool = false) throws {
+                privateNAT: Bool = false, candidate: Candidate? = nil) throws {
         bench = try BenchObject.open(BenchName.object, programs: [BenchName.wrap, BenchName.empty, BenchName.probe])
         try bench.load()
         floorObject = try BenchObject.open(BenchName.floorObject, programs: [BenchName.floor])
         try floorObject.load()
-        if setAssociative {
-            balancerProgram = BenchName.setAssociative
-            balancer = try BenchObject.open(BenchName.setAssociativeObject, programs: [BenchName.setAssociative],
-                                            pinRoot: dataplane.pinDirectory)
+        self.candidate = candidate
+        if let candidate {
+            balancerProgram = candidate.program
+            balancer = try BenchObject.open(candidate.object, programs: [candidate.program], pinRoot: dataplane.pinDirectory)
         } else {
             balancerProgram = ProgramName.balancer
             balancer = try dataplane.openProgramObject(ProgramName.balancer)
@@ -71,7 +72,8 @@ public final class XDPBench {
             privateNATTables = []
         }
         try balancer.load()
-        setAssociativeTable = setAssociative ? try balancer.mapFD(named: BenchName.setAssociativeTable) : nil
+        let loaded = balancer
+        candidateTables = try (candidate?.tables ?? []).map { try loaded.mapFD(named: $0) }
         conntrack = try balancer.mapFD(named: MapName.conntrack)
         natFlows = try balancer.mapFD(named: MapName.natFlows)
         natReplies = try balancer.mapFD(named: MapName.natReplies)
@@ -161,5 +163,21 @@ public final class XDPBench {
         let run = try ProgramTestRun(fd: fd, frame: frame, iterations: iterations, outputRoom: 512, subject: subject)
         return BenchRun(verdict: run.verdict, output: run.output, iterations: iterations,
                         kernelNanoseconds: run.kernelNanoseconds, wallNanosecondsPerIteration: run.wallNanosecondsPerIteration)
+    }
+}
+
+extension XDPBench {
+    /// A flow-table candidate of issue 10 (Benchmarks/BPF), run in usher_balance's place: its dsr
+    /// path with a set-associative table shared by every CPU instead of the LRU hash.
+    public enum Candidate: Sendable {
+        /// usher_cand_sa: 4 ways of one cache line per set, the key in the way.
+        case fourWay
+        /// usher_cand_st: 16 ways per set behind one cache line of tags and ages.
+        case tagged
+
+        var object: String { self == .fourWay ? BenchName.setAssociativeObject : BenchName.taggedObject }
+        var program: String { self == .fourWay ? BenchName.setAssociative : BenchName.tagged }
+        /// Its maps: the sets (4-way), or the tags and the ways (tagged).
+        var tables: [String] { self == .fourWay ? [BenchName.setAssociativeTable] : [BenchName.taggedTags, BenchName.taggedWays] }
     }
 }

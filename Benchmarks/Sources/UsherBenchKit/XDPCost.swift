@@ -94,14 +94,14 @@ public struct XDPCost {
                 out[table] = natBench
                 continue
             }
-            if table.lru == .setAssociative {
-                let candidate = try XDPBench(dataplane: dataplane, setAssociative: true)
+            if let kind = table.lru.candidate {
+                let candidate = try XDPBench(dataplane: dataplane, candidate: kind)
                 if table.state == .aged {
-                    Progress.say("xdp-cost: filling the set-associative candidate's table (every way of every set)")
+                    Progress.say("xdp-cost: filling the \(table.lru.rawValue) candidate's table (every way of every set)")
                     let written = try candidate.fillSetAssociative()
                     let held = try candidate.setAssociativeHeld()
                     guard held == written else {
-                        throw BenchCheckError(description: "xdp-cost: the set-associative table holds \(held) flows after \(written) were written, not full")
+                        throw BenchCheckError(description: "xdp-cost: the \(table.lru.rawValue) table holds \(held) flows after \(written) were written, not full")
                     }
                 }
                 out[table] = candidate

@@ -47,6 +47,18 @@ public struct XDPCostCase: Sendable {
             /// (Benchmarks/BPF/usher_cand_sa.c), 4 ways per set, as many entries. Its aged state
             /// is full (XDPBench.fillSetAssociative): such a table is never emptied.
             case setAssociative = "set-associative"
+            /// Not an LRU hash: the candidate usher_cand_st (Benchmarks/BPF/usher_cand_st.c),
+            /// 16 ways per set behind a cache line of tags, as many entries; aged: full.
+            case tagged = "tagged-16-way"
+
+            /// The candidate program that runs this table, nil for the balancer's LRU hash.
+            var candidate: XDPBench.Candidate? {
+                switch self {
+                case .setAssociative: .fourWay
+                case .tagged: .tagged
+                case .product, .perCPU, .common: nil
+                }
+            }
         }
 
         public enum State: String, Codable, Sendable {
@@ -74,7 +86,7 @@ public struct XDPCostCase: Sendable {
             switch lru {
             case .product: return product
             case .perCPU: return 2 // BPF_F_NO_COMMON_LRU
-            case .common, .setAssociative: return 0 // the candidate's LRU table is not used
+            case .common, .setAssociative, .tagged: return 0 // a candidate's LRU table is not used
             }
         }
     }

@@ -2,7 +2,7 @@ import UsherCore
 
 /// Part 1's flow-table paths: the first packet of a DSR flow in the long-running state of the
 /// table (filled to capacity and emptied before: issue 10), and the flow-table candidates of
-/// the issue side by side in one run (the LRU hash's two modes and a set-associative array),
+/// the issue side by side in one run (the LRU hash's two modes and two set-associative arrays),
 /// fresh and aged, first packet and established (IPv4); the
 /// first packet of a nat and of a gateway flow with the NAT tables aged.
 extension XDPCostCases {
@@ -18,7 +18,7 @@ extension XDPCostCases {
                                    path: .firstPacket, family: 4, frame: fresh, flow: .newEveryIteration,
                                    verdict: .tx, reason: "tx", event: "ct_confirmed",
                                    table: .init(lru: .product, state: .aged)))
-            for lru in [XDPCostCase.Table.LRU.perCPU, .common, .setAssociative] {
+            for lru in [XDPCostCase.Table.LRU.perCPU, .common, .setAssociative, .tagged] {
                 for state in [XDPCostCase.Table.State.fresh, .aged] {
                     let table = XDPCostCase.Table(lru: lru, state: state)
                     let tail = "\(state.rawValue)-\(lru.rawValue)"

@@ -69,4 +69,20 @@ struct usher_cand_sa_set {
 	struct usher_cand_sa_entry way[USHER_CAND_SA_WAYS];
 };
 
+/*
+ * The tagged set-associative flow table of the candidate usher_cand_st
+ * (Benchmarks/BPF/usher_cand_st.c): USHER_CAND_ST_WAYS ways per set, a set's tags and ages in
+ * one cache line (usher_cand_st_tags) and its ways, of the 4-way candidate's layout, in a second
+ * array at index set * USHER_CAND_ST_WAYS + way. As many entries as the data plane's table.
+ */
+#define USHER_CAND_ST_WAYS 16
+#define USHER_CAND_ST_SETS (1048576 / USHER_CAND_ST_WAYS)
+
+/* Value of usher_cand_st_tags: one set's tags (0: the way is empty; else the flow hash's high
+ * half, never 0) and when each way was last seen (coarse seconds, wrapping). */
+struct usher_cand_st_tags {
+	__u16 tag[USHER_CAND_ST_WAYS];
+	__u16 seen[USHER_CAND_ST_WAYS];
+};
+
 #endif /* USHER_BENCH_H */
