@@ -5,7 +5,7 @@
  * and never attached by `usher`. It answers what the 4-way table gives up: a set of 4 overflows
  * long before the table is full. Here a set has 16 ways, and what a lookup reads first is one
  * cache line of the set's tags (16 bits of the flow hash per way, 0 for an empty way) and ages
- * (coarse seconds); only a way whose tag matches is read (in a second array, the 4-way
+ * (ticks of about 17 ms); only a way whose tag matches is read (in a second array, the 4-way
  * candidate's 64-byte ways), its key and check word compared. A miss reads one line, whatever
  * the set holds; a hit two. A new flow takes an empty way, else the one seen least recently by
  * the tags' ages, so choosing it reads no way.
@@ -59,10 +59,10 @@ static __always_inline __u16 usher_cand_st_tag(__u32 hash)
 	return tag ? tag : 1;
 }
 
-/* Coarse seconds (2^30 ns), wrapping: the ages in a set's tag line. */
-static __always_inline __u16 usher_cand_st_seconds(__u64 now)
+/* The tick of `now` (ns), wrapping: the ages in a set's tag line. */
+static __always_inline __u16 usher_cand_st_tick(__u64 now)
 {
-	return (__u16)(now >> 30);
+	return (__u16)(now >> USHER_CAND_ST_TICK_SHIFT);
 }
 
 /* The way of set `set` holding the flow, or NULL; its number in *way. Reads only the ways whose
@@ -90,7 +90,7 @@ static __always_inline struct usher_cand_sa_entry *usher_cand_st_find(const stru
 }
 
 /* The way a new flow takes: the first empty one, else the one seen least recently. */
-static __always_inline __u32 usher_cand_st_victim(const struct usher_cand_st_tags *tags, __u16 now_s)
+static __always_inline __u32 usher_cand_st_victim(const struct usher_cand_st_tags *tags, __u16 tick)
 {
 	__u32 victim = 0;
 	__u16 oldest = 0, age;
@@ -100,7 +100,7 @@ static __always_inline __u32 usher_cand_st_victim(const struct usher_cand_st_tag
 	for (i = 0; i < USHER_CAND_ST_WAYS; i++) {
 		if (tags->tag[i] == 0)
 			return i;
-		age = now_s - tags->seen[i];
+		age = tick - tags->seen[i];
 		if (age > oldest) {
 			oldest = age;
 			victim = i;
@@ -119,7 +119,7 @@ int usher_cand_st_balance(struct xdp_md *ctx)
 	struct usher_placement pl;
 	__u32 dst_flags, hash = 0, set = 0, way = 0;
 	long flags;
-	__u16 tag = 0, now_s;
+	__u16 tag = 0, tick;
 	bool opens;
 	int verdict;
 	__u64 now;
@@ -145,25 +145,25 @@ int usher_cand_st_balance(struct xdp_md *ctx)
 
 	/* Place it (the balancer's rule), keep the table by what was decided, and send it. */
 	now = usher_now_ns();
-	now_s = usher_cand_st_seconds(now);
+	tick = usher_cand_st_tick(now);
 	switch (usher_cand_place(&pkt, svc, flow, opens, now, &pl)) {
 	case USHER_CAND_REFRESH:
 		flow->last_seen_ns = now;
-		tags->seen[way & (USHER_CAND_ST_WAYS - 1)] = now_s;
+		tags->seen[way & (USHER_CAND_ST_WAYS - 1)] = tick;
 		break;
 	case USHER_CAND_REWRITE:
 		usher_cand_sa_write(flow, &pkt.flow, false, hash, pl.real_id, svc->id, now);
-		tags->seen[way & (USHER_CAND_ST_WAYS - 1)] = now_s;
+		tags->seen[way & (USHER_CAND_ST_WAYS - 1)] = tick;
 		break;
 	case USHER_CAND_INSERT:
-		way = usher_cand_st_victim(tags, now_s) & (USHER_CAND_ST_WAYS - 1);
+		way = usher_cand_st_victim(tags, tick) & (USHER_CAND_ST_WAYS - 1);
 		set = set * USHER_CAND_ST_WAYS + way;
 		fresh = bpf_map_lookup_elem(&usher_cand_st_ways, &set);
 		if (!fresh)
 			break;
 		usher_cand_sa_write(fresh, &pkt.flow, true, hash, pl.real_id, svc->id, now);
 		tags->tag[way] = tag;
-		tags->seen[way] = now_s;
+		tags->seen[way] = tick;
 		break;
 	case USHER_CAND_NOTHING:
 		break;

@@ -9,7 +9,7 @@ import UsherTestSupport
 /// benchmark run.
 @Suite("Many flows", .serialized)
 struct FlowScaleTests {
-    @Test("established flows in fresh and aged tables, new flows into a full one: each counted as it must be",
+    @Test("established flows in fresh and aged tables and in the set-associative candidates' full ones, new flows into a full one: each counted as it must be",
           .enabled(if: Privileges.rootAndBPFFS, Privileges.requirement))
     func smallRun() throws {
         var bench = FlowScale()
@@ -18,13 +18,22 @@ struct FlowScaleTests {
         bench.tableSizes = [20_000]
         bench.agedSizes = [20_000]
         bench.newFlowTable = 20_000
+        bench.candidateFlows = 20_000
         bench.rounds = 1
         bench.iterations = 20_000
         Progress.quiet = true
         defer { Progress.quiet = false }
         let result = try bench.run()
-        #expect(result.established.map(\.label) == ["established flows, 20000 tracked", "established flows, 20000 tracked, aged table"])
-        #expect(result.established.map(\.aged) == [false, true])
+        #expect(result.established.map(\.label) == [
+            "established flows, 20000 tracked", "established flows, 20000 tracked, aged table",
+            "established flows, 20000 tracked, aged table",
+            "established flows, 20000 tracked, 4-way set-associative candidate, table of 1048576 full before",
+            "established flows, 20000 tracked, 16-way tagged candidate, table of 1048576 full before",
+        ])
+        #expect(result.established.map(\.aged) == [false, true, true, nil, nil])
+        // At 2% of the candidates' tables no set fills with the run's own flows: every packet
+        // finds its flow (a candidate that lost or never made its entries would not).
+        #expect(result.established.compactMap(\.found) == [1, 1])
         let new = try #require(result.newFlows)
         #expect(new.event == "ct_confirmed")
         for row in result.established + [new] {
@@ -32,5 +41,6 @@ struct FlowScaleTests {
         }
         let text = ReportText.flows(result)
         #expect(text.contains("| established flows, 20000 tracked, aged table |"))
+        #expect(text.contains("16-way tagged candidate, table of 1048576 full before (flows found: 100.00%) |"))
     }
 }

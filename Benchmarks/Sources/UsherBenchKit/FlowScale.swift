@@ -1,3 +1,4 @@
+import CUsherABI
 import Foundation
 import UsherBPF
 import UsherCore
@@ -6,7 +7,9 @@ import UsherCore
 /// 1M and 10M flows, every iteration a different tracked flow in a scattered order (what a busy
 /// host sees: cache misses), also in a table aged as a long-running balancer's is (filled to
 /// capacity from every CPU and emptied before the flows are written), and of new flows at a
-/// high rate into a full table (each insert evicts the least recently used flow).
+/// high rate into a full table (each insert evicts the least recently used flow). The
+/// set-associative flow-table candidates of part 1 (XDPBench.Candidate) run the same scattered
+/// established flows at half their tables' load, beside the LRU hash's aged table of as many.
 public struct FlowScale {
     public var tableSizes: [UInt32] = [10_000, 1_000_000, 10_000_000]
     public var agedSizes: [UInt32] = [100_000, 1_000_000]
@@ -14,6 +17,10 @@ public struct FlowScale {
     /// against (fresh table, 2026-11): its target for the aged table is half of it.
     public static let baseline1M = 426.0
     public var newFlowTable: UInt32 = 1_000_000
+    /// Flows of the candidates' rows: half their tables (1,048,576 ways), the load below which
+    /// 16 ways per set lose almost no flow.
+    public var candidateFlows: UInt32 = 524_288
+    public var candidates: [XDPBench.Candidate] = [.fourWay, .tagged]
     public var rounds = 5
     public var iterations: UInt32 = 1_000_000
 
@@ -28,6 +35,13 @@ public struct FlowScale {
         for size in agedSizes {
             Progress.say("flows: \(size) tracked flows in an aged table")
             result.established.append(try established(tracked: size, aged: true))
+        }
+        if !candidates.isEmpty {
+            Progress.say("flows: \(candidateFlows) tracked flows in an aged table, then in each set-associative candidate's")
+            result.established.append(try established(tracked: candidateFlows, aged: true))
+            for candidate in candidates {
+                result.established.append(try established(tracked: candidateFlows, candidate: candidate))
+            }
         }
         Progress.say("flows: new flows into a full table of \(newFlowTable)")
         result.newFlows = try newFlows()
@@ -56,6 +70,30 @@ public struct FlowScale {
         }
     }
 
+    /// Established flows in a candidate's table, full before (every way another flow's, as a
+    /// long-running one is): the flows' entries are made by their own first packets, one pass,
+    /// as the data plane makes them, each taking its set's least recently seen way. A flow whose
+    /// set was already full of this run's flows evicts one, which is missed in its turn: the row
+    /// says which share of the packets found their flow.
+    func established(tracked: UInt32, candidate: XDPBench.Candidate) throws -> FlowScaleResult.Row {
+        try withBench(capacity: nil, candidate: candidate) { bench, dataplane, _ in
+            let key = XDPCostCases.l2v4
+            let frame = BenchFrames.tcp(from: XDPCostCases.client4, 1, to: key.vip, key.port)
+            let variation = try FlowVariation.sourceFlows(of: frame, count: tracked)
+            try bench.fillSetAssociative()
+            try bench.prepare(frame: frame, variation: variation)
+            let made = try bench.run(.balancer, repeat: tracked, firstIteration: 0)
+            guard made.verdict == .tx else {
+                throw BenchCheckError(description: "flows: the \(candidate.name) candidate's first pass returned \(made.verdict)")
+            }
+            var row = try measure(bench: bench, dataplane: dataplane, frame: frame, variation: variation, event: nil,
+                                  label: "established flows, \(tracked) tracked, \(candidate.name) candidate, table of "
+                                      + "\(USHER_CONNTRACK_DEFAULT_ENTRIES) full before", tracked: tracked)
+            row.candidate = candidate.name
+            return row
+        }
+    }
+
     func newFlows() throws -> FlowScaleResult.Row {
         try withBench(capacity: newFlowTable) { bench, dataplane, state in
             let key = XDPCostCases.l2v4
@@ -74,9 +112,11 @@ public struct FlowScale {
         }
     }
 
+    /// Measures the rounds; every packet checked to be `tx` and counted as `event`, or, with no
+    /// event (a candidate's table, which may lose flows), the share counted `ct_hit` kept.
     private func measure(bench: XDPBench, dataplane: Dataplane, frame: [UInt8], variation: FlowVariation,
-                         event: String, label: String, tracked: UInt32) throws -> FlowScaleResult.Row {
-        var own: [Double] = [], perPacket: [Double] = []
+                         event: String?, label: String, tracked: UInt32) throws -> FlowScaleResult.Row {
+        var own: [Double] = [], perPacket: [Double] = [], found: [Double] = []
         try bench.prepare(frame: frame, variation: variation)
         for round in 0..<rounds {
             let first = UInt64(round) * UInt64(iterations)
@@ -87,12 +127,17 @@ public struct FlowScale {
             let after = try dataplane.readStats()
             try RunCheck.verify(run, subject: label, verdict: .tx, output: nil, before: before, after: after,
                                 reason: "tx", event: event)
+            if event == nil {
+                let hits = (after.global["ct_hit"]?.packets ?? 0) &- (before.global["ct_hit"]?.packets ?? 0)
+                found.append(Double(hits) / Double(iterations))
+            }
             let ns = Double(run.kernelNanoseconds) - Double(empty.kernelNanoseconds)
             own.append(ns)
             perPacket.append(ns + Double(loop.kernelNanoseconds))
             Progress.say("flows: \(label): round \(round + 1) of \(rounds): \(Int(ns)) ns")
         }
-        return FlowScaleResult.Row(label: label, tracked: tracked, event: event, ns: Summary(perPacket)!, ownNs: Summary(own)!)
+        return FlowScaleResult.Row(label: label, tracked: tracked, event: event ?? "ct_hit", ns: Summary(perPacket)!,
+                                   ownNs: Summary(own)!, found: found.min())
     }
 
     private func ids(_ key: ServiceKey, _ state: DataplaneState) throws -> (UInt32, [UInt32]) {
@@ -101,12 +146,13 @@ public struct FlowScale {
         return (serviceID, realIDs)
     }
 
-    private func withBench<T>(capacity: UInt32, _ body: (XDPBench, Dataplane, DataplaneState) throws -> T) throws -> T {
+    private func withBench<T>(capacity: UInt32?, candidate: XDPBench.Candidate? = nil,
+                              _ body: (XDPBench, Dataplane, DataplaneState) throws -> T) throws -> T {
         let pins = BenchPins()
         defer { pins.remove() }
         let dataplane = try Dataplane(pinDirectory: pins.path)
         let state = try dataplane.apply(XDPCostCases.config, previous: nil, resolver: NoNeighbors())
-        let bench = try XDPBench(dataplane: dataplane, conntrackEntries: capacity)
+        let bench = try XDPBench(dataplane: dataplane, conntrackEntries: capacity, candidate: candidate)
         return try body(bench, dataplane, state)
     }
 }
@@ -122,6 +168,10 @@ public struct FlowScaleResult: Codable, Sendable {
         public var ownNs: Summary
         /// The table was aged (filled to capacity from every CPU and emptied) before the flows.
         public var aged: Bool?
+        /// A candidate's table, not the LRU hash: its name (XDPBench.Candidate.name).
+        public var candidate: String?
+        /// A candidate's row: the least share of a round's packets that found their flow.
+        public var found: Double?
     }
 
     public var rounds: Int

@@ -151,11 +151,16 @@ enum ReportText {
         out += "where every insert evicts the least recently used flow. *Aged table*: before its flows are written, the "
         out += "table was filled to capacity from every CPU and emptied, the state a long-running balancer's table is in. "
         out += "\(r.rounds) rounds of \(r.iterations) packets; "
-        out += "every packet checked to be counted as `ct_hit` (or `ct_confirmed`: an entry made) and `tx`.\n\n"
+        out += "every packet checked to be counted as `ct_hit` (or `ct_confirmed`: an entry made) and `tx`. "
+        out += "The flow-table candidates of part 1 run the same flows at half their tables' load: each table full of "
+        out += "other flows before, the flows' entries made by their own first packets; a flow whose set is full of this "
+        out += "run's flows evicts one of them, so their rows give the share of packets that found their flow "
+        out += "(the least of the rounds).\n\n"
         out += "| flows | ns per packet | own ns | packets per second, one core (own cost) |\n|---|---|---|---|\n"
         for row in r.established + (r.newFlows.map { [$0] } ?? []) {
             let pps = 1e9 / Swift.max(row.ownNs.median, 1)
-            out += "| \(row.label) | \(Fmt.ns(row.ns)) | \(Fmt.ns(row.ownNs)) | \(String(format: "%.2f M", pps / 1e6)) |\n"
+            let found = row.found.map { String(format: " (flows found: %.2f%%)", $0 * 100) } ?? ""
+            out += "| \(row.label)\(found) | \(Fmt.ns(row.ns)) | \(Fmt.ns(row.ownNs)) | \(String(format: "%.2f M", pps / 1e6)) |\n"
         }
         if let aged = r.established.first(where: { $0.aged == true && $0.tracked == 1_000_000 }) {
             let target = FlowScale.baseline1M / 2, own = aged.ownNs.median

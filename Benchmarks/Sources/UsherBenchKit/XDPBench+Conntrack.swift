@@ -60,7 +60,7 @@ extension XDPBench {
             try Self.fill(candidateTables[1], count: UInt32(USHER_CAND_ST_SETS) * ways, way)
             // Tags spread as flows' are (a filler's tag matches a packet's as often as another
             // flow's would: its way is then read and refused by its key), never 0 (empty).
-            let now = UInt16(truncatingIfNeeded: seen >> 30)
+            let now = UInt16(truncatingIfNeeded: seen >> USHER_CAND_ST_TICK_SHIFT)
             try Self.fill(candidateTables[0], count: UInt32(USHER_CAND_ST_SETS)) { set in
                 var tags = usher_cand_st_tags()
                 withUnsafeMutableBytes(of: &tags.tag) { raw in

@@ -177,6 +177,8 @@ extension XDPBench {
 
         var object: String { self == .fourWay ? BenchName.setAssociativeObject : BenchName.taggedObject }
         var program: String { self == .fourWay ? BenchName.setAssociative : BenchName.tagged }
+        /// Its name in the report.
+        public var name: String { self == .fourWay ? "4-way set-associative" : "16-way tagged" }
         /// Its maps: the sets (4-way), or the tags and the ways (tagged).
         var tables: [String] { self == .fourWay ? [BenchName.setAssociativeTable] : [BenchName.taggedTags, BenchName.taggedWays] }
     }

@@ -77,9 +77,14 @@ struct usher_cand_sa_set {
  */
 #define USHER_CAND_ST_WAYS 16
 #define USHER_CAND_ST_SETS (1048576 / USHER_CAND_ST_WAYS)
+/* A way's age is counted in ticks of 2^24 ns (about 17 ms), 16 bits of them: it wraps after
+ * about 18 minutes, so a way idle longer looks as old as a random tick count, almost always
+ * older than a flow that is active (refreshed every second). Coarser ticks (seconds) made every
+ * way written in the same second equal, and a full set then always gave up its first way. */
+#define USHER_CAND_ST_TICK_SHIFT 24
 
 /* Value of usher_cand_st_tags: one set's tags (0: the way is empty; else the flow hash's high
- * half, never 0) and when each way was last seen (coarse seconds, wrapping). */
+ * half, never 0) and when each way was last seen (USHER_CAND_ST_TICK_SHIFT, wrapping). */
 struct usher_cand_st_tags {
 	__u16 tag[USHER_CAND_ST_WAYS];
 	__u16 seen[USHER_CAND_ST_WAYS];
