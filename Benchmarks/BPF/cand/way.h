@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * One way of the set-associative flow-table candidates (usher_cand_sa.c, usher_cand_st.c): a
- * struct usher_cand_sa_entry (usher/bench.h) holding a flow's key, its real and service, when it
- * was last seen, and a check word that turns a way two CPUs wrote at once into a miss.
+ * What the set-associative flow-table candidates (usher_cand_sa.c, usher_cand_st.c) share: one
+ * way, a struct usher_cand_sa_entry (usher/bench.h) holding a flow's key, its real and service,
+ * when it was last seen, and a check word that turns a way two CPUs wrote at once into a miss;
+ * and usher_balance's dsr path around its flow table (parse, service, placement, forwarding),
+ * made of the product's BPF/lib as the balancer makes it, so that only the table differs.
  */
 #ifndef USHER_CAND_WAY_H
 #define USHER_CAND_WAY_H
@@ -48,7 +50,6 @@ static __always_inline void usher_cand_sa_write(struct usher_cand_sa_entry *e, c
 	e->last_seen_ns = now;
 	e->check = usher_cand_sa_check(hash, real_id, service_id);
 }
-
 
 /* Parses the packet and fixes its tables' generation as the balancer does. Returns its address
  * filter flags (the destination's) if it is a TCP or UDP packet, with *opens (a bare SYN);
@@ -143,12 +144,13 @@ static __always_inline enum usher_cand_action usher_cand_place(struct usher_pack
 static __always_inline int usher_cand_forward(struct xdp_md *ctx, struct usher_packet *pkt,
 					      const struct usher_service *svc, const struct usher_placement *pl)
 {
+	__u32 reason;
+
 	if (!pl->real)
 		return usher_verdict(pkt, USHER_STAT_DROP_NO_REAL);
 	if (svc->mode == USHER_MODE_DSR_IPIP && !usher_encap(ctx, pkt, svc, pl->real))
 		return usher_verdict(pkt, USHER_STAT_DROP_ENCAP);
-	__u32 reason = usher_forward(ctx, pl->real);
-
+	reason = usher_forward(ctx, pl->real);
 	usher_count_real(pl->real_id, pkt);
 	return usher_verdict(pkt, reason);
 }

@@ -17,8 +17,8 @@ public struct FlowScale {
     /// against (fresh table, 2026-11): its target for the aged table is half of it.
     public static let baseline1M = 426.0
     public var newFlowTable: UInt32 = 1_000_000
-    /// Flows of the candidates' rows: half their tables (1,048,576 ways), the load below which
-    /// 16 ways per set lose almost no flow.
+    /// Flows of the candidates' rows: half their tables (1,048,576 ways), where 16 ways per set
+    /// lose under 1% of the flows and 4 ways lose one in seven (Docs/ARCHITECTURE.md).
     public var candidateFlows: UInt32 = 524_288
     public var candidates: [XDPBench.Candidate] = [.fourWay, .tagged]
     public var rounds = 5
