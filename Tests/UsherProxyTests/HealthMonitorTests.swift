@@ -96,7 +96,8 @@ import UsherCore
         let monitor = PoolHealthMonitor(pools: [Self.httpPool("api", [server.member], expect: 204, fall: 2)], group: group, logger: log.logger)
         let changes = Transitions(monitor) { server.answered(.status(200)) }
         monitor.start()
-        #expect(await Self.eventually { !monitor.isUp(pool: "api", member: server.member) })
+        // The engine's state turns before its listeners are told: wait for both.
+        #expect(await Self.eventually { !monitor.isUp(pool: "api", member: server.member) && !changes.all.isEmpty })
         #expect(changes.all == [.init(pool: "api", member: server.member, up: false, note: 2)])
         await monitor.stop()
         #expect(log.entries.contains { $0.metadata["reason"] == "2 consecutive checks failed, last: status 200, expected 204" })
@@ -116,8 +117,10 @@ import UsherCore
             Self.httpPool("silent", [silent.member], fall: 1, timeout: 0.2),
         ], group: group, logger: log.logger)
         monitor.start()
+        // The engine's state turns before it logs the change: wait for both logs too.
         #expect(await Self.eventually {
             !monitor.isUp(pool: "closing", member: closing.member) && !monitor.isUp(pool: "silent", member: silent.member)
+                && log.entries.filter { $0.message == "real server down" }.count >= 2
         })
         await monitor.stop()
         let reasons = Set(log.entries.filter { $0.message == "real server down" }.compactMap { $0.metadata["reason"] })
@@ -142,7 +145,9 @@ import UsherCore
                                     group: group, logger: log.logger)
         let changes = Transitions(monitor)
         monitor.start()
-        #expect(await Self.eventually { !monitor.isUp(pool: "tcp", member: closedMember) && open.connections >= 3 })
+        #expect(await Self.eventually {
+            !monitor.isUp(pool: "tcp", member: closedMember) && open.connections >= 3 && !changes.all.isEmpty
+        })
         #expect(monitor.isUp(pool: "tcp", member: open.member))
         #expect(changes.all.map(\.member) == [closedMember])
         await monitor.stop()
