@@ -86,11 +86,9 @@ public struct FlowScale {
             guard made.verdict == .tx else {
                 throw BenchCheckError(description: "flows: the \(candidate.name) candidate's first pass returned \(made.verdict)")
             }
-            var row = try measure(bench: bench, dataplane: dataplane, frame: frame, variation: variation, event: nil,
-                                  label: "established flows, \(tracked) tracked, \(candidate.name) candidate, table of "
-                                      + "\(USHER_CONNTRACK_DEFAULT_ENTRIES) full before", tracked: tracked)
-            row.candidate = candidate.name
-            return row
+            return try measure(bench: bench, dataplane: dataplane, frame: frame, variation: variation, event: nil,
+                               label: "established flows, \(tracked) tracked, \(candidate.name) candidate, table of "
+                                   + "\(USHER_CONNTRACK_DEFAULT_ENTRIES) full before", tracked: tracked)
         }
     }
 
@@ -168,9 +166,8 @@ public struct FlowScaleResult: Codable, Sendable {
         public var ownNs: Summary
         /// The table was aged (filled to capacity from every CPU and emptied) before the flows.
         public var aged: Bool?
-        /// A candidate's table, not the LRU hash: its name (XDPBench.Candidate.name).
-        public var candidate: String?
-        /// A candidate's row: the least share of a round's packets that found their flow.
+        /// A candidate's row (its label names the candidate): the least share of a round's
+        /// packets that found their flow.
         public var found: Double?
     }
 
