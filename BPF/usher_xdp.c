@@ -23,15 +23,69 @@
 #include "lib/parsing.h"
 #include "lib/stats.h"
 
+/* A TCP or UDP packet, parsed, its generation's slot fixed: to its service's real, or to the
+ * host. A function of its own (not inlined): its frame, with the flow table's place for the
+ * packet, and the ICMP path's are never on the stack at once, which the verifier's 512 bytes
+ * for a chain of calls would not hold. */
+static __attribute__((noinline)) int usher_balance_l4(struct xdp_md *ctx, struct usher_packet *pkt)
+{
+	const struct usher_service *svc = NULL;
+	const struct usher_real *real;
+	struct usher_ct_ref ct = {};
+	__u32 reason, dst_flags, real_id = USHER_NO_REAL;
+	enum usher_path path = USHER_PATH_L4;
+	bool looked = false;
+
+	/* Classify. A TCP packet to a dsr VIP that opens no connection is first looked up as a
+	 * tracked flow: the service its way names, if the packet's VIP still has it, spares the
+	 * VIP's hash lookup (most packets are of established flows). Not UDP, whose flows are
+	 * often one packet: a miss looked up first costs more than the VIP's lookup saves
+	 * (Docs/ARCHITECTURE.md, "Established flows first"). Else through the address filter: a
+	 * virtual service or a NAT flow's reply? */
+	dst_flags = usher_addr_flags(pkt->flow.dst, pkt->flow.family);
+	if ((dst_flags & USHER_ADDR_F_DSR) && pkt->flow.proto == IPPROTO_TCP && !usher_tcp_opens(pkt)) {
+		looked = true;
+		if (usher_ct_find(pkt, &ct))
+			svc = usher_lookup_flow_service(pkt, ct.way->service_id);
+	}
+	if (!svc)
+		svc = usher_classify(pkt, dst_flags, &path);
+	if (!svc) {
+		if (path == USHER_PATH_NAT_REPLY)
+			return usher_verdict(pkt, usher_nat_reply(ctx, pkt));
+		return usher_verdict(pkt, pkt->pass_reason);
+	}
+	usher_count_service(svc->id, pkt);
+	if (svc->mode == USHER_MODE_L7)
+		return usher_verdict(pkt, USHER_STAT_PASS_L7);
+	if (svc->mode == USHER_MODE_NAT || svc->mode == USHER_MODE_GATEWAY)
+		return usher_verdict(pkt, usher_nat_forward(ctx, pkt, svc)); /* look up to count: nat.h */
+	if (svc->mode != USHER_MODE_DSR_L2 && svc->mode != USHER_MODE_DSR_IPIP)
+		return usher_verdict(pkt, USHER_STAT_PASS_UNSUPPORTED);
+
+	/* Look up (unless done above) and choose: the flow's tracked real, else Maglev's pick. */
+	if (!looked)
+		usher_ct_find(pkt, &ct);
+	real = usher_choose_real(pkt, svc, &ct, &real_id);
+	if (!real) {
+		usher_count_no_real(svc->id);
+		return usher_verdict(pkt, USHER_STAT_DROP_NO_REAL);
+	}
+
+	/* Rewrite: encapsulate if the mode asks, then address the frame to the real's next hop. */
+	if (svc->mode == USHER_MODE_DSR_IPIP && !usher_encap(ctx, pkt, svc, real))
+		return usher_verdict(pkt, USHER_STAT_DROP_ENCAP);
+	reason = usher_forward(ctx, real);
+
+	/* Count and give the verdict. */
+	usher_count_real(real_id, pkt);
+	return usher_verdict(pkt, reason);
+}
+
 SEC("xdp")
 int usher_balance(struct xdp_md *ctx)
 {
 	struct usher_packet pkt = {};
-	const struct usher_service *svc = NULL;
-	const struct usher_real *real;
-	struct usher_flow *flow = NULL;
-	__u32 reason, dst_flags, real_id = USHER_NO_REAL;
-	bool looked = false;
 	enum usher_path path;
 
 	/* Parse: a whole TCP or UDP packet over IPv4 or IPv6, or an ICMP message. Then fix the
@@ -42,52 +96,7 @@ int usher_balance(struct xdp_md *ctx)
 		return usher_verdict(&pkt, usher_nat_icmp(ctx, &pkt)); /* an error about a NAT flow? */
 	if (path != USHER_PATH_L4)
 		return usher_verdict(&pkt, pkt.pass_reason);
-
-	/* Classify. A TCP packet to a dsr VIP that opens no connection is first looked up as a
-	 * tracked flow: the service its entry names, if the packet's VIP still has it, spares the
-	 * VIP's hash lookup (most packets are of established flows). Not UDP, whose flows are
-	 * often one packet: a miss looked up first costs more than the VIP's lookup saves
-	 * (Docs/ARCHITECTURE.md, "Established flows first"). Else through the address filter: a
-	 * virtual service or a NAT flow's reply? */
-	dst_flags = usher_addr_flags(pkt.flow.dst, pkt.flow.family);
-	if ((dst_flags & USHER_ADDR_F_DSR) && pkt.flow.proto == IPPROTO_TCP && !usher_tcp_opens(&pkt)) {
-		flow = bpf_map_lookup_elem(&usher_ct_v2, &pkt.flow);
-		looked = true;
-		if (flow)
-			svc = usher_lookup_flow_service(&pkt, flow->service_id);
-	}
-	if (!svc)
-		svc = usher_classify(&pkt, dst_flags, &path);
-	if (!svc) {
-		if (path == USHER_PATH_NAT_REPLY)
-			return usher_verdict(&pkt, usher_nat_reply(ctx, &pkt));
-		return usher_verdict(&pkt, pkt.pass_reason);
-	}
-	usher_count_service(svc->id, &pkt);
-	if (svc->mode == USHER_MODE_L7)
-		return usher_verdict(&pkt, USHER_STAT_PASS_L7);
-	if (svc->mode == USHER_MODE_NAT || svc->mode == USHER_MODE_GATEWAY)
-		return usher_verdict(&pkt, usher_nat_forward(ctx, &pkt, svc)); /* look up to count: nat.h */
-	if (svc->mode != USHER_MODE_DSR_L2 && svc->mode != USHER_MODE_DSR_IPIP)
-		return usher_verdict(&pkt, USHER_STAT_PASS_UNSUPPORTED);
-
-	/* Look up (unless done above) and choose: the flow's tracked real, else Maglev's pick. */
-	if (!looked)
-		flow = bpf_map_lookup_elem(&usher_ct_v2, &pkt.flow);
-	real = usher_choose_real(&pkt, svc, flow, &real_id);
-	if (!real) {
-		usher_count_no_real(svc->id);
-		return usher_verdict(&pkt, USHER_STAT_DROP_NO_REAL);
-	}
-
-	/* Rewrite: encapsulate if the mode asks, then address the frame to the real's next hop. */
-	if (svc->mode == USHER_MODE_DSR_IPIP && !usher_encap(ctx, &pkt, svc, real))
-		return usher_verdict(&pkt, USHER_STAT_DROP_ENCAP);
-	reason = usher_forward(ctx, real);
-
-	/* Count and give the verdict. */
-	usher_count_real(real_id, &pkt);
-	return usher_verdict(&pkt, reason);
+	return usher_balance_l4(ctx, &pkt);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -134,9 +134,9 @@ def run_syn_flood(facts, held=100):
             if Path(f"{pause}.open").exists() or holder.poll() is not None:
                 break
             time.sleep(0.1)
-        shown = subprocess.run(["bpftool", "--json", "map", "show", "pinned", f"{facts['pin_dir']}/usher_ct_v2"],
+        shown = subprocess.run(["bpftool", "--json", "map", "show", "pinned", f"{facts['pin_dir']}/usher_ct_v3"],
                                capture_output=True, text=True, timeout=30)
-        capacity = json.loads(shown.stdout)["max_entries"]
+        capacity = json.loads(shown.stdout)["max_entries"] // 2  # the flows it is sized for: half its ways
         count = capacity * 2
         router = [f"--net=/run/netns/{facts['name']}-router", "--"]
         subprocess.run(["nsenter", *router, "ip", "route", "replace", "blackhole", "192.0.2.128/25"], check=True)

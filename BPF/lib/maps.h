@@ -73,19 +73,29 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } usher_svcs_v1 SEC(".maps");
 
-/* Connection tracking: the real each client flow was sent to, least recently used evicted.
- * One common LRU (flags 0): each CPU takes free entries from a local list that the kernel
- * refills in batches, so a first packet's insert rarely touches the shared list; with
- * BPF_F_NO_COMMON_LRU (v1) every insert rotated its CPU's lists, and a table that had been full
- * once cost 2.5 times as much per first packet. Any CPU finds and evicts any flow; the whole
- * table serves one CPU as well as many (Docs/ARCHITECTURE.md, connection tracking). */
+/* Connection tracking: the real each client dsr flow was sent to, in a set-associative table
+ * shared by every CPU (usher/abi.h, usher_ct_set; conntrack.h). Its sets' tags and ages, one
+ * cache line per set, then its ways. Arrays, not an LRU hash: a lookup reads one line for a
+ * miss and two for a hit, an insert locks nothing and rotates no list, and a table that has
+ * been full costs no more (Docs/ARCHITECTURE.md, "The flow table"). BPF_F_MMAPABLE: `usher
+ * flows`, a flush and the HA pair's flow sync read and write them in place. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, struct usher_flow_key);
-	__type(value, struct usher_flow);
-	__uint(max_entries, USHER_CONNTRACK_DEFAULT_ENTRIES);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct usher_ct_set);
+	__uint(max_entries, USHER_CT_SETS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} usher_ct_v2 SEC(".maps");
+} usher_ctset_v3 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct usher_ct_way);
+	__uint(max_entries, USHER_CT_SETS * USHER_CT_WAYS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} usher_ct_v3 SEC(".maps");
 
 /* Address filter, indexed by USHER_ADDR_SLOT of an address: USHER_ADDR_F_* of the VIPs, SNAT
  * addresses and gateway reals in that slot. A packet to (and from) no such address costs one
@@ -108,8 +118,8 @@ struct {
 } usher_snat_v1 SEC(".maps");
 
 /* NAT flows, forward direction: by the client's tuple, how to rewrite towards the real.
- * One common LRU (flags 0), as usher_ct_v2 and for the same measured reason (cheaper inserts
- * once the table has been full), and one more for an exact table: with BPF_F_NO_COMMON_LRU (v1)
+ * One common LRU (flags 0), for the measured reason the flow table had one before it was
+ * set-associative (cheaper inserts once the table has been full), and one more for an exact table: with BPF_F_NO_COMMON_LRU (v1)
  * each CPU owned max_entries / CPUs, so traffic on one CPU lost live translations once it held
  * that share, with the rest of the table empty. */
 struct {

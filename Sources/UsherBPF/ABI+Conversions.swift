@@ -8,7 +8,8 @@ package enum MapName {
     static let services = "usher_svcs_v1"
     static let reals = "usher_reals_v3"
     static let maglev = "usher_maglev_v2"
-    package static let conntrack = "usher_ct_v2"
+    package static let flowSets = "usher_ctset_v3"
+    package static let flowWays = "usher_ct_v3"
     static let global = "usher_global_v2"
     static let stats = "usher_stats_v3"
     static let serviceStats = "usher_sstats_v2"
@@ -18,7 +19,7 @@ package enum MapName {
     package static let natFlows = "usher_nat_v2"
     package static let natReplies = "usher_natrev_v2"
     static let all = [
-        generation, vips, services, reals, maglev, conntrack, global, stats, serviceStats, realStats,
+        generation, vips, services, reals, maglev, flowSets, flowWays, global, stats, serviceStats, realStats,
         addresses, snatPools, natFlows, natReplies,
     ]
 }

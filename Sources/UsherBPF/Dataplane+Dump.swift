@@ -31,18 +31,18 @@ extension Dataplane {
         return dump
     }
 
-    /// Empties the flow tables: usher_ct_v2 (dsr) and both NAT maps (usher_nat_v2,
+    /// Empties the flow tables: usher_ct_v3 (dsr) and both NAT maps (usher_nat_v2,
     /// usher_natrev_v2, which frees every SNAT port); returns how many flows were removed (dsr
     /// flows plus nat/gateway flows, each counted once). Flows the data plane adds meanwhile
     /// may stay; each walk is bounded by twice its map's size.
     public func flushFlows() throws -> Int {
-        let flows = try Self.empty(maps.conntrack, bound: 2 * Int(USHER_CONNTRACK_DEFAULT_ENTRIES))
+        let flows = maps.flows.removeAll()
         let natFlows = try Self.empty(maps.natFlows, bound: 2 * Int(USHER_NAT_DEFAULT_ENTRIES))
         _ = try Self.empty(maps.natReplies, bound: 2 * Int(USHER_NAT_DEFAULT_ENTRIES))
         return flows + natFlows
     }
 
-    /// Deletes the entries of a hash map keyed by usher_flow_key; returns how many.
+    /// Deletes the entries of a NAT map (a hash map keyed by usher_flow_key); returns how many.
     private static func empty(_ map: MapFD, bound: Int) throws -> Int {
         var removed = 0
         while removed < bound {
@@ -74,7 +74,7 @@ extension Dataplane {
     }
 
     private func conntrack(limit: Int) throws -> MapsDump.Conntrack {
-        let entries = try maps.conntrack.entries(as: (usher_flow_key, usher_flow).self, limit: limit + 1)
+        let entries = maps.flows.entries(limit: limit + 1)
         let nowNs = Self.monotonicNanoseconds()
         var flows: [MapsDump.Flow] = []
         for (key, value) in entries.prefix(limit) {

@@ -17,15 +17,16 @@ enum FlowWrite {
     case unmapped
 }
 
-/// Flow-state sync on the tables (Docs/ARCHITECTURE.md, "Flow-state sync"): whole-map batch
-/// reads of usher_ct_v2, usher_nat_v2 and usher_natrev_v2 that keep the entries changed since a
-/// time, and single writes of received flows under `FlowMerge`'s rule.
+/// Flow-state sync on the tables (Docs/ARCHITECTURE.md, "Flow-state sync"): a walk of the mapped
+/// flow table (usher_ct_v3) and whole-map batch reads of usher_nat_v2 and usher_natrev_v2 that
+/// keep the entries changed since a time, and single writes of received flows under
+/// `FlowMerge`'s rule.
 extension Dataplane {
     /// Every flow whose last packet (either way) is at or after `since` (local monotonic ns);
     /// flows whose service or real is not present (being removed) are left out.
     func scanFlows(since: UInt64, now: UInt64, index: inout FlowSyncIndex) throws -> [ScannedFlow] {
         var out: [ScannedFlow] = []
-        for (key, flow) in try maps.conntrack.entries(as: (usher_flow_key, usher_flow).self) where flow.last_seen_ns >= since {
+        for (key, flow) in maps.flows.entries() where flow.last_seen_ns >= since {
             guard let service = index.services[flow.service_id], let real = index.real(flow.real_id, of: flow.service_id)
             else { continue }
             let record = FlowRecord(
@@ -70,7 +71,7 @@ extension Dataplane {
         return out
     }
 
-    /// Writes one received flow if `FlowMerge` says so: a tracked flow's usher_ct_v2 entry; a
+    /// Writes one received flow if `FlowMerge` says so: a tracked flow's way of usher_ct_v3; a
     /// nat flow's usher_natrev_v2 entry (which reserves its SNAT port), then its usher_nat_v2 entry.
     func writeFlow(_ record: FlowRecord, now: UInt64, index: inout FlowSyncIndex) throws -> FlowWrite {
         let key = Self.flowKey(record, from: record.client, record.clientPort, to: record.vip, record.vipPort)
@@ -83,10 +84,10 @@ extension Dataplane {
 
         guard let t = record.translation else {
             guard !isNATMode, service.mode != UInt8(USHER_MODE_L7) else { return .unmapped }
-            let local = try maps.conntrack.lookup(key, as: usher_flow.self)
+            let local = maps.flows.lookup(key)
             guard FlowMerge.decide(received: received, local: local?.last_seen_ns) == .write else { return .keptLocal }
             let entry = usher_flow(real_id: realID, service_id: service.id, last_seen_ns: received)
-            try maps.conntrack.update(key, entry)
+            maps.flows.update(key, entry)
             return .written(key: FlowKeyID(key), lastSeen: received, replyLastSeen: 0)
         }
         guard isNATMode, let interface = index.interface(named: t.interface) else { return .unmapped }

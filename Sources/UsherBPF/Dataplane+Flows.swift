@@ -3,16 +3,18 @@ import Foundation
 import UsherCore
 
 extension Dataplane {
-    /// Every tracked flow of usher_ct_v2 (dsr) and usher_nat_v2 (nat/gateway, joined with its
+    /// Every tracked flow of usher_ct_v3 (dsr) and usher_nat_v2 (nat/gateway, joined with its
     /// usher_natrev_v2 entry), at most `limit`; `total` counts all entries read.
-    /// Flows are listed dsr first, each kind in the kernel's order; service names come from
-    /// `names` (the state the last apply returned) when given.
+    /// Flows are listed dsr first (in the order of the table's sets), nat in the kernel's order;
+    /// service names come from `names` (the state the last apply returned) when given.
     public func trackedFlows(limit: Int, names: DataplaneState? = nil) throws -> (flows: [TrackedFlow], total: Int) {
         let limit = max(0, limit)
         let context = try FlowContext(self, names: names)
         var flows: [TrackedFlow] = []
-        let dsr = try maps.conntrack.entries(as: (usher_flow_key, usher_flow).self)
-        for (key, value) in dsr where flows.count < limit {
+        let dsr = maps.flows.entries(limit: limit)
+        // Counted without being listed when there are more than are shown (the metrics' count: limit 0).
+        let dsrTotal = dsr.count < limit ? dsr.count : maps.flows.count()
+        for (key, value) in dsr {
             guard let ends = FlowEnds(key) else { continue }
             flows.append(TrackedFlow(
                 proto: ends.proto, client: ends.src, clientPort: ends.sport, vip: ends.dst, vipPort: ends.dport,
@@ -22,7 +24,7 @@ extension Dataplane {
                 snatAddress: nil, snatPort: nil, state: "tracked", idleSeconds: context.idle(value.last_seen_ns)))
         }
         let (nat, natTotal) = try natTrackedFlows(limit: limit - flows.count, context: context)
-        return (flows + nat.map(\.flow), dsr.count + natTotal)
+        return (flows + nat.map(\.flow), dsrTotal + natTotal)
     }
 
     /// The nat/gateway flows of usher_nat_v2 only, with their real ids (for `maps dump`).

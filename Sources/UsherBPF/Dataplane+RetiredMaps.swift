@@ -5,19 +5,21 @@ import Foundation
 /// Tables an older build pinned under another name, whose entries must not be lost on upgrade.
 /// `usher_nat_v1` and `usher_natrev_v1` (per-CPU LRU lists) became `usher_nat_v2` and
 /// `usher_natrev_v2` (one common LRU: Docs/ARCHITECTURE.md, NAT tables): a translation left
-/// behind would be a nat or gateway connection broken by the upgrade. The flow table needs no
-/// such care: a dsr flow it loses is placed again by Maglev, on the same real unless the
-/// real set changed.
+/// behind would be a nat or gateway connection broken by the upgrade. `usher_ct_v2` (an LRU hash)
+/// became the set-associative `usher_ct_v3`: a dsr flow it loses would be placed again by
+/// Maglev, moved if the tables changed since it began or its real drains, so its flows are
+/// carried too.
 extension Dataplane {
     /// A retired map, by its pinned name.
     enum RetiredMap: String, CaseIterable {
-        case natFlows = "usher_nat_v1", natReplies = "usher_natrev_v1"
+        case natFlows = "usher_nat_v1", natReplies = "usher_natrev_v1", flows = "usher_ct_v2"
 
         /// The value size its entries must have (the key is a `usher_flow_key`).
         var valueSize: Int {
             switch self {
             case .natFlows: MemoryLayout<usher_nat_flow>.size
             case .natReplies: MemoryLayout<usher_nat_reply>.size
+            case .flows: MemoryLayout<usher_flow>.size
             }
         }
 
@@ -26,6 +28,12 @@ extension Dataplane {
             switch self {
             case .natFlows: try Dataplane.carry(old, into: maps.natFlows, as: usher_nat_flow.self)
             case .natReplies: try Dataplane.carry(old, into: maps.natReplies, as: usher_nat_reply.self)
+            case .flows:
+                try old.entries(as: (usher_flow_key, usher_flow).self).reduce(0) { count, entry in
+                    guard maps.flows.lookup(entry.0) == nil else { return count }
+                    maps.flows.update(entry.0, entry.1)
+                    return count + 1
+                }
             }
         }
     }

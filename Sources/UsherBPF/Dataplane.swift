@@ -61,7 +61,8 @@ struct DataplaneMaps {
     let services: MapFD
     let reals: MapFD
     let maglev: MapFD
-    let conntrack: MapFD
+    /// The dsr flow table, mapped (usher_ctset_v3, usher_ct_v3).
+    let flows: FlowTable
     let global: MapFD
     let stats: MapFD
     let serviceStats: MapFD
@@ -77,7 +78,7 @@ struct DataplaneMaps {
         services = try object.mapFD(named: MapName.services)
         reals = try object.mapFD(named: MapName.reals)
         maglev = try object.mapFD(named: MapName.maglev)
-        conntrack = try object.mapFD(named: MapName.conntrack)
+        flows = try FlowTable(sets: object.mapFD(named: MapName.flowSets), ways: object.mapFD(named: MapName.flowWays))
         global = try object.mapFD(named: MapName.global)
         stats = try object.mapFD(named: MapName.stats)
         serviceStats = try object.mapFD(named: MapName.serviceStats)

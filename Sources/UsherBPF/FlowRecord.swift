@@ -4,7 +4,7 @@
 /// Addresses are 16 bytes in network order, IPv4 in the first 4 (the rest zero), as in abi.h.
 public struct FlowRecord: Hashable, Sendable {
     public enum Kind: UInt8, Sendable {
-        /// A usher_ct_v2 entry (dsr-l2, dsr-ipip): which real the flow stays on.
+        /// A usher_ct_v3 entry (dsr-l2, dsr-ipip): which real the flow stays on.
         case tracked = 1
         /// A usher_nat_v2 entry with its usher_natrev_v2 entry (nat, gateway): the translation
         /// and the reply tuple (SNAT address and port) it holds.
@@ -46,7 +46,7 @@ public struct FlowRecord: Hashable, Sendable {
     public var family: UInt8
     /// IPPROTO_TCP or IPPROTO_UDP.
     public var proto: UInt8
-    /// The flow as the client sent it (the key of usher_ct_v2 / usher_nat_v2).
+    /// The flow as the client sent it (the key of usher_ct_v3 / usher_nat_v2).
     public var client: [UInt8]
     public var clientPort: UInt16
     public var vip: [UInt8]

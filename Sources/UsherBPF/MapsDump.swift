@@ -49,7 +49,7 @@ public struct MapsDump: Hashable, Codable, Sendable {
         public var ifindex: UInt32
     }
 
-    /// One tracked flow of usher_ct_v2.
+    /// One tracked flow of usher_ct_v3.
     public struct Flow: Hashable, Codable, Sendable {
         /// `198.51.100.7:40000`, `[2001:db8::7]:40000`.
         public var client: String

@@ -1,7 +1,7 @@
 import CUsherABI
 import UsherCore
 
-/// One flow the data plane tracks, as `usher flows` shows it: a dsr flow of usher_ct_v2, or a
+/// One flow the data plane tracks, as `usher flows` shows it: a dsr flow of usher_ct_v3, or a
 /// nat/gateway flow of usher_nat_v2 joined with its usher_natrev_v2 entry (the reply side).
 public struct TrackedFlow: Hashable, Sendable {
     public var proto: TransportProtocol

@@ -57,7 +57,7 @@ struct MapsCommand: ParsableCommand {
                 flows.add([f.client, f.vip, f.proto, String(f.realID), String(f.serviceID), String(format: "%.0fs", f.idleSeconds)])
             }
             let more = dump.conntrack.truncated ? " (first \(dump.conntrack.limit) shown)" : ""
-            out.append("usher_ct_v2\(more):")
+            out.append("usher_ct_v3\(more):")
             out.append(dump.conntrack.flows.isEmpty ? "  (empty)" : flows.render())
             out.append("")
             out += renderNAT(dump)

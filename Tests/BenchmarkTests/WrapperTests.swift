@@ -17,10 +17,10 @@ struct WrapperTests {
         let state: DataplaneState
         let bench: XDPBench
 
-        init(conntrackEntries: UInt32? = nil) throws {
+        init(privateFlows: Bool = false) throws {
             dataplane = try Dataplane(pinDirectory: pins.path)
             state = try dataplane.apply(XDPCostCases.config, previous: nil, resolver: NoResolver())
-            bench = try XDPBench(dataplane: dataplane, conntrackEntries: conntrackEntries)
+            bench = try XDPBench(dataplane: dataplane, privateFlows: privateFlows)
         }
 
         deinit { pins.remove() }
@@ -107,7 +107,7 @@ struct WrapperTests {
 
     @Test("tracked flows written by the harness are the ones the data plane finds: 1,000 flows, 1,000 hits")
     func trackedFlowsAreFound() throws {
-        let lab = try Lab(conntrackEntries: 2048)
+        let lab = try Lab(privateFlows: true)
         let key = ServiceKey(vip: IPAddress("203.0.113.10")!, port: 80, proto: .tcp)
         let frame = BenchFrames.tcp(from: IPAddress("192.0.2.7")!, 1, to: key.vip, 80)
         let variation = try FlowVariation.sourceFlows(of: frame, count: 1000)

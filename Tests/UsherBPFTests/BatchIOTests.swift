@@ -90,7 +90,7 @@ struct BatchIOTests {
             var flow = zeroed(usher_flow.self)
             flow.real_id = UInt32(i)
             flow.service_id = UInt32(i % 7)
-            try dp.maps.conntrack.update(key, flow)
+            dp.maps.flows.update(key, flow)
         }
         let all = try dp.dump(flowLimit: 1000).conntrack
         #expect(!all.truncated)

@@ -79,7 +79,7 @@ struct FlowsTests {
         dsrFlow.real_id = try #require(state.realID(service: web.key, address: Self.real))
         dsrFlow.service_id = web.id
         dsrFlow.last_seen_ns = now
-        try dp.maps.conntrack.update(Self.key(Self.client, 50000, Self.vip, 443), dsrFlow)
+        dp.maps.flows.update(Self.key(Self.client, 50000, Self.vip, 443), dsrFlow)
 
         let (flows, total) = try dp.trackedFlows(limit: 100, names: state)
         #expect(total == 6 && flows.count == 6)

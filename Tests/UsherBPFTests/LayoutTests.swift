@@ -38,7 +38,11 @@ struct LayoutTests {
         Layout("usher_flow_key", usher_flow_key.self, [
             "src": \.src, "dst": \.dst, "sport": \.sport, "dport": \.dport, "proto": \.proto, "family": \.family, "pad": \.pad,
         ]),
-        Layout("usher_flow", usher_flow.self, ["real_id": \.real_id, "service_id": \.service_id, "last_seen_ns": \.last_seen_ns]),
+        Layout("usher_ct_set", usher_ct_set.self, ["tag": \.tag, "seen": \.seen]),
+        Layout("usher_ct_way", usher_ct_way.self, [
+            "key": \.key, "real_id": \.real_id, "service_id": \.service_id, "last_seen_ns": \.last_seen_ns, "check": \.check,
+            "pad": \.pad,
+        ]),
         Layout("usher_global", usher_global.self, [
             "encap_src4": \.encap_src4, "encap_src4_hostmask": \.encap_src4_hostmask, "encap_src6": \.encap_src6,
             "encap_src6_hostmask": \.encap_src6_hostmask, "flags": \.flags, "nr_cpus": \.nr_cpus,

@@ -19,7 +19,7 @@
 /* Capacities. Maglev tables are per service and sized by the control plane. */
 #define USHER_MAX_SERVICES 4096
 #define USHER_MAX_REALS 131072
-#define USHER_CONNTRACK_DEFAULT_ENTRIES 1048576
+#define USHER_CONNTRACK_DEFAULT_ENTRIES 1048576 /* flows usher_ct_v3 holds (in twice as many ways) */
 #define USHER_NAT_DEFAULT_ENTRIES 1048576 /* each of usher_nat_v2 and usher_natrev_v2 */
 #define USHER_MAX_SNAT_POOLS 256
 #define USHER_SNAT_MAX_ADDRS 16    /* addresses in one SNAT pool */
@@ -145,7 +145,7 @@ struct usher_generation {
 	__u32 pad;
 };
 
-/* Key of usher_ct_v2: a flow as the client sent it. */
+/* A flow as the client sent it: what a way of usher_ct_v3 holds, and the key of usher_nat_v2. */
 struct usher_flow_key {
 	__u8 src[16]; /* network order */
 	__u8 dst[16]; /* network order */
@@ -156,11 +156,42 @@ struct usher_flow_key {
 	__u16 pad;
 };
 
-/* Value of usher_ct_v2. */
+/* A tracked dsr flow's state: where a way of usher_ct_v3 sends it, as the control plane reads
+ * and writes it. */
 struct usher_flow {
 	__u32 real_id;
 	__u32 service_id;
 	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC), refreshed at most once a second */
+};
+
+/*
+ * The dsr flow table (Docs/ARCHITECTURE.md, "The flow table"): USHER_CT_SETS sets of
+ * USHER_CT_WAYS ways, shared by every CPU, twice as many ways as the flows it is sized for. The
+ * flow hash (usher_flow_hash) picks the set, its low bits, and gives the flow's tag, its high
+ * half (never 0). usher_ctset_v3[set] is one cache line: the set's tags (0: the way is empty)
+ * and when each way was last seen, in ticks of 2^USHER_CT_TICK_SHIFT ns (wrapping); way w of
+ * the set is usher_ct_v3[set * USHER_CT_WAYS + w]. A way is read only when its tag is the
+ * flow's. Both arrays are BPF_F_MMAPABLE: the control plane walks and writes them in place.
+ */
+#define USHER_CT_WAYS 16
+#define USHER_CT_SETS 131072 /* 2 * USHER_CONNTRACK_DEFAULT_ENTRIES / USHER_CT_WAYS */
+#define USHER_CT_TICK_SHIFT 24 /* about 17 ms; 16 bits of ticks wrap after about 18 minutes */
+
+/* Value of usher_ctset_v3: one set's tags and ages. */
+struct usher_ct_set {
+	__u16 tag[USHER_CT_WAYS];  /* 0: empty; else the flow hash's high half (a 0 made 1) */
+	__u16 seen[USHER_CT_WAYS]; /* tick the way was last written or refreshed */
+};
+
+/* Value of usher_ct_v3: one way, one cache line. Written key first and check word last; a way
+ * whose check word does not match its fields (two CPUs writing it at once) reads as empty. */
+struct usher_ct_way {
+	__u64 key[5];       /* a struct usher_flow_key, as five words */
+	__u32 real_id;      /* as usher_flow's */
+	__u32 service_id;
+	__u64 last_seen_ns;
+	__u32 check;        /* usher_ct_check(hash, real_id, service_id): never 0 */
+	__u32 pad;
 };
 
 /*
@@ -297,6 +328,11 @@ _Static_assert(sizeof(struct usher_service_entry) == 32, "usher_service_entry la
 _Static_assert(sizeof(struct usher_real) == 40, "usher_real layout");
 _Static_assert(sizeof(struct usher_flow_key) == 40, "usher_flow_key layout");
 _Static_assert(sizeof(struct usher_flow) == 16, "usher_flow layout");
+_Static_assert(sizeof(struct usher_ct_set) == 64, "usher_ct_set layout: one cache line");
+_Static_assert(sizeof(struct usher_ct_way) == 64, "usher_ct_way layout: one cache line");
+_Static_assert(sizeof(struct usher_flow_key) == 5 * sizeof(__u64), "a way's key words");
+_Static_assert((USHER_CT_SETS & (USHER_CT_SETS - 1)) == 0, "the set is the hash's low bits");
+_Static_assert(USHER_CT_SETS * USHER_CT_WAYS == 2 * USHER_CONNTRACK_DEFAULT_ENTRIES, "twice the flows, in ways");
 _Static_assert(sizeof(struct usher_global) == 48, "usher_global layout");
 _Static_assert(sizeof(struct usher_snat_pool) == 264, "usher_snat_pool layout");
 _Static_assert(sizeof(struct usher_nat_flow) == 40, "usher_nat_flow layout");

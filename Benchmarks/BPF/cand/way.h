@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * What the set-associative flow-table candidates (usher_cand_sa.c, usher_cand_st.c) share: one
- * way, a struct usher_cand_sa_entry (usher/bench.h) holding a flow's key, its real and service,
- * when it was last seen, and a check word that turns a way two CPUs wrote at once into a miss;
- * and usher_balance's dsr path around its flow table (parse, service, placement, forwarding),
- * made of the product's BPF/lib as the balancer makes it, so that only the table differs.
+ * usher_balance's dsr path around its flow table (parse, service, placement, forwarding), made
+ * of the product's BPF/lib as the balancer makes it, for a flow-table candidate
+ * (usher_cand_sa.c) whose ways are the product's (struct usher_ct_way, conntrack.h's
+ * usher_ct_holds and usher_ct_write), so that only the table's layout differs.
  */
 #ifndef USHER_CAND_WAY_H
 #define USHER_CAND_WAY_H
@@ -21,35 +20,6 @@
 #include "lib/lookup.h"
 #include "lib/parsing.h"
 #include "lib/stats.h"
-
-/* The check word of a way holding (real_id, service_id) for the flow of hash `hash`: never 0. */
-static __always_inline __u32 usher_cand_sa_check(__u32 hash, __u32 real_id, __u32 service_id)
-{
-	return (hash ^ real_id ^ (service_id * 0x9E3779B1u)) | 1;
-}
-
-/* Whether the way holds the flow `key`: its five words and its check word. */
-static __always_inline bool usher_cand_sa_holds(const struct usher_cand_sa_entry *e, const struct usher_flow_key *key,
-						__u32 hash)
-{
-	const __u64 *k = (const __u64 *)key;
-
-	if (e->check != usher_cand_sa_check(hash, e->real_id, e->service_id))
-		return false;
-	return !((e->key[0] ^ k[0]) | (e->key[1] ^ k[1]) | (e->key[2] ^ k[2]) | (e->key[3] ^ k[3]) | (e->key[4] ^ k[4]));
-}
-
-/* Writes the flow's way: the key (if new), its real and service, seen now, then the check. */
-static __always_inline void usher_cand_sa_write(struct usher_cand_sa_entry *e, const struct usher_flow_key *key,
-						bool new_key, __u32 hash, __u32 real_id, __u32 service_id, __u64 now)
-{
-	if (new_key)
-		__builtin_memcpy(e->key, key, sizeof(e->key));
-	e->real_id = real_id;
-	e->service_id = service_id;
-	e->last_seen_ns = now;
-	e->check = usher_cand_sa_check(hash, real_id, service_id);
-}
 
 /* Parses the packet and fixes its tables' generation as the balancer does. Returns its address
  * filter flags (the destination's) if it is a TCP or UDP packet, with *opens (a bare SYN);
@@ -72,7 +42,7 @@ static __always_inline long usher_cand_parse(struct xdp_md *ctx, struct usher_pa
  * counted, and given the flow hash (the set's) when Maglev uses it. NULL when the packet is not
  * for a dsr service of a table that was read (`read`): then *verdict is the balancer's answer. */
 static __always_inline const struct usher_service *usher_cand_service(struct usher_packet *pkt, __u32 dst_flags,
-								    const struct usher_cand_sa_entry *flow, bool opens,
+								    const struct usher_ct_way *flow, bool opens,
 								    __u32 hash, bool read, int *verdict)
 {
 	const struct usher_service *svc = NULL;
@@ -110,7 +80,7 @@ enum usher_cand_action {
  * balancer's rule (usher_place) and counts the flow event as usher_choose_real does; returns
  * what the table must do, the placement in *pl (pl->real NULL: no real, counted). */
 static __always_inline enum usher_cand_action usher_cand_place(struct usher_packet *pkt, const struct usher_service *svc,
-							      const struct usher_cand_sa_entry *flow, bool opens,
+							      const struct usher_ct_way *flow, bool opens,
 							      __u64 now, struct usher_placement *pl)
 {
 	usher_place(pkt, svc, flow && flow->service_id == svc->id ? flow->real_id : USHER_NO_REAL, opens, pl);

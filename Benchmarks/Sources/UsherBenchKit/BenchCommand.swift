@@ -1,4 +1,5 @@
 import Foundation
+import UsherBPF
 
 /// `usher-bench PART [options]`: runs one part and writes its JSON; `usher-bench report`
 /// regenerates Docs/BENCHMARKS.md from the JSON there is. Tools/bench drives it.
@@ -63,7 +64,7 @@ public enum BenchCommand {
             var bench = FlowScale()
             if let rounds = try options.integer("rounds", 1...1000, as: Int.self) { bench.rounds = rounds }
             if let iterations = try options.integer("iterations", 1...UInt32.max) { bench.iterations = iterations }
-            if let sizes = try options.integers("tables", UInt32(1)...UInt32(1 << 26)) { bench.tableSizes = sizes }
+            if let sizes = try options.integers("tables", UInt32(1)...UInt32(FlowTable.ways)) { bench.tableSizes = sizes }
             return { try finish(try bench.run()) }
         case "control-plane":
             var bench = ControlPlane()

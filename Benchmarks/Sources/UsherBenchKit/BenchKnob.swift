@@ -48,12 +48,8 @@ enum BenchName {
     static let probed = "usher_bench_probed"
     static let floorObject = "usher_floor"
     static let floor = "usher_floor"
-    /// The set-associative flow-table candidates (Benchmarks/BPF/usher_cand_sa.c, usher_cand_st.c).
+    /// The set-associative flow-table candidate (Benchmarks/BPF/usher_cand_sa.c).
     static let setAssociativeObject = "usher_cand_sa"
     static let setAssociative = "usher_cand_sa_balance"
     static let setAssociativeTable = "usher_cand_sa"
-    static let taggedObject = "usher_cand_st"
-    static let tagged = "usher_cand_st_balance"
-    static let taggedTags = "usher_cand_st_tags"
-    static let taggedWays = "usher_cand_st_ways"
 }

@@ -1,26 +1,28 @@
 import CUsherABI
+import CUsherBench
 import Foundation
 import UsherBPF
 import UsherCore
 
-/// Part 2: the cost per packet of established flows as the connection-tracking table holds 10k,
-/// 1M and 10M flows, every iteration a different tracked flow in a scattered order (what a busy
-/// host sees: cache misses), also in a table aged as a long-running balancer's is (filled to
-/// capacity from every CPU and emptied before the flows are written), and of new flows at a
-/// high rate into a full table (each insert evicts the least recently used flow). The
-/// set-associative flow-table candidates of part 1 (XDPBench.Candidate) run the same scattered
-/// established flows at half their tables' load, beside the LRU hash's aged table of as many.
+/// Part 2: the cost per packet of established flows as the flow table holds 10k, 100k and 1M
+/// flows (it is sized for 1M, in 2M ways), every iteration a different tracked flow in a
+/// scattered order (what a busy host sees: cache misses), also in a table in a long-running
+/// balancer's state (every way full of other flows before the flows are written), and of new
+/// flows at a high rate into a full table (each replacing its set's least recently seen way).
+/// A set-associative table can lose a flow while it has room (a set of 16 overflows), so every
+/// row says which share of the packets found their flow. The 4-way flow-table candidate of
+/// part 1 (XDPBench.Candidate) runs the same scattered established flows at half its table's
+/// load, beside the data plane's full table holding as many.
 public struct FlowScale {
-    public var tableSizes: [UInt32] = [10_000, 1_000_000, 10_000_000]
+    public var tableSizes: [UInt32] = [10_000, 100_000, 1_000_000]
     public var agedSizes: [UInt32] = [100_000, 1_000_000]
     /// Own ns per packet of 1,000,000 established flows in the report issue 10 was filed
     /// against (fresh table, 2026-11): its target for the aged table is half of it.
     public static let baseline1M = 426.0
-    public var newFlowTable: UInt32 = 1_000_000
-    /// Flows of the candidates' rows: half their tables (1,048,576 ways), where 16 ways per set
-    /// lose under 1% of the flows and 4 ways lose one in seven (Docs/ARCHITECTURE.md).
+    /// Flows of the candidates' rows: half the 4-way table (1,048,576 ways), where it loses one
+    /// flow in seven (Docs/ARCHITECTURE.md), and a quarter of the data plane's.
     public var candidateFlows: UInt32 = 524_288
-    public var candidates: [XDPBench.Candidate] = [.fourWay, .tagged]
+    public var candidates: [XDPBench.Candidate] = [.fourWay]
     public var rounds = 5
     public var iterations: UInt32 = 1_000_000
 
@@ -33,38 +35,37 @@ public struct FlowScale {
             result.established.append(try established(tracked: size))
         }
         for size in agedSizes {
-            Progress.say("flows: \(size) tracked flows in an aged table")
+            Progress.say("flows: \(size) tracked flows in a table full before")
             result.established.append(try established(tracked: size, aged: true))
         }
         if !candidates.isEmpty {
-            Progress.say("flows: \(candidateFlows) tracked flows in an aged table, then in each set-associative candidate's")
+            Progress.say("flows: \(candidateFlows) tracked flows in a table full before, then in each candidate's")
             result.established.append(try established(tracked: candidateFlows, aged: true))
             for candidate in candidates {
                 result.established.append(try established(tracked: candidateFlows, candidate: candidate))
             }
         }
-        Progress.say("flows: new flows into a full table of \(newFlowTable)")
+        Progress.say("flows: new flows into a full table of \(FlowTable.ways) ways")
         result.newFlows = try newFlows()
         return result
     }
 
     func established(tracked: UInt32, aged: Bool = false) throws -> FlowScaleResult.Row {
-        try withBench(capacity: tracked + tracked / 16) { bench, dataplane, state in
+        try withBench { bench, dataplane, state in
             let key = XDPCostCases.l2v4
             let frame = BenchFrames.tcp(from: XDPCostCases.client4, 1, to: key.vip, key.port)
             let variation = try FlowVariation.sourceFlows(of: frame, count: tracked)
             let (serviceID, realIDs) = try ids(key, state)
             if aged {
                 let start = monotonicNanoseconds()
-                try bench.ageConntrack(frame: BenchFrames.tcp(from: XDPCostCases.agingClients4, 0, to: key.vip, key.port),
-                                       serviceID: serviceID, realIDs: realIDs)
-                Progress.say("flows: table aged in \(String(format: "%.1f", Double(monotonicNanoseconds() - start) / 1e9)) s")
+                bench.fillFlowTable()
+                Progress.say("flows: table filled in \(String(format: "%.1f", Double(monotonicNanoseconds() - start) / 1e9)) s")
             }
             let start = monotonicNanoseconds()
             try bench.trackFlows(of: frame, variation: variation, count: tracked, serviceID: serviceID, realIDs: realIDs)
             Progress.say("flows: \(tracked) flows written in \(String(format: "%.1f", Double(monotonicNanoseconds() - start) / 1e9)) s")
-            var row = try measure(bench: bench, dataplane: dataplane, frame: frame, variation: variation, event: "ct_hit",
-                                  label: "established flows, \(tracked) tracked" + (aged ? ", aged table" : ""), tracked: tracked)
+            var row = try measure(bench: bench, dataplane: dataplane, frame: frame, variation: variation, event: nil,
+                                  label: "established flows, \(tracked) tracked" + (aged ? ", table full before" : ""), tracked: tracked)
             row.aged = aged
             return row
         }
@@ -76,7 +77,7 @@ public struct FlowScale {
     /// set was already full of this run's flows evicts one, which is missed in its turn: the row
     /// says which share of the packets found their flow.
     func established(tracked: UInt32, candidate: XDPBench.Candidate) throws -> FlowScaleResult.Row {
-        try withBench(capacity: nil, candidate: candidate) { bench, dataplane, _ in
+        try withBench(candidate: candidate) { bench, dataplane, _ in
             let key = XDPCostCases.l2v4
             let frame = BenchFrames.tcp(from: XDPCostCases.client4, 1, to: key.vip, key.port)
             let variation = try FlowVariation.sourceFlows(of: frame, count: tracked)
@@ -88,30 +89,28 @@ public struct FlowScale {
             }
             return try measure(bench: bench, dataplane: dataplane, frame: frame, variation: variation, event: nil,
                                label: "established flows, \(tracked) tracked, \(candidate.name) candidate, table of "
-                                   + "\(USHER_CONNTRACK_DEFAULT_ENTRIES) full before", tracked: tracked)
+                                   + "\(USHER_CAND_SA_SETS * USHER_CAND_SA_WAYS) full before", tracked: tracked)
         }
     }
 
     func newFlows() throws -> FlowScaleResult.Row {
-        try withBench(capacity: newFlowTable) { bench, dataplane, state in
+        try withBench { bench, dataplane, _ in
             let key = XDPCostCases.l2v4
-            // Fill the table with other flows first, so that every new one evicts.
-            let old = BenchFrames.tcp(from: XDPCostCases.client4, 1, to: key.vip, key.port)
-            let (serviceID, realIDs) = try ids(key, state)
-            try bench.trackFlows(of: old, variation: try FlowVariation.sourceFlows(of: old, count: newFlowTable),
-                                 count: newFlowTable, serviceID: serviceID, realIDs: realIDs)
+            // Every way full of other flows first, so that every new one replaces one.
+            bench.fillFlowTable()
             let frame = BenchFrames.tcp(from: XDPCostCases.newClients4, 0, to: key.vip, key.port)
             // ACKs of untracked flows: each makes its entry (a bare SYN would make none, SYN-flood
             // protection), counted ct_confirmed.
             return try measure(bench: bench, dataplane: dataplane, frame: frame,
                                variation: try FlowVariation.sourceFlows(of: frame, count: nil), event: "ct_confirmed",
-                               label: "new flows (first packet after the SYN: entry made), table of \(newFlowTable) full",
-                               tracked: newFlowTable)
+                               label: "new flows (first packet after the SYN: entry made), table of \(FlowTable.ways) ways full",
+                               tracked: UInt32(FlowTable.ways))
         }
     }
 
     /// Measures the rounds; every packet checked to be `tx` and counted as `event`, or, with no
-    /// event (a candidate's table, which may lose flows), the share counted `ct_hit` kept.
+    /// event (established flows, which a set-associative table may lose), the share counted
+    /// `ct_hit` kept.
     private func measure(bench: XDPBench, dataplane: Dataplane, frame: [UInt8], variation: FlowVariation,
                          event: String?, label: String, tracked: UInt32) throws -> FlowScaleResult.Row {
         var own: [Double] = [], perPacket: [Double] = [], found: [Double] = []
@@ -144,13 +143,13 @@ public struct FlowScale {
         return (serviceID, realIDs)
     }
 
-    private func withBench<T>(capacity: UInt32?, candidate: XDPBench.Candidate? = nil,
+    private func withBench<T>(candidate: XDPBench.Candidate? = nil,
                               _ body: (XDPBench, Dataplane, DataplaneState) throws -> T) throws -> T {
         let pins = BenchPins()
         defer { pins.remove() }
         let dataplane = try Dataplane(pinDirectory: pins.path)
         let state = try dataplane.apply(XDPCostCases.config, previous: nil, resolver: NoNeighbors())
-        let bench = try XDPBench(dataplane: dataplane, conntrackEntries: capacity, candidate: candidate)
+        let bench = try XDPBench(dataplane: dataplane, candidate: candidate)
         return try body(bench, dataplane, state)
     }
 }
@@ -164,10 +163,9 @@ public struct FlowScaleResult: Codable, Sendable {
         /// ns per packet (the program's own cost plus the test-run loop's entry cost).
         public var ns: Summary
         public var ownNs: Summary
-        /// The table was aged (filled to capacity from every CPU and emptied) before the flows.
+        /// The table was full (every way another flow's) before the flows were written.
         public var aged: Bool?
-        /// A candidate's row (its label names the candidate): the least share of a round's
-        /// packets that found their flow.
+        /// Established flows: the least share of a round's packets that found their flow.
         public var found: Double?
     }
 

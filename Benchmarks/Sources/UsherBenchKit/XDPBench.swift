@@ -7,12 +7,12 @@ import UsherBPF
 /// original frame: `usher_bench_wrap` (Benchmarks/BPF/usher_bench.c) puts the frame back and gives it the
 /// iteration's flow, then tail-calls the program under test. The balancer is loaded against the
 /// data plane's pinned maps (so `Dataplane.apply` configures it and `readStats` counts what it
-/// did), optionally with a connection-tracking table of its own, larger than the pinned one.
+/// did), optionally with a flow table of its own, so that the pinned one stays as it is.
 public final class XDPBench {
     private let bench: BPFObject
     private let floorObject: BPFObject
     private let balancer: BPFObject
-    private let privateConntrack: OwnedFD?
+    private let privateFlowTable: [OwnedFD]
     private let privateNATTables: [OwnedFD]
     /// The balancer's program: usher_balance, or a flow-table candidate's.
     private let balancerProgram: String
@@ -20,7 +20,8 @@ public final class XDPBench {
     let candidate: Candidate?
     /// The candidate's tables, in `Candidate.tables`' order; empty for the balancer.
     let candidateTables: [MapFD]
-    let conntrack: MapFD
+    /// The balancer's dsr flow table, mapped (its own when `privateFlows`).
+    let flows: FlowTable
     /// The balancer's NAT tables, forward and reply (its own when `privateNAT`).
     let natFlows: MapFD, natReplies: MapFD
     private let knobs: MapFD
@@ -30,19 +31,15 @@ public final class XDPBench {
     private let records: MapFD
     private let probed: MapFD
     private var frame: [UInt8] = []
-    /// Entries the balancer's connection-tracking table holds at most.
-    public let conntrackCapacity: UInt32
-    /// The map flags of the balancer's connection-tracking table (BPF_F_NO_COMMON_LRU or 0).
-    public var conntrackFlags: UInt32 { get throws { try conntrack.mapFlags() } }
+    /// The flows the balancer's flow table is sized for (it has twice as many ways).
+    public let conntrackCapacity = UInt32(USHER_CONNTRACK_DEFAULT_ENTRIES)
 
     /// Loads the wrapper, the floor and the balancer (against `dataplane`'s pinned maps; with a
-    /// private LRU table of `conntrackEntries` flows instead of the pinned one when given, made
-    /// with `conntrackFlags`: 0 for one common LRU list, BPF_F_NO_COMMON_LRU for one per CPU;
-    /// with private NAT tables, forward and reply, of the pinned ones' size and flags when
-    /// `privateNAT`). With a `candidate`, the balancer is that flow-table candidate program
-    /// (Benchmarks/BPF), on the same pinned maps and set-associative tables of its own.
-    public init(dataplane: Dataplane, conntrackEntries: UInt32? = nil, conntrackFlags: UInt32 = 0,
-                privateNAT: Bool = false, candidate: Candidate? = nil) throws {
+    /// private flow table of the pinned one's size when `privateFlows`; with private NAT tables,
+    /// forward and reply, of the pinned ones' size and flags when `privateNAT`). With a
+    /// `candidate`, the balancer is that flow-table candidate program (Benchmarks/BPF), on the
+    /// same pinned maps and a set-associative table of its own.
+    public init(dataplane: Dataplane, privateFlows: Bool = false, privateNAT: Bool = false, candidate: Candidate? = nil) throws {
         bench = try BenchObject.open(BenchName.object, programs: [BenchName.wrap, BenchName.empty, BenchName.probe])
         try bench.load()
         floorObject = try BenchObject.open(BenchName.floorObject, programs: [BenchName.floor])
@@ -55,18 +52,12 @@ public final class XDPBench {
             balancerProgram = ProgramName.balancer
             balancer = try dataplane.openProgramObject(ProgramName.balancer)
         }
-        if let entries = conntrackEntries {
-            // Never pinned: the data plane's table stays as it is.
-            privateConntrack = try balancer.bindNewMap(named: MapName.conntrack, entries: entries, flags: conntrackFlags)
-            conntrackCapacity = entries
-        } else {
-            privateConntrack = nil
-            conntrackCapacity = UInt32(USHER_CONNTRACK_DEFAULT_ENTRIES)
-        }
+        // Never pinned: the data plane's table stays as it is. Size and flags are the definition's.
+        let object = balancer
+        privateFlowTable = privateFlows ? try [MapName.flowSets, MapName.flowWays].map { try object.bindNewMap(named: $0) } : []
         if privateNAT {
             // Never pinned: the data plane's NAT tables (and the SNAT ports they hold) stay as
             // they are. Their size and flags are the definition's, which the pinned ones have.
-            let object = balancer
             privateNATTables = try [MapName.natFlows, MapName.natReplies].map { try object.bindNewMap(named: $0) }
         } else {
             privateNATTables = []
@@ -74,7 +65,7 @@ public final class XDPBench {
         try balancer.load()
         let loaded = balancer
         candidateTables = try (candidate?.tables ?? []).map { try loaded.mapFD(named: $0) }
-        conntrack = try balancer.mapFD(named: MapName.conntrack)
+        flows = try FlowTable(sets: balancer.mapFD(named: MapName.flowSets), ways: balancer.mapFD(named: MapName.flowWays))
         natFlows = try balancer.mapFD(named: MapName.natFlows)
         natReplies = try balancer.mapFD(named: MapName.natReplies)
         knobs = try bench.mapFD(named: BenchName.knobs)
@@ -124,7 +115,7 @@ public final class XDPBench {
         }
     }
 
-    /// Writes `count` established flows into the balancer's connection-tracking table: those of
+    /// Writes `count` established flows into the balancer's flow table: those of
     /// `frame` varied by `variation` for flow indices firstIndex..<firstIndex+count, spread over `realIDs` (members of
     /// service `serviceID`), as if each had been seen just now.
     public func trackFlows(of frame: [UInt8], variation: FlowVariation, count: UInt32,
@@ -134,16 +125,9 @@ public final class XDPBench {
         }
         let layout = try FrameLayout(frame)
         let seen = Dataplane.monotonicNanoseconds()
-        let chunk: UInt32 = 65536
-        var start = firstIndex
-        while start < firstIndex + count {
-            let end = min(firstIndex + count, start + chunk)
-            let keys = (start..<end).map { layout.flowKey(of: variation.apply(to: frame, index: $0)) }
-            let values = (start..<end).map { idx in
-                usher_flow(real_id: realIDs[Int(idx) % realIDs.count], service_id: serviceID, last_seen_ns: seen)
-            }
-            try conntrack.updateBatch(keys: keys, values: values)
-            start = end
+        for idx in firstIndex..<firstIndex + count {
+            flows.update(layout.flowKey(of: variation.apply(to: frame, index: idx)),
+                         usher_flow(real_id: realIDs[Int(idx) % realIDs.count], service_id: serviceID, last_seen_ns: seen))
         }
     }
 
@@ -168,18 +152,16 @@ public final class XDPBench {
 
 extension XDPBench {
     /// A flow-table candidate of issue 10 (Benchmarks/BPF), run in usher_balance's place: its dsr
-    /// path with a set-associative table shared by every CPU instead of the LRU hash.
+    /// path with another layout of the flow table than the data plane's 16 tagged ways.
     public enum Candidate: Sendable {
-        /// usher_cand_sa: 4 ways of one cache line per set, the key in the way.
+        /// usher_cand_sa: 4 ways of one cache line per set, the key in the way, no tag line.
         case fourWay
-        /// usher_cand_st: 16 ways per set behind one cache line of tags and ages.
-        case tagged
 
-        var object: String { self == .fourWay ? BenchName.setAssociativeObject : BenchName.taggedObject }
-        var program: String { self == .fourWay ? BenchName.setAssociative : BenchName.tagged }
+        var object: String { BenchName.setAssociativeObject }
+        var program: String { BenchName.setAssociative }
         /// Its name in the report.
-        public var name: String { self == .fourWay ? "4-way set-associative" : "16-way tagged" }
-        /// Its maps: the sets (4-way), or the tags and the ways (tagged).
-        var tables: [String] { self == .fourWay ? [BenchName.setAssociativeTable] : [BenchName.taggedTags, BenchName.taggedWays] }
+        public var name: String { "4-way set-associative" }
+        /// Its maps: the sets.
+        var tables: [String] { [BenchName.setAssociativeTable] }
     }
 }

@@ -50,8 +50,7 @@ public struct XDPCost {
         }
         var result = XDPCostResult(rounds: rounds, iterations: iterations, newFlowIterations: newFlowIterations,
                                    cases: cases, samples: samples)
-        result.synFlood = try SYNFlood.run(dataplane: dataplane, state: state, capacity: bench.conntrackCapacity,
-                                           established: 100_000, sources: 1_000_000)
+        result.synFlood = try SYNFlood.run(dataplane: dataplane, state: state, established: 100_000, sources: 1_000_000)
         if profile, Profile.perf != nil {
             // One path of each kind that misses its target (IPv4, dsr-l2).
             let missed = Set(result.targets.filter { !$0.met }.map(\.caseName))
@@ -71,17 +70,11 @@ public struct XDPCost {
         return result
     }
 
-    /// A balancer with a private connection-tracking table of the data plane's size for every
-    /// table the cases name, or private NAT tables, each aged when its state says so
-    /// (XDPBench.ageConntrack, ageNAT).
+    /// A balancer with a private flow table of the data plane's size for every table the cases
+    /// name (the 4-way candidate's own), or private NAT tables, each in the long-running state
+    /// when its state says so (XDPBench.fillFlowTable, fillSetAssociative, ageNAT).
     func privateTables(bench: XDPBench, dataplane: Dataplane, state: DataplaneState) throws -> [XDPCostCase.Table: XDPBench] {
-        let product = try bench.conntrackFlags
         var out: [XDPCostCase.Table: XDPBench] = [:]
-        let key = XDPCostCases.l2v4
-        guard let serviceID = state.serviceIDs[key] else {
-            throw BenchCheckError(description: "xdp-cost: \(key) is not a service of the applied config")
-        }
-        let realIDs = XDPCostCases.reals4.compactMap { state.realID(service: key, address: $0) }
         for table in cases.compactMap(\.table) where out[table] == nil {
             if table.nat == true {
                 let natBench = try XDPBench(dataplane: dataplane, privateNAT: true)
@@ -94,25 +87,27 @@ public struct XDPCost {
                 out[table] = natBench
                 continue
             }
-            if let kind = table.lru.candidate {
+            if let kind = table.kind.candidate {
                 let candidate = try XDPBench(dataplane: dataplane, candidate: kind)
                 if table.state == .aged {
-                    Progress.say("xdp-cost: filling the \(table.lru.rawValue) candidate's table (every way of every set)")
+                    Progress.say("xdp-cost: filling the \(table.kind.rawValue) candidate's table (every way of every set)")
                     let written = try candidate.fillSetAssociative()
                     let held = try candidate.setAssociativeHeld()
                     guard held == written else {
-                        throw BenchCheckError(description: "xdp-cost: the \(table.lru.rawValue) table holds \(held) flows after \(written) were written, not full")
+                        throw BenchCheckError(description: "xdp-cost: the \(table.kind.rawValue) table holds \(held) flows after \(written) were written, not full")
                     }
                 }
                 out[table] = candidate
                 continue
             }
-            let tableBench = try XDPBench(dataplane: dataplane, conntrackEntries: bench.conntrackCapacity,
-                                          conntrackFlags: table.flags(product: product))
+            let tableBench = try XDPBench(dataplane: dataplane, privateFlows: true)
             if table.state == .aged {
-                Progress.say("xdp-cost: ageing a \(table.lru.rawValue) table (filled to capacity from every CPU, then emptied)")
-                try tableBench.ageConntrack(frame: BenchFrames.tcp(from: XDPCostCases.agingClients4, 0, to: key.vip, key.port),
-                                            serviceID: serviceID, realIDs: realIDs)
+                Progress.say("xdp-cost: filling a private flow table (every way of every set)")
+                let written = tableBench.fillFlowTable()
+                let held = tableBench.flows.occupiedWays()
+                guard held == written else {
+                    throw BenchCheckError(description: "xdp-cost: the private flow table holds \(held) flows after \(written) were written, not full")
+                }
             }
             out[table] = tableBench
         }

@@ -33,61 +33,39 @@ public struct XDPCostCase: Sendable {
         case replyToForward
     }
 
-    /// The connection-tracking table a case runs on, when not the data plane's own (pinned, as
-    /// `usher` makes it, fresh): a private one of the same size, of LRU kind `lru`, in `state`.
+    /// The flow table a case runs on, when not the data plane's own (pinned, as `usher` makes
+    /// it, fresh): a private one of kind `kind`, in `state`.
     public struct Table: Hashable, Codable, Sendable {
-        public enum LRU: String, Codable, Sendable {
-            /// The flags the data plane's own table has (BPF/lib/maps.h).
+        public enum Kind: String, Codable, Sendable {
+            /// The data plane's own layout (16 ways behind a line of tags, BPF/lib/conntrack.h).
             case product
-            /// BPF_F_NO_COMMON_LRU: an LRU list and a free list per CPU.
-            case perCPU = "no-common-lru"
-            /// Flags 0: one common LRU list, free entries handed to CPUs in batches.
-            case common = "common-lru"
-            /// Not an LRU hash: the set-associative array of the candidate usher_cand_sa
-            /// (Benchmarks/BPF/usher_cand_sa.c), 4 ways per set, as many entries. Its aged state
-            /// is full (XDPBench.fillSetAssociative): such a table is never emptied.
+            /// The 4-way set-associative array of the candidate usher_cand_sa
+            /// (Benchmarks/BPF/usher_cand_sa.c), a million ways, no line of tags.
             case setAssociative = "set-associative"
-            /// Not an LRU hash: the candidate usher_cand_st (Benchmarks/BPF/usher_cand_st.c),
-            /// 16 ways per set behind a cache line of tags, as many entries; aged: full.
-            case tagged = "tagged-16-way"
 
-            /// The candidate program that runs this table, nil for the balancer's LRU hash.
-            var candidate: XDPBench.Candidate? {
-                switch self {
-                case .setAssociative: .fourWay
-                case .tagged: .tagged
-                case .product, .perCPU, .common: nil
-                }
-            }
+            /// The candidate program that runs this table, nil for the balancer's.
+            var candidate: XDPBench.Candidate? { self == .setAssociative ? .fourWay : nil }
         }
 
         public enum State: String, Codable, Sendable {
-            /// As created: free entries in the order the kernel allocated them.
+            /// As created: every way empty.
             case fresh
-            /// Filled to capacity from every CPU (each CPU's share overrun once), then emptied:
-            /// a balancer that has run for a while (XDPBench.ageConntrack).
+            /// The long-running state: a flow table full (every way another flow's:
+            /// XDPBench.fillFlowTable, fillSetAssociative); NAT tables (LRU hashes) filled to
+            /// capacity from every CPU, then emptied (XDPBench.ageNAT).
             case aged
         }
 
-        public var lru: LRU
+        public var kind: Kind
         public var state: State
-        /// true: the NAT tables (forward and reply), private, of the product's flags (`lru` is
-        /// .product); nil: the connection-tracking table.
+        /// true: the NAT tables (forward and reply), private, of the product's flags (`kind` is
+        /// .product); nil: the flow table.
         public var nat: Bool?
 
-        public init(lru: LRU, state: State, nat: Bool? = nil) {
-            self.lru = lru
+        public init(kind: Kind, state: State, nat: Bool? = nil) {
+            self.kind = kind
             self.state = state
             self.nat = nat
-        }
-
-        /// The map flags of the table for kind `lru`, given the product's.
-        func flags(product: UInt32) -> UInt32 {
-            switch lru {
-            case .product: return product
-            case .perCPU: return 2 // BPF_F_NO_COMMON_LRU
-            case .common, .setAssociative, .tagged: return 0 // a candidate's LRU table is not used
-            }
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import UsherBPF
 import UsherCore
 
-/// Part 1's SYN flood (issue 10): established flows in a table of the data plane's size, then
+/// Part 1's SYN flood (issue 10): established flows in a flow table of the data plane's, then
 /// spoofed SYNs from a million sources through the balancer at full rate, then the share of
 /// the established flows still tracked on their real. A bare SYN makes no entry (conntrack.h),
 /// so no established flow should be evicted; target: at least 99 % kept.
@@ -22,17 +22,15 @@ public struct SYNFlood: Codable, Sendable {
     public var share: Double { established == 0 ? 0 : Double(kept) / Double(established) }
     public var met: Bool { share >= target }
 
-    /// Runs the flood against a private table of `capacity` flows with the data plane's own
-    /// flags, on service `key` (its reals `reals`) of the applied `state`.
-    static func run(dataplane: Dataplane, state: DataplaneState, capacity: UInt32, established: UInt32,
-                    sources: UInt32) throws -> SYNFlood {
+    /// Runs the flood against a private flow table of the data plane's layout and size, on
+    /// service `key` (its reals `reals`) of the applied `state`.
+    static func run(dataplane: Dataplane, state: DataplaneState, established: UInt32, sources: UInt32) throws -> SYNFlood {
         let key = XDPCostCases.l2v4
         guard let serviceID = state.serviceIDs[key] else {
             throw BenchCheckError(description: "syn-flood: \(key) is not a service of the applied config")
         }
         let realIDs = XDPCostCases.reals4.compactMap { state.realID(service: key, address: $0) }
-        let product = try XDPBench(dataplane: dataplane)
-        let bench = try XDPBench(dataplane: dataplane, conntrackEntries: capacity, conntrackFlags: try product.conntrackFlags)
+        let bench = try XDPBench(dataplane: dataplane, privateFlows: true)
         let known = BenchFrames.tcp(from: XDPCostCases.client4, 1024, to: key.vip, key.port)
         let knownFlows = try FlowVariation.sourceFlows(of: known, count: established)
         try bench.trackFlows(of: known, variation: knownFlows, count: established, serviceID: serviceID, realIDs: realIDs)
@@ -46,7 +44,7 @@ public struct SYNFlood: Codable, Sendable {
         }
         let kept = try bench.countTracked(of: known, variation: knownFlows, count: established,
                                           serviceID: serviceID, realIDs: realIDs)
-        return SYNFlood(established: established, spoofedSyns: sources, kept: kept, entriesAfter: try bench.conntrackEntries(),
+        return SYNFlood(established: established, spoofedSyns: sources, kept: kept, entriesAfter: bench.conntrackEntries(),
                         nsPerSyn: Double(run.kernelNanoseconds))
     }
 }

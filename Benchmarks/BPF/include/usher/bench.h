@@ -49,45 +49,24 @@ _Static_assert(sizeof(struct usher_bench_record) == 4 + USHER_BENCH_PROBE_BYTES,
 /*
  * The set-associative flow table of the flow-table candidate usher_cand_sa
  * (Benchmarks/BPF/usher_cand_sa.c): one array shared by every CPU, a set of USHER_CAND_SA_WAYS
- * entries per index, as many entries as the data plane's table (USHER_CONNTRACK_DEFAULT_ENTRIES).
+ * ways per index, a million ways. A way is the data plane's (struct usher_ct_way, usher/abi.h),
+ * repeated here because this header takes only <linux/types.h>; usher_cand_sa.c asserts that
+ * the two layouts are one.
  */
 #define USHER_CAND_SA_WAYS 4
 #define USHER_CAND_SA_SETS (1048576 / USHER_CAND_SA_WAYS)
 
-/* One way: 64 bytes, one cache line. */
 struct usher_cand_sa_entry {
-	__u64 key[5];        /* a struct usher_flow_key (usher/abi.h), as five words */
+	__u64 key[5];
 	__u32 real_id;
 	__u32 service_id;
-	__u64 last_seen_ns;  /* as usher_flow's; the oldest way of a full set is replaced */
-	__u32 check;         /* 0: empty; else usher_cand_sa_check() of the writer: a way another
-			      * CPU is writing at the same moment reads as another flow's */
+	__u64 last_seen_ns;
+	__u32 check; /* 0: empty */
 	__u32 pad;
 };
 
 struct usher_cand_sa_set {
 	struct usher_cand_sa_entry way[USHER_CAND_SA_WAYS];
-};
-
-/*
- * The tagged set-associative flow table of the candidate usher_cand_st
- * (Benchmarks/BPF/usher_cand_st.c): USHER_CAND_ST_WAYS ways per set, a set's tags and ages in
- * one cache line (usher_cand_st_tags) and its ways, of the 4-way candidate's layout, in a second
- * array at index set * USHER_CAND_ST_WAYS + way. As many entries as the data plane's table.
- */
-#define USHER_CAND_ST_WAYS 16
-#define USHER_CAND_ST_SETS (1048576 / USHER_CAND_ST_WAYS)
-/* A way's age is counted in ticks of 2^24 ns (about 17 ms), 16 bits of them: it wraps after
- * about 18 minutes, so a way idle longer looks as old as a random tick count, almost always
- * older than a flow that is active (refreshed every second). Coarser ticks (seconds) made every
- * way written in the same second equal, and a full set then always gave up its first way. */
-#define USHER_CAND_ST_TICK_SHIFT 24
-
-/* Value of usher_cand_st_tags: one set's tags (0: the way is empty; else the flow hash's high
- * half, never 0) and when each way was last seen (USHER_CAND_ST_TICK_SHIFT, wrapping). */
-struct usher_cand_st_tags {
-	__u16 tag[USHER_CAND_ST_WAYS];
-	__u16 seen[USHER_CAND_ST_WAYS];
 };
 
 #endif /* USHER_BENCH_H */
