@@ -27,12 +27,12 @@
  * host. A function of its own (not inlined): its frame, with the flow table's place for the
  * packet, and the ICMP path's are never on the stack at once, which the verifier's 512 bytes
  * for a chain of calls would not hold. */
-static __attribute__((noinline)) int usher_balance_l4(struct xdp_md *ctx, struct usher_packet *pkt)
+static __attribute__((noinline)) int usher_balance_l4(struct xdp_md *ctx, struct usher_packet *pkt, __u32 dst_flags)
 {
 	const struct usher_service *svc = NULL;
 	const struct usher_real *real;
 	struct usher_ct_ref ct = {};
-	__u32 reason, dst_flags, real_id = USHER_NO_REAL;
+	__u32 reason, real_id = USHER_NO_REAL;
 	enum usher_path path = USHER_PATH_L4;
 	bool looked = false;
 
@@ -40,9 +40,8 @@ static __attribute__((noinline)) int usher_balance_l4(struct xdp_md *ctx, struct
 	 * tracked flow: the service its way names, if the packet's VIP still has it, spares the
 	 * VIP's hash lookup (most packets are of established flows). Not UDP, whose flows are
 	 * often one packet: a miss looked up first costs more than the VIP's lookup saves
-	 * (Docs/ARCHITECTURE.md, "Established flows first"). Else through the address filter: a
-	 * virtual service or a NAT flow's reply? */
-	dst_flags = usher_addr_flags(pkt->flow.dst, pkt->flow.family);
+	 * (Docs/ARCHITECTURE.md, "Established flows first"). Else through the address filter
+	 * (dst_flags, the destination's): a virtual service or a NAT flow's reply? */
 	if ((dst_flags & USHER_ADDR_F_DSR) && pkt->flow.proto == IPPROTO_TCP && !usher_tcp_opens(pkt)) {
 		looked = true;
 		if (usher_ct_find(pkt, &ct))
@@ -87,6 +86,7 @@ int usher_balance(struct xdp_md *ctx)
 {
 	struct usher_packet pkt = {};
 	enum usher_path path;
+	__u32 dst_flags;
 
 	/* Parse: a whole TCP or UDP packet over IPv4 or IPv6, or an ICMP message. Then fix the
 	 * generation of the tables this packet reads: all of its lookups use that one slot. */
@@ -96,7 +96,15 @@ int usher_balance(struct xdp_md *ctx)
 		return usher_verdict(&pkt, usher_nat_icmp(ctx, &pkt)); /* an error about a NAT flow? */
 	if (path != USHER_PATH_L4)
 		return usher_verdict(&pkt, pkt.pass_reason);
-	return usher_balance_l4(ctx, &pkt);
+
+	/* A packet to no VIP or SNAT address, from no gateway real (most of a host's traffic) is
+	 * the host's: passed here, without the L4 path's call (usher_classify's rule). */
+	dst_flags = usher_addr_flags(pkt.flow.dst, pkt.flow.family);
+	if (!dst_flags && !(usher_addr_flags(pkt.flow.src, pkt.flow.family) & USHER_ADDR_F_GW_REAL)) {
+		usher_pass(&pkt, USHER_STAT_PASS_NOT_VIP);
+		return usher_verdict(&pkt, pkt.pass_reason);
+	}
+	return usher_balance_l4(ctx, &pkt, dst_flags);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
