@@ -20,7 +20,8 @@ package final class FlowTable: @unchecked Sendable {
     private let setsLength: Int
     private let waysLength: Int
 
-    static let wayCount = Int(USHER_CT_SETS) * Int(USHER_CT_WAYS)
+    /// The number of ways (twice the flows the table is sized for).
+    package static let ways = Int(USHER_CT_SETS) * Int(USHER_CT_WAYS)
     static let setStride = MemoryLayout<usher_ct_set>.stride
     static let wayStride = MemoryLayout<usher_ct_way>.stride
     // Offsets in a way (usher_ct_way) and in a set's line (usher_ct_set).
@@ -33,7 +34,7 @@ package final class FlowTable: @unchecked Sendable {
     /// Maps the two arrays. They must be the data plane's: ARRAY maps of USHER_CT_SETS lines and
     /// USHER_CT_SETS × USHER_CT_WAYS ways, created BPF_F_MMAPABLE.
     package init(sets setMap: MapFD, ways wayMap: MapFD) throws {
-        for (map, entries, size) in [(setMap, Int(USHER_CT_SETS), Self.setStride), (wayMap, Self.wayCount, Self.wayStride)] {
+        for (map, entries, size) in [(setMap, Int(USHER_CT_SETS), Self.setStride), (wayMap, Self.ways, Self.wayStride)] {
             let info = try map.info()
             guard info.type == BPF_MAP_TYPE_ARRAY.rawValue, Int(info.max_entries) == entries, Int(info.value_size) == size,
                   info.map_flags & UInt32(BPF_F_MMAPABLE) != 0 else {
@@ -43,7 +44,7 @@ package final class FlowTable: @unchecked Sendable {
             }
         }
         setsLength = Self.pageRounded(Int(USHER_CT_SETS) * Self.setStride)
-        waysLength = Self.pageRounded(Self.wayCount * Self.wayStride)
+        waysLength = Self.pageRounded(Self.ways * Self.wayStride)
         sets = try Self.map(setMap, length: setsLength)
         do {
             ways = try Self.map(wayMap, length: waysLength)
@@ -98,11 +99,7 @@ package final class FlowTable: @unchecked Sendable {
             storeAge(set: set, way: way % Int(USHER_CT_WAYS), tick)
             return
         }
-        let slot = victim(set: set, tick: tick)
-        let way = set * Int(USHER_CT_WAYS) + slot
-        write(way, key: key, flow, hash: hash)
-        storeAge(set: set, way: slot, tick)
-        sets.storeBytes(of: tag, toByteOffset: set * Self.setStride + 2 * slot, as: UInt16.self)
+        occupy(set: set, slot: victim(set: set, tick: tick), key: key, flow, hash: hash, tag: tag, tick: tick)
     }
 
     /// Removes the flow (every way that holds it); returns whether one did.
@@ -136,13 +133,11 @@ package final class FlowTable: @unchecked Sendable {
     /// of no service, seen at `seen`, its tag the key's (so tags spread as flows' do).
     package func fillEveryWay(seen: UInt64, _ key: (Int) -> usher_flow_key) {
         let tick = UInt16(truncatingIfNeeded: seen >> UInt64(USHER_CT_TICK_SHIFT))
-        for way in 0..<Self.wayCount {
+        for way in 0..<Self.ways {
             let flowKey = key(way)
             let (hash, _, tag) = Self.place(flowKey)
-            let set = way / Int(USHER_CT_WAYS), slot = way % Int(USHER_CT_WAYS)
-            write(way, key: flowKey, usher_flow(real_id: 0, service_id: 0, last_seen_ns: seen), hash: hash)
-            storeAge(set: set, way: slot, tick)
-            sets.storeBytes(of: tag, toByteOffset: set * Self.setStride + 2 * slot, as: UInt16.self)
+            occupy(set: way / Int(USHER_CT_WAYS), slot: way % Int(USHER_CT_WAYS), key: flowKey,
+                   usher_flow(real_id: 0, service_id: 0, last_seen_ns: seen), hash: hash, tag: tag, tick: tick)
         }
     }
 
@@ -160,9 +155,6 @@ package final class FlowTable: @unchecked Sendable {
         }
         return occupied
     }
-
-    /// The number of ways (twice the flows the table is sized for).
-    package static var ways: Int { wayCount }
 
     // MARK: The data plane's rules
 
@@ -259,6 +251,13 @@ package final class FlowTable: @unchecked Sendable {
         ways.storeBytes(of: flow.last_seen_ns, toByteOffset: base + Self.seenOffset, as: UInt64.self)
         ways.storeBytes(of: Self.check(hash: hash, real: flow.real_id, service: flow.service_id),
                         toByteOffset: base + Self.checkOffset, as: UInt32.self)
+    }
+
+    /// Writes a new flow into way `slot` of `set` (usher_ct_insert): the way, then its age and tag.
+    private func occupy(set: Int, slot: Int, key: usher_flow_key, _ flow: usher_flow, hash: UInt32, tag: UInt16, tick: UInt16) {
+        write(set * Int(USHER_CT_WAYS) + slot, key: key, flow, hash: hash)
+        storeAge(set: set, way: slot, tick)
+        sets.storeBytes(of: tag, toByteOffset: set * Self.setStride + 2 * slot, as: UInt16.self)
     }
 
     /// Empties way `way`: its tag first (no lookup reads it again), then its check word.

@@ -113,11 +113,6 @@ package struct MapFD {
         }
         return info
     }
-
-    /// The flags the map was created with (BPF_F_NO_COMMON_LRU, ...).
-    package func mapFlags() throws -> UInt32 {
-        try info().map_flags
-    }
 }
 
 /// An fd this module opened and must close: inner maps it created, maps and programs it

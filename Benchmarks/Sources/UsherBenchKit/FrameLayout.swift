@@ -38,7 +38,7 @@ struct FrameLayout {
         guard frame.count >= l4Offset + 4 else { throw fail("no room for the ports") }
     }
 
-    /// The usher_ct_v2 key of the frame's flow, as the data plane builds it when parsing.
+    /// The flow table's key of the frame's flow (usher_flow_key), as the data plane builds it when parsing.
     func flowKey(of frame: [UInt8]) -> usher_flow_key {
         var key = zeroed(usher_flow_key.self)
         setBytes(&key.src, Array(frame[sourceAddressOffset..<sourceAddressOffset + addressLength]))

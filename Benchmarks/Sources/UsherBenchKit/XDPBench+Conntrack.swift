@@ -16,12 +16,6 @@ extension XDPBench {
         return FlowTable.ways
     }
 
-    /// Removes every flow of the balancer's flow table; returns how many.
-    @discardableResult
-    public func emptyFlowTable() -> Int {
-        flows.removeAll()
-    }
-
     /// Fills the flow-table candidate's table (`candidate`): every way of every set holds a
     /// flow no case uses, seen just now: its long-running state, as `fillFlowTable` is the
     /// balancer's. Returns the ways written.
